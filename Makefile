@@ -1,0 +1,130 @@
+# leafpack - consolidate many small JSON files into one JSONL file per leaf.
+#
+#   make               build the programs into bin/
+#   make check         install missing packages, build with -Werror, run every
+#                      test, then run them again under ASan and UBSan
+#   make demo          consolidate a generated demo tree, before and after
+#   make bench         benchmarks against the peers (LARGE=1 for full size)
+#   make install       PREFIX=/usr/local MANPREFIX=$(PREFIX)/share/man DESTDIR=
+#   make clean
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+MANPREFIX ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+# Where objects and programs go; the sanitizer build uses other directories.
+BUILD ?= build/release
+BINDIR ?= bin
+
+WARNINGS = -Wall -Wextra -Wshadow -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+JSONC_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
+JSONC_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
+FUSE_CFLAGS := $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
+FUSE_LIBS := $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null || echo -lfuse3)
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DLEAFPACK_VERSION='"$(VERSION)"' \
+	-Isrc/lib $(WARNINGS) $(JSONC_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDLIBS = $(JSONC_LIBS) -lm $(LDLIBS)
+
+PROGS := $(patsubst src/%.c,%,$(wildcard src/*.c))
+BINS := $(addprefix $(BINDIR)/,$(PROGS))
+LIBSRC := $(wildcard src/lib/*.c)
+LIBOBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(LIBSRC))
+MANS := $(wildcard man/*.1)
+
+# Helpers the tests and benchmarks run: not installed, never sanitized.
+TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
+BENCHPROGS := $(patsubst bench/%.c,bench/bin/%,$(wildcard bench/*.c))
+
+.PHONY: all tests check check-deps check-build check-man check-asan test \
+	demo bench install uninstall clean
+.DELETE_ON_ERROR:
+
+all: $(BINS)
+
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BINDIR)/%: $(BUILD)/%.o $(LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(ALL_LDLIBS)
+
+tests: $(TESTPROGS) $(BENCHPROGS)
+
+tests/bin/stallfs: tests/stallfs.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(FUSE_CFLAGS) -O2 -g \
+		-o $@ $< $(FUSE_LIBS)
+
+tests/bin/%: tests/%.c $(LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(ALL_LDLIBS)
+
+bench/bin/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
+
+# The test command of the README: everything a fresh machine needs, then
+# every test, then every test again under the sanitizers.
+check: check-deps
+	$(MAKE) WERROR=1 all tests
+	$(MAKE) check-man
+	sh tests/run.sh
+	$(MAKE) check-asan
+
+check-deps:
+	sh tests/deps.sh
+
+check-man:
+	@for m in $(MANS); do \
+		out=$$(mandoc -Tlint -W warning $$m 2>&1); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	done; echo "mandoc -Tlint: $(words $(MANS)) man pages clean"
+
+check-asan:
+	$(MAKE) WERROR=1 SANITIZE=1 BUILD=build/asan BINDIR=build/asan/bin all
+	LEAFPACK_BIN=$(CURDIR)/build/asan/bin LEAFPACK_SANITIZED=1 sh tests/run.sh
+
+# Runs the tests on what is built, without installing or rebuilding.
+test: all tests
+	sh tests/run.sh $(TESTS)
+
+demo: all tests
+	sh tests/demo.sh
+
+bench: all tests
+	sh bench/run.sh $(if $(LARGE),--large)
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1
+	for p in $(PROGS); do \
+		install -m 755 $(BINDIR)/$$p $(DESTDIR)$(PREFIX)/bin/$$p; done
+	for m in $(MANS); do \
+		install -m 644 $$m $(DESTDIR)$(MANPREFIX)/man1/; done
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$p; done
+	for m in $(MANS); do \
+		rm -f $(DESTDIR)$(MANPREFIX)/man1/$$(basename $$m); done
+
+clean:
+	rm -rf build tests/bin bench/bin
+	rm -f $(BINS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
