@@ -1,0 +1,57 @@
+/*
+ * progress.h - one status line on stderr, redrawn in place.
+ *
+ * A long-running program shows how far it got on a single line that it
+ * rewrites ("\r" + text + erase to end of line), at most a few times a
+ * second so that drawing never costs measurable time.  The line is shown
+ * when stderr is a terminal or when the user forces it (--progress), and it
+ * is erased before any diagnostic (through diag_set_clear_hook) and at the
+ * end, so messages and the status line never share a line.
+ *
+ * There is one status line per process; the functions keep its state.
+ */
+#ifndef LEAFPACK_PROGRESS_H
+#define LEAFPACK_PROGRESS_H
+
+/*
+ * Turns the status line on when force is non-zero or stderr is a terminal,
+ * and registers the erase hook with diag.  Also starts the clock that
+ * progress_seconds() reads (even when the line stays off).  Returns 1 when
+ * the line is on, 0 when it is off.
+ */
+int progress_init(int force);
+
+/* 1 when the status line is on. */
+int progress_enabled(void);
+
+/*
+ * 1 when the line is on and the last drawing is old enough (200 ms) for a
+ * new one.  Cheap (reads the monotonic clock): call it as often as you like
+ * and build the text only when it says so.
+ */
+int progress_due(void);
+
+/*
+ * Draws the line from a printf format, truncated to the terminal width,
+ * now (whether due or not).  Does nothing when the line is off.
+ */
+void progress_show(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* progress_show() only when progress_due() says so. */
+#define progress_update(...) \
+	do { if (progress_due()) progress_show(__VA_ARGS__); } while (0)
+
+/* Erases the line if it is drawn; the next progress_show() draws it again. */
+void progress_clear(void);
+
+/* Erases the line and unregisters the hook; the line is off afterwards. */
+void progress_end(void);
+
+/* Seconds since progress_init() (monotonic clock). */
+double progress_seconds(void);
+
+/* The minimum time between two drawings, in milliseconds; callers that
+ * sleep in poll(2) use it as their longest timeout while the line is on. */
+#define PROGRESS_INTERVAL_MS 200
+
+#endif
