@@ -1,0 +1,1294 @@
+/*
+ * leafpack - the whole job in one command: tree-scan | leaf-filter, then for
+ * each leaf with work json-merge [| jq -c FILTER] | jsonl-write, -P leaves
+ * at once, each stage its own process.
+ *
+ * The driver owns no data: it starts the programs, connects them with pipes,
+ * reads their --stats=json lines (the last line of each child's stderr, on a
+ * pipe of its own; other lines pass through unchanged) and decides, for each
+ * leaf, whether jsonl-write may commit.  It holds a copy of the write end of
+ * the pipe into jsonl-write, so jsonl-write cannot see end of input (and so
+ * cannot commit) before the driver has seen every upstream stage exit well;
+ * otherwise it writes a line no JSON parser accepts, and jsonl-write fails
+ * the leaf with the old output untouched.
+ *
+ * Signals: the leaf pipelines run in process groups of their own, so a
+ * terminal's Ctrl-C reaches only the driver, which starts no new leaf and
+ * waits for those in flight (a second signal asks them to roll back).  They
+ * die with the driver when it is killed (PR_SET_PDEATHSIG), as they would in
+ * a power cut, which the commit protocol is built to survive.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "exitcode.h"
+#include "pathstream.h"
+#include "progress.h"
+#include "units.h"
+#include "version.h"
+
+static const char usage_text[] =
+    "usage: leafpack [-0] [--leaves] [--dates LIST] [--name GLOB]... "
+    "[--match GLOB]...\n"
+    "                [--min-age DURATION] [--key PATH] [--output NAME] "
+    "[--memory SIZE]\n"
+    "                [-j N] [-t SECONDS] [-P N] [--jq FILTER] [--dry-run] "
+    "[--keep-sources]\n"
+    "                [--strict] [--stalled FILE] [--progress] "
+    "[--stats[=json]] ROOT...\n";
+
+static const char options_text[] =
+    "  -0                  --dry-run prints NUL-terminated paths\n"
+    "      --leaves        the arguments are leaf directories, not roots\n"
+    "      --dates LIST    only leaves named by the comma-separated LIST\n"
+    "      --name GLOB     only leaves whose own name matches GLOB "
+    "(repeatable)\n"
+    "      --match GLOB    sources are files matching GLOB (repeatable; "
+    "default *.txt)\n"
+    "      --min-age DURATION  leave sources younger than this (default "
+    "2m)\n"
+    "      --key PATH      sort records by PATH (default timestamp)\n"
+    "      --output NAME   the consolidated file (default "
+    "consolidated.jsonl)\n"
+    "      --memory SIZE   memory per leaf before spilling (json-merge's "
+    "default)\n"
+    "  -j N                tree-scan workers (tree-scan's default)\n"
+    "  -t SECONDS          time limit per directory read (default 30)\n"
+    "  -P N                leaves consolidated at once (default: CPUs, at "
+    "least 2)\n"
+    "      --jq FILTER     pass every record through jq -c FILTER\n"
+    "      --dry-run       print the leaves that would be consolidated; "
+    "change nothing\n"
+    "      --keep-sources  consolidate but remove no source\n"
+    "      --strict        an invalid source fails its whole leaf\n"
+    "      --stalled FILE  write the stalled directories to FILE\n"
+    "      --progress      show the status line even when stderr is not a "
+    "terminal\n"
+    "      --stats[=json]  print the summary (or one JSON object) on stderr\n"
+    "      --help          print this help and exit\n"
+    "      --version       print the version and exit\n";
+
+enum {
+	OPT_LEAVES = 256, OPT_DATES, OPT_NAME, OPT_MATCH, OPT_MIN_AGE, OPT_KEY,
+	OPT_OUTPUT, OPT_MEMORY, OPT_JQ, OPT_DRY_RUN, OPT_KEEP_SOURCES,
+	OPT_STRICT, OPT_STALLED, OPT_PROGRESS, OPT_STATS, OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "leaves", no_argument, NULL, OPT_LEAVES },
+	{ "dates", required_argument, NULL, OPT_DATES },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "match", required_argument, NULL, OPT_MATCH },
+	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "jq", required_argument, NULL, OPT_JQ },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "keep-sources", no_argument, NULL, OPT_KEEP_SOURCES },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "stalled", required_argument, NULL, OPT_STALLED },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "stats", optional_argument, NULL, OPT_STATS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A growable argument vector. */
+struct args {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+args_add(struct args *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		char **v = realloc(a->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			diag_err(EXIT_FAILED, "out of memory");
+		a->v = v;
+		a->cap = cap;
+	}
+	if ((a->v[a->n] = strdup(s)) == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+	a->v[++a->n] = NULL;
+}
+
+static void
+args_free(struct args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * A child's stderr on a pipe: complete lines pass through to our stderr as
+ * they come, except a line that may be the child's last (a JSON object),
+ * which is held until the next line shows it was not.
+ */
+struct errpipe {
+	int fd;			/* -1 once closed */
+	char *buf;		/* the partial line */
+	size_t len, cap;
+	char *held;		/* a held "{..." line, or NULL */
+	json_object *stats;	/* the parsed last line, once closed */
+};
+
+struct leaf {
+	char *dir;
+	pid_t merge, jq, write;	/* 0 once reaped (or never started) */
+	int merge_status, jq_status, write_status;
+	int hold;		/* our copy of the pipe into jsonl-write */
+	pid_t pgid;
+	struct errpipe merge_err, write_err;
+};
+
+/* Totals over the run. */
+struct totals {
+	unsigned long long leaves_found, leaves_done, leaves_consolidated,
+	    leaves_partial, leaves_failed, leaves_unchanged, files_consumed,
+	    files_removed, records, bytes_in, bytes_out, errors, stalled,
+	    leaves_idle;
+	json_object *skipped;	/* reason -> count */
+};
+
+static struct {
+	struct args merge_opts, filter_opts;
+	char *jq;
+	char *output;
+	char *stalled_path;
+	char *progdir;		/* where our sibling programs are */
+	long parallel;
+	int delim;
+	int stats;
+	bool leaves_mode, dry_run, keep_sources, progress;
+} opt = { .output = "consolidated.jsonl", .delim = '\n' };
+
+static volatile sig_atomic_t stop_signal;	/* first SIGINT/TERM/HUP */
+static volatile sig_atomic_t stop_count;
+static int wake[2] = { -1, -1 };		/* the self-pipe */
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig != SIGCHLD) {
+		if (stop_signal == 0)
+			stop_signal = sig;
+		stop_count++;
+	}
+	(void)!write(wake[1], &c, 1);
+	errno = saved;
+}
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(EXIT_USAGE);
+}
+
+/* The path of a sibling program: next to our own executable if it is
+ * there (bin/ of a build, or the installed directory), else from PATH. */
+static char *
+program(const char *name)
+{
+	char *path;
+
+	if (opt.progdir != NULL) {
+		if (asprintf(&path, "%s/%s", opt.progdir, name) < 0)
+			diag_err(EXIT_FAILED, "out of memory");
+		if (access(path, X_OK) == 0)
+			return path;
+		free(path);
+	}
+	if ((path = strdup(name)) == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+	return path;
+}
+
+static void
+find_progdir(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return;
+	*slash = '\0';
+	opt.progdir = strdup(self);
+}
+
+/*
+ * Starts argv[0] with stdin, stdout and stderr on the given descriptors (-1:
+ * /dev/null for stdin and stdout, ours for stderr), in process group pgid
+ * (0: a new one), killed when we die.  Returns its pid, or -1.
+ */
+static pid_t
+spawn(char **argv, int in, int out, int err, pid_t pgid)
+{
+	pid_t parent = getpid(), pid = fork();
+	sigset_t none;
+
+	if (pid < 0) {
+		diag_warn("fork");
+		return -1;
+	}
+	if (pid > 0) {
+		/* Both sides set the group, so that it is set whichever runs
+		 * first (the kill of a group must not miss a child). */
+		setpgid(pid, pgid ? pgid : pid);
+		return pid;
+	}
+	setpgid(0, pgid);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(EXIT_FAILED);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (in < 0 || out < 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null < 0)
+			_exit(EXIT_FAILED);
+		if (in < 0)
+			in = null;
+		if (out < 0)
+			out = null;
+	}
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+	    (err >= 0 && dup2(err, 2) < 0))
+		_exit(EXIT_FAILED);
+	execvp(argv[0], argv);
+	diag_warn("%s", diag_quote(argv[0]));
+	_exit(127);
+}
+
+static void
+errpipe_open(struct errpipe *e, int *child_end)
+{
+	int p[2];
+
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+	*child_end = -1;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		diag_warn("pipe");
+		return;
+	}
+	/* The child's end blocks: a child must not lose a message to EAGAIN. */
+	fcntl(p[1], F_SETFL, 0);
+	e->fd = p[0];
+	*child_end = p[1];
+}
+
+static void
+errpipe_line(struct errpipe *e, const char *line, size_t len)
+{
+	if (e->held != NULL) {
+		progress_clear();
+		fprintf(stderr, "%s\n", e->held);
+		free(e->held);
+		e->held = NULL;
+	}
+	if (len > 0 && line[0] == '{') {
+		e->held = strndup(line, len);
+		return;
+	}
+	progress_clear();
+	fwrite(line, 1, len, stderr);
+	fputc('\n', stderr);
+}
+
+/* Closes the pipe: the last line, if it is a JSON object, is the stats. */
+static void
+errpipe_close(struct errpipe *e)
+{
+	if (e->fd < 0)
+		return;
+	close(e->fd);
+	e->fd = -1;
+	if (e->len > 0)
+		errpipe_line(e, e->buf, e->len);
+	e->len = 0;
+	if (e->held == NULL)
+		return;
+	e->stats = json_tokener_parse(e->held);
+	if (e->stats != NULL && !json_object_is_type(e->stats,
+	    json_type_object)) {
+		json_object_put(e->stats);
+		e->stats = NULL;
+	}
+	if (e->stats == NULL) {
+		progress_clear();
+		fprintf(stderr, "%s\n", e->held);
+	}
+	free(e->held);
+	e->held = NULL;
+}
+
+/*
+ * Reads what the pipe holds now, passing complete lines on; closes it at
+ * end of file, or with drain when nothing more is there (the child was
+ * reaped: all it wrote is in the pipe, and a descendant of it that still
+ * holds the pipe must not keep us waiting).
+ */
+static void
+errpipe_read(struct errpipe *e, bool drain)
+{
+	char chunk[4096], *nl;
+	ssize_t n;
+	size_t used;
+
+	while (e->fd >= 0) {
+		n = read(e->fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && !drain)
+			return;
+		if (n <= 0) {
+			errpipe_close(e);
+			return;
+		}
+		if (e->len + n > e->cap) {
+			size_t cap = (e->len + n) * 2;
+			char *b = realloc(e->buf, cap);
+
+			if (b == NULL)
+				diag_err(EXIT_FAILED, "out of memory");
+			e->buf = b;
+			e->cap = cap;
+		}
+		memcpy(e->buf + e->len, chunk, n);
+		e->len += n;
+		used = 0;
+		while ((nl = memchr(e->buf + used, '\n', e->len - used))) {
+			errpipe_line(e, e->buf + used, nl - (e->buf + used));
+			used = nl - e->buf + 1;
+		}
+		memmove(e->buf, e->buf + used, e->len - used);
+		e->len -= used;
+	}
+}
+
+static void
+errpipe_free(struct errpipe *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e->buf);
+	free(e->held);
+	if (e->stats != NULL)
+		json_object_put(e->stats);
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+}
+
+static unsigned long long
+stat_number(json_object *stats, const char *key)
+{
+	json_object *v;
+
+	if (stats == NULL || !json_object_object_get_ex(stats, key, &v))
+		return 0;
+	return json_object_get_uint64(v);
+}
+
+/* Adds every number of the object stats[key] to totals->skipped. */
+static void
+add_skipped(struct totals *t, json_object *stats, const char *key)
+{
+	json_object *reasons, *have;
+
+	if (stats == NULL || !json_object_object_get_ex(stats, key, &reasons)
+	    || !json_object_is_type(reasons, json_type_object))
+		return;
+	json_object_object_foreach(reasons, reason, count) {
+		uint64_t n = json_object_get_uint64(count);
+
+		if (n == 0)
+			continue;
+		if (json_object_object_get_ex(t->skipped, reason, &have))
+			n += json_object_get_uint64(have);
+		json_object_object_add(t->skipped, reason,
+		    json_object_new_uint64(n));
+	}
+}
+
+/*
+ * Writes a line that no JSON parser accepts into the pipe to jsonl-write,
+ * so it fails the leaf instead of committing what it read.  An empty line
+ * is invalid after a complete line, "]" after a partial one.  When the pipe
+ * is full or jsonl-write is gone, SIGTERM (its handler removes its
+ * temporary file) does the same: it cannot have committed, since we hold
+ * the pipe open.
+ */
+static void
+poison(struct leaf *l)
+{
+	sigset_t pipe_set, old;
+	struct timespec zero = { 0, 0 };
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	fcntl(l->hold, F_SETFL, O_NONBLOCK);
+	if (write(l->hold, "\n]\n", 3) != 3 && l->write > 0)
+		kill(l->write, SIGTERM);
+	/* A SIGPIPE raised by that write is consumed here, never delivered. */
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static bool
+exited_with(int status, int a, int b)
+{
+	return WIFEXITED(status) &&
+	    (WEXITSTATUS(status) == a || WEXITSTATUS(status) == b);
+}
+
+static int
+start_leaf(struct leaf *l, const char *dir)
+{
+	struct args av = { 0 };
+	int merge_out[2] = { -1, -1 }, jq_out[2] = { -1, -1 }, err_merge,
+	    err_write;
+	char *outpath;
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	l->hold = -1;
+	l->merge_err.fd = l->write_err.fd = -1;
+	if ((l->dir = strdup(dir)) == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+	errpipe_open(&l->merge_err, &err_merge);
+	if (err_merge < 0)
+		return -1;
+	if (!opt.dry_run) {
+		errpipe_open(&l->write_err, &err_write);
+		if (err_write < 0 || pipe2(merge_out, O_CLOEXEC) < 0 ||
+		    (opt.jq && pipe2(jq_out, O_CLOEXEC) < 0)) {
+			diag_warn("pipe");
+			return -1;
+		}
+	}
+
+	args_add(&av, program("json-merge"));
+	for (i = 0; i < opt.merge_opts.n; i++)
+		args_add(&av, opt.merge_opts.v[i]);
+	if (opt.dry_run)
+		args_add(&av, "--no-claim");
+	args_add(&av, "--stats=json");
+	args_add(&av, "--");
+	args_add(&av, dir);
+	l->merge = spawn(av.v, -1, opt.dry_run ? -1 : merge_out[1], err_merge,
+	    0);
+	args_free(&av);
+	close(err_merge);
+	if (l->merge < 0)
+		return -1;
+	l->pgid = l->merge;
+	if (opt.dry_run)
+		return 0;
+
+	/* Our copy of the write end of the pipe into jsonl-write is l->hold:
+	 * see the head comment.  It is close-on-exec, so no child holds it. */
+	if (opt.jq) {
+		close(merge_out[1]);
+		args_add(&av, "jq");
+		args_add(&av, "-c");
+		args_add(&av, opt.jq);
+		l->jq = spawn(av.v, merge_out[0], jq_out[1], -1, l->pgid);
+		args_free(&av);
+		close(merge_out[0]);
+		merge_out[0] = jq_out[0];
+		l->hold = jq_out[1];
+		if (l->jq < 0) {
+			l->jq = 0;
+			l->jq_status = EXIT_FAILED << 8;
+		}
+	} else
+		l->hold = merge_out[1];
+
+	if (asprintf(&outpath, "%s/%s", dir, opt.output) < 0)
+		diag_err(EXIT_FAILED, "out of memory");
+	args_add(&av, program("jsonl-write"));
+	if (!opt.keep_sources)
+		args_add(&av, "--remove-sources");
+	if (opt.jq)
+		args_add(&av, "--filtered");
+	args_add(&av, "--stats=json");
+	args_add(&av, "--");
+	args_add(&av, outpath);
+	free(outpath);
+	l->write = spawn(av.v, merge_out[0], -1, err_write, l->pgid);
+	args_free(&av);
+	close(merge_out[0]);
+	close(err_write);
+	if (l->write < 0) {
+		l->write = 0;
+		l->write_status = EXIT_FAILED << 8;
+	}
+	return 0;
+}
+
+/* Adds a finished leaf to the totals; returns its exit status. */
+static int
+finish_leaf(struct leaf *l, struct totals *t)
+{
+	json_object *ms = l->merge_err.stats, *ws = l->write_err.stats;
+	bool merged = exited_with(l->merge_status, EXIT_DONE, EXIT_PARTIAL);
+	bool written = opt.dry_run ||
+	    exited_with(l->write_status, EXIT_DONE, EXIT_PARTIAL);
+	bool jq_ok = !opt.jq || opt.dry_run ||
+	    exited_with(l->jq_status, EXIT_DONE, EXIT_DONE);
+	unsigned long long consumed = stat_number(ms, "sources");
+	int status;
+
+	t->leaves_done++;
+	if (merged && written && jq_ok) {
+		t->records += stat_number(ms, "records");
+		t->bytes_in += stat_number(ms, "bytes_in");
+		t->files_consumed += consumed;
+		t->bytes_out += stat_number(ws, "bytes");
+		t->files_removed += stat_number(ws, "removed");
+		if (consumed == 0)
+			t->leaves_unchanged++;
+		else
+			t->leaves_consolidated++;
+		status = exited_with(l->merge_status, EXIT_DONE, EXIT_DONE) &&
+		    (opt.dry_run || exited_with(l->write_status, EXIT_DONE,
+		    EXIT_DONE)) ? EXIT_DONE : EXIT_PARTIAL;
+		if (status == EXIT_PARTIAL)
+			t->leaves_partial++;
+		if (opt.dry_run && pathstream_write(stdout, l->dir, opt.delim)
+		    < 0) {
+			if (errno != EINVAL)
+				diag_err(EXIT_FAILED, "stdout");
+			diag_warnx("%s: path holds a newline; use -0",
+			    diag_quote(l->dir));
+		}
+	} else {
+		t->leaves_failed++;
+		status = EXIT_FAILED;
+		if (!jq_ok)
+			diag_warnx("%s: jq failed; nothing committed",
+			    diag_quote(l->dir));
+		else
+			diag_warnx("%s: not consolidated; its files are "
+			    "untouched", diag_quote(l->dir));
+	}
+	add_skipped(t, ms, "skipped");
+	t->errors += stat_number(ms, "errors") + stat_number(ws, "errors");
+	errpipe_free(&l->merge_err);
+	errpipe_free(&l->write_err);
+	free(l->dir);
+	l->dir = NULL;
+	return status;
+}
+
+/* Reaps one child of a leaf; releases jsonl-write when upstream is done. */
+static bool
+leaf_reaped(struct leaf *l, pid_t pid, int status)
+{
+	if (pid == l->merge) {
+		l->merge = 0;
+		l->merge_status = status;
+		errpipe_read(&l->merge_err, true);
+	} else if (pid == l->jq) {
+		l->jq = 0;
+		l->jq_status = status;
+	} else if (pid == l->write) {
+		l->write = 0;
+		l->write_status = status;
+		errpipe_read(&l->write_err, true);
+	} else
+		return false;
+	if (l->hold >= 0 && l->merge == 0 && l->jq == 0) {
+		if (!exited_with(l->merge_status, EXIT_DONE, EXIT_PARTIAL) ||
+		    (opt.jq && !exited_with(l->jq_status, EXIT_DONE,
+		    EXIT_DONE)))
+			poison(l);
+		close(l->hold);
+		l->hold = -1;
+	}
+	return true;
+}
+
+static bool
+leaf_running(const struct leaf *l)
+{
+	return l->dir != NULL;
+}
+
+static bool
+leaf_finished(const struct leaf *l)
+{
+	return l->merge == 0 && l->jq == 0 && l->write == 0 &&
+	    l->merge_err.fd < 0 && l->write_err.fd < 0;
+}
+
+/*
+ * Leaves waiting to start: the bytes read from leaf-filter, NUL-terminated
+ * paths; the last one may still be incomplete.
+ */
+struct queue {
+	char *buf;
+	size_t len, cap;
+	size_t head;		/* the next path to start */
+	size_t complete;	/* the end of the last complete path */
+};
+
+/* Appends bytes read; returns the number of paths they completed. */
+static size_t
+queue_append(struct queue *q, const char *bytes, size_t len)
+{
+	size_t found = 0, i;
+
+	if (q->head > 0 && q->head == q->complete) {
+		memmove(q->buf, q->buf + q->head, q->len - q->head);
+		q->len -= q->head;
+		q->complete = q->head = 0;
+	}
+	if (q->len + len > q->cap) {
+		size_t cap = (q->len + len) * 2;
+		char *b = realloc(q->buf, cap);
+
+		if (b == NULL)
+			diag_err(EXIT_FAILED, "out of memory");
+		q->buf = b;
+		q->cap = cap;
+	}
+	memcpy(q->buf + q->len, bytes, len);
+	for (i = 0; i < len; i++)
+		if (bytes[i] == '\0') {
+			found++;
+			q->complete = q->len + i + 1;
+		}
+	q->len += len;
+	return found;
+}
+
+static const char *
+queue_pop(struct queue *q)
+{
+	const char *path;
+
+	if (q->head >= q->complete)
+		return NULL;
+	path = q->buf + q->head;
+	q->head += strlen(path) + 1;
+	return path;
+}
+
+static bool
+queue_empty(const struct queue *q)
+{
+	return q->head >= q->complete;
+}
+
+static void
+human_bytes(char *buf, size_t size, unsigned long long n)
+{
+	static const char units[] = "BKMGTP";
+	double v = n;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%lluB", n);
+	else
+		snprintf(buf, size, "%.1f%c", v, units[u]);
+}
+
+static void
+show_progress(const struct totals *t, size_t running, bool scanning)
+{
+	char in[16], out[16], eta[32] = "";
+	double secs = progress_seconds();
+	unsigned long long left = t->leaves_found - t->leaves_done;
+
+	if (!progress_due())
+		return;
+	human_bytes(in, sizeof(in), t->bytes_in);
+	human_bytes(out, sizeof(out), t->bytes_out);
+	if (!scanning && t->leaves_done > 0 && left > 0)
+		snprintf(eta, sizeof(eta), " ETA %.0fs",
+		    secs / t->leaves_done * left);
+	progress_show("leaves %llu/%llu%s (%zu running), files %llu, "
+	    "records %llu, in %s, out %s, inodes freed %llu, errors %llu, "
+	    "stalled %llu%s", t->leaves_done, t->leaves_found,
+	    scanning ? "+" : "", running, t->files_consumed, t->records, in,
+	    out, t->files_removed, t->errors + t->leaves_failed, t->stalled,
+	    eta);
+}
+
+static void
+print_summary(const struct totals *t, double secs, char **stalled_dirs,
+    size_t nstalled)
+{
+	char in[16], out[16];
+	size_t i;
+
+	if (opt.stats == 2) {
+		json_object *o = json_object_new_object(), *dirs;
+
+		json_object_object_add(o, "dry_run",
+		    json_object_new_boolean(opt.dry_run));
+		json_object_object_add(o, "leaves_found",
+		    json_object_new_uint64(t->leaves_found));
+		json_object_object_add(o, "leaves_consolidated",
+		    json_object_new_uint64(t->leaves_consolidated));
+		json_object_object_add(o, "leaves_unchanged",
+		    json_object_new_uint64(t->leaves_unchanged));
+		json_object_object_add(o, "leaves_partial",
+		    json_object_new_uint64(t->leaves_partial));
+		json_object_object_add(o, "leaves_failed",
+		    json_object_new_uint64(t->leaves_failed));
+		json_object_object_add(o, "files_consumed",
+		    json_object_new_uint64(t->files_consumed));
+		json_object_object_add(o, "files_removed",
+		    json_object_new_uint64(t->files_removed));
+		json_object_object_add(o, "records",
+		    json_object_new_uint64(t->records));
+		json_object_object_add(o, "bytes_in",
+		    json_object_new_uint64(t->bytes_in));
+		json_object_object_add(o, "bytes_out",
+		    json_object_new_uint64(t->bytes_out));
+		json_object_object_add(o, "sources_skipped",
+		    json_object_get(t->skipped));
+		dirs = json_object_new_array();
+		for (i = 0; i < nstalled; i++)
+			json_object_array_add(dirs,
+			    json_object_new_string(stalled_dirs[i]));
+		json_object_object_add(o, "stalled", dirs);
+		json_object_object_add(o, "elapsed",
+		    json_object_new_double(secs));
+		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return;
+	}
+	human_bytes(in, sizeof(in), t->bytes_in);
+	human_bytes(out, sizeof(out), t->bytes_out);
+	if (t->leaves_found == 0 && nstalled == 0) {
+		fprintf(stderr, "%s: nothing to do: no leaf has new sources\n",
+		    diag_progname());
+		return;
+	}
+	fprintf(stderr, "%s: %s%llu leaves %s (%llu partial, %llu failed, "
+	    "%llu unchanged), %llu files %s, %llu records, %s in, %s out, "
+	    "%zu stalled, %.1fs\n", diag_progname(),
+	    opt.dry_run ? "dry run: " : "", t->leaves_consolidated,
+	    opt.dry_run ? "to consolidate" : "consolidated",
+	    t->leaves_partial, t->leaves_failed, t->leaves_unchanged,
+	    opt.dry_run ? t->files_consumed : t->files_removed,
+	    opt.dry_run ? "to consume" : "removed", t->records, in, out,
+	    nstalled, secs);
+	if (json_object_object_length(t->skipped) > 0) {
+		fprintf(stderr, "%s: sources skipped:", diag_progname());
+		json_object_object_foreach(t->skipped, reason, count)
+			fprintf(stderr, " %s %llu", reason, (unsigned long long)
+			    json_object_get_uint64(count));
+		fputc('\n', stderr);
+	}
+}
+
+/*
+ * Warns when the jq in use rounds integers beyond 2^53 (jq 1.6 does):
+ * records would then change where the filter did not mean to touch them.
+ */
+static void
+check_jq_numbers(void)
+{
+	static const char big[] = "12345678901234567890123";
+	char *argv[] = { "jq", "-c", ".", NULL }, out[128];
+	int in[2], res[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
+		diag_err(EXIT_FAILED, "pipe");
+	if ((pid = spawn(argv, in[0], res[1], -1, 0)) < 0)
+		exit(EXIT_FAILED);
+	close(in[0]);
+	close(res[1]);
+	(void)!write(in[1], big, sizeof(big) - 1);
+	close(in[1]);
+	while ((n = read(res[0], out + got, sizeof(out) - 1 - got)) > 0)
+		got += n;
+	close(res[0]);
+	out[got] = '\0';
+	waitpid(pid, &status, 0);
+	if (!exited_with(status, 0, 0))
+		diag_errx(EXIT_FAILED, "jq does not run; --jq needs it");
+	if (strncmp(out, big, sizeof(big) - 1) != 0)
+		diag_warnx("warning: this jq rounds big integers (%s becomes "
+		    "%.*s): --jq changes such numbers in every record",
+		    big, (int)strcspn(out, "\n"), out);
+}
+
+/* Reads a --stalled file of the given delimiter into list. */
+static void
+read_stalled(const char *file, int delim, struct args *list)
+{
+	FILE *in = fopen(file, "re");
+	struct pathstream ps;
+	char *path;
+
+	if (in == NULL)
+		return;
+	pathstream_init(&ps, in, delim);
+	while (pathstream_read(&ps, &path) > 0)
+		args_add(list, path);
+	pathstream_free(&ps);
+	fclose(in);
+}
+
+static char *
+temp_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	int fd;
+
+	if (asprintf(&path, "%s/leafpack-stalled.XXXXXX",
+	    dir && *dir ? dir : "/tmp") < 0)
+		diag_err(EXIT_FAILED, "out of memory");
+	if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
+		diag_err(EXIT_FAILED, "%s", diag_quote(path));
+	close(fd);
+	return path;
+}
+
+static void
+add_option(struct args *a, const char *name, const char *value)
+{
+	args_add(a, name);
+	if (value != NULL)
+		args_add(a, value);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args scan_opts = { 0 }, av = { 0 }, stalled = { 0 };
+	struct totals t = { 0 };
+	struct queue q = { 0 };
+	struct leaf *slots;
+	struct errpipe filter_err, scan_err;
+	struct sigaction sa;
+	const char *why, *path;
+	char *scan_stalled = NULL, *filter_stalled = NULL, *date, *list;
+	pid_t scan = 0, filter = 0;
+	int c, leaves_fd, scan_status = 0, filter_status = 0, status, p[2],
+	    child_err, fd;
+	size_t i, running = 0, npoll;
+	bool stopping = false, forwarded = false;
+	long long n;
+
+	diag_init(argv[0]);
+	opt.parallel = sysconf(_SC_NPROCESSORS_ONLN);
+	if (opt.parallel < 2)
+		opt.parallel = 2;
+	while ((c = getopt_long(argc, argv, "0j:t:P:", long_options, NULL))
+	    != -1) {
+		switch (c) {
+		case '0':
+			opt.delim = '\0';
+			break;
+		case 'j':
+			if (units_parse_count(optarg, 1, 1024, &n, &why) < 0) {
+				diag_warnx("-j %s: %s", optarg, why);
+				usage();
+			}
+			add_option(&scan_opts, "-j", optarg);
+			break;
+		case 't':
+			if (units_parse_count(optarg, 1, 86400, &n, &why) < 0) {
+				diag_warnx("-t %s: %s", optarg, why);
+				usage();
+			}
+			add_option(&scan_opts, "-t", optarg);
+			add_option(&opt.filter_opts, "-t", optarg);
+			break;
+		case 'P':
+			if (units_parse_count(optarg, 1, 1024, &n, &why) < 0) {
+				diag_warnx("-P %s: %s", optarg, why);
+				usage();
+			}
+			opt.parallel = n;
+			break;
+		case OPT_LEAVES:
+			opt.leaves_mode = true;
+			break;
+		case OPT_DATES:
+			if ((list = strdup(optarg)) == NULL)
+				diag_err(EXIT_FAILED, "out of memory");
+			for (date = strtok(list, ","); date != NULL;
+			    date = strtok(NULL, ","))
+				add_option(&opt.filter_opts, "--name", date);
+			free(list);
+			break;
+		case OPT_NAME:
+			add_option(&opt.filter_opts, "--name", optarg);
+			break;
+		case OPT_MATCH:
+			add_option(&opt.filter_opts, "--match", optarg);
+			add_option(&opt.merge_opts, "--match", optarg);
+			break;
+		case OPT_MIN_AGE:
+			if (units_parse_duration(optarg, &n, &why) < 0) {
+				diag_warnx("--min-age %s: %s", optarg, why);
+				usage();
+			}
+			add_option(&opt.filter_opts, "--min-age", optarg);
+			add_option(&opt.merge_opts, "--min-age", optarg);
+			break;
+		case OPT_KEY:
+			add_option(&opt.merge_opts, "--key", optarg);
+			break;
+		case OPT_OUTPUT:
+			if (*optarg == '\0' || strchr(optarg, '/') != NULL ||
+			    strcmp(optarg, ".") == 0 ||
+			    strcmp(optarg, "..") == 0) {
+				diag_warnx("--output %s: not a plain file name",
+				    diag_quote(optarg));
+				usage();
+			}
+			opt.output = optarg;
+			add_option(&opt.filter_opts, "--output", optarg);
+			add_option(&opt.merge_opts, "--output", optarg);
+			break;
+		case OPT_MEMORY:
+			if (units_parse_size(optarg, &n, &why) < 0) {
+				diag_warnx("--memory %s: %s", optarg, why);
+				usage();
+			}
+			add_option(&opt.merge_opts, "--memory", optarg);
+			break;
+		case OPT_JQ:
+			opt.jq = optarg;
+			break;
+		case OPT_DRY_RUN:
+			opt.dry_run = true;
+			break;
+		case OPT_KEEP_SOURCES:
+			opt.keep_sources = true;
+			add_option(&opt.filter_opts, "--keep-sources", NULL);
+			break;
+		case OPT_STRICT:
+			add_option(&opt.merge_opts, "--strict", NULL);
+			break;
+		case OPT_STALLED:
+			opt.stalled_path = optarg;
+			break;
+		case OPT_PROGRESS:
+			opt.progress = true;
+			break;
+		case OPT_STATS:
+			if (optarg == NULL)
+				opt.stats = 1;
+			else if (strcmp(optarg, "json") == 0)
+				opt.stats = 2;
+			else {
+				diag_warnx("--stats=%s: expected json", optarg);
+				usage();
+			}
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			fputs(options_text, stdout);
+			return diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE;
+		case OPT_VERSION:
+			printf("leafpack (leafpack) %s\n", LEAFPACK_VERSION);
+			return diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE;
+		default:
+			usage();
+		}
+	}
+	if (optind == argc)
+		usage();
+	find_progdir();
+	if (opt.jq != NULL && !opt.dry_run)
+		check_jq_numbers();
+	t.skipped = json_object_new_object();
+
+	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		diag_err(EXIT_FAILED, "pipe");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_flags |= SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	progress_init(opt.progress);
+
+	/* The leaves: tree-scan over the roots, or the arguments themselves
+	 * (from a memory file, which cannot block like a pipe we fill). */
+	filter_stalled = temp_file();
+	if (opt.leaves_mode) {
+		if ((fd = memfd_create("leaves", MFD_CLOEXEC)) < 0)
+			diag_err(EXIT_FAILED, "memfd_create");
+		for (i = optind; i < (size_t)argc; i++)
+			if (write(fd, argv[i], strlen(argv[i]) + 1) < 0)
+				diag_err(EXIT_FAILED, "memfd");
+		lseek(fd, 0, SEEK_SET);
+		memset(&scan_err, 0, sizeof(scan_err));
+		scan_err.fd = -1;
+	} else {
+		scan_stalled = temp_file();
+		if (pipe2(p, O_CLOEXEC) < 0)
+			diag_err(EXIT_FAILED, "pipe");
+		errpipe_open(&scan_err, &child_err);
+		args_add(&av, program("tree-scan"));
+		args_add(&av, "-0");
+		for (i = 0; i < scan_opts.n; i++)
+			args_add(&av, scan_opts.v[i]);
+		add_option(&av, "--stalled", scan_stalled);
+		args_add(&av, "--");
+		for (i = optind; i < (size_t)argc; i++)
+			args_add(&av, argv[i]);
+		scan = spawn(av.v, -1, p[1], child_err, 0);
+		args_free(&av);
+		close(p[1]);
+		close(child_err);
+		if (scan < 0)
+			exit(EXIT_FAILED);
+		fd = p[0];
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		diag_err(EXIT_FAILED, "pipe");
+	errpipe_open(&filter_err, &child_err);
+	args_add(&av, program("leaf-filter"));
+	args_add(&av, "-0");
+	for (i = 0; i < opt.filter_opts.n; i++)
+		args_add(&av, opt.filter_opts.v[i]);
+	add_option(&av, "--stalled", filter_stalled);
+	args_add(&av, "--stats=json");
+	filter = spawn(av.v, fd, p[1], child_err, 0);
+	args_free(&av);
+	close(fd);
+	close(p[1]);
+	close(child_err);
+	if (filter < 0)
+		exit(EXIT_FAILED);
+	leaves_fd = p[0];
+	fcntl(leaves_fd, F_SETFL, O_NONBLOCK);
+
+	if ((slots = calloc(opt.parallel, sizeof(*slots))) == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+	status = EXIT_DONE;
+	for (;;) {
+		struct pollfd pfd[2 + 2 * 1024 + 2];
+		char buf[65536];
+		ssize_t got;
+		pid_t pid;
+		int st;
+
+		if (stop_signal && !stopping) {
+			stopping = true;
+			if (scan > 0)
+				kill(-scan, SIGTERM);
+			if (filter > 0)
+				kill(-filter, SIGTERM);
+			if (leaves_fd >= 0) {
+				close(leaves_fd);
+				leaves_fd = -1;
+			}
+			if (running > 0)
+				diag_warnx("stopping: waiting for %zu leaves "
+				    "in flight to finish (again to roll them "
+				    "back)", running);
+		}
+		if (stop_count >= 2 && !forwarded) {
+			forwarded = true;
+			for (i = 0; i < (size_t)opt.parallel; i++)
+				if (leaf_running(&slots[i]))
+					kill(-slots[i].pgid, SIGTERM);
+		}
+		for (i = 0; !stopping && running < (size_t)opt.parallel &&
+		    i < (size_t)opt.parallel; i++) {
+			if (leaf_running(&slots[i]))
+				continue;
+			if ((path = queue_pop(&q)) == NULL)
+				break;
+			running++;
+			if (start_leaf(&slots[i], path) < 0) {
+				slots[i].merge = 0;
+				slots[i].merge_status = EXIT_FAILED << 8;
+			}
+		}
+		for (i = 0; i < (size_t)opt.parallel; i++) {
+			if (!leaf_running(&slots[i]) ||
+			    !leaf_finished(&slots[i]))
+				continue;
+			st = finish_leaf(&slots[i], &t);
+			if (st > status)
+				status = st;
+			running--;
+		}
+		if (leaves_fd < 0 && scan == 0 && filter == 0 &&
+		    running == 0 && (queue_empty(&q) || stopping))
+			break;
+
+		npoll = 0;
+		pfd[npoll++] = (struct pollfd){ .fd = wake[0],
+		    .events = POLLIN };
+		pfd[npoll++] = (struct pollfd){ .fd = leaves_fd,
+		    .events = POLLIN };
+		pfd[npoll++] = (struct pollfd){ .fd = scan_err.fd,
+		    .events = POLLIN };
+		pfd[npoll++] = (struct pollfd){ .fd = filter_err.fd,
+		    .events = POLLIN };
+		for (i = 0; i < (size_t)opt.parallel; i++) {
+			pfd[npoll++] = (struct pollfd){
+			    .fd = slots[i].merge_err.fd, .events = POLLIN };
+			pfd[npoll++] = (struct pollfd){
+			    .fd = slots[i].write_err.fd, .events = POLLIN };
+		}
+		if (poll(pfd, npoll, progress_enabled() ?
+		    PROGRESS_INTERVAL_MS : -1) < 0 && errno != EINTR)
+			diag_err(EXIT_FAILED, "poll");
+		while (read(wake[0], buf, sizeof(buf)) > 0)
+			;
+
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (pid == scan) {
+				scan = 0;
+				scan_status = st;
+				errpipe_read(&scan_err, true);
+				continue;
+			}
+			if (pid == filter) {
+				filter = 0;
+				filter_status = st;
+				errpipe_read(&filter_err, true);
+				continue;
+			}
+			for (i = 0; i < (size_t)opt.parallel; i++)
+				if (leaf_running(&slots[i]) &&
+				    leaf_reaped(&slots[i], pid, st))
+					break;
+		}
+
+		while (leaves_fd >= 0) {
+			got = read(leaves_fd, buf, sizeof(buf));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0 && errno == EAGAIN)
+				break;
+			if (got <= 0) {
+				if (got < 0)
+					diag_warn("reading from leaf-filter");
+				close(leaves_fd);
+				leaves_fd = -1;
+				break;
+			}
+			t.leaves_found += queue_append(&q, buf, got);
+		}
+		errpipe_read(&scan_err, false);
+		errpipe_read(&filter_err, false);
+		for (i = 0; i < (size_t)opt.parallel; i++) {
+			errpipe_read(&slots[i].merge_err, false);
+			errpipe_read(&slots[i].write_err, false);
+		}
+		show_progress(&t, running, leaves_fd >= 0);
+	}
+	progress_end();
+
+	if (scan_stalled != NULL) {
+		read_stalled(scan_stalled, '\n', &stalled);
+		unlink(scan_stalled);
+	}
+	read_stalled(filter_stalled, '\0', &stalled);
+	unlink(filter_stalled);
+	t.stalled = stalled.n;
+	t.leaves_idle = stat_number(filter_err.stats, "leaves_idle");
+	if (opt.stalled_path != NULL) {
+		FILE *out = fopen(opt.stalled_path, "we");
+
+		if (out == NULL)
+			diag_err(EXIT_FAILED, "%s",
+			    diag_quote(opt.stalled_path));
+		for (i = 0; i < stalled.n; i++)
+			pathstream_write(out, stalled.v[i], opt.delim);
+		if (fclose(out) == EOF)
+			diag_err(EXIT_FAILED, "%s",
+			    diag_quote(opt.stalled_path));
+	}
+	print_summary(&t, progress_seconds(), stalled.v, stalled.n);
+
+	/* Done with skipped or stalled parts is one status (1); a scan or
+	 * filter that failed or was killed fails the run. */
+	for (i = 0; i < 2; i++) {
+		int st = i == 0 ? scan_status : filter_status;
+		if (i == 0 && opt.leaves_mode)
+			continue;
+		if (WIFEXITED(st) && (WEXITSTATUS(st) == EXIT_PARTIAL ||
+		    WEXITSTATUS(st) == EXIT_STALLED)) {
+			if (status < EXIT_PARTIAL)
+				status = EXIT_PARTIAL;
+		} else if (!WIFEXITED(st) || WEXITSTATUS(st) != EXIT_DONE) {
+			if (!stopping)
+				diag_warnx("%s failed", i == 0 ? "tree-scan" :
+				    "leaf-filter");
+			status = EXIT_FAILED;
+		}
+	}
+	if (stalled.n > 0 && status < EXIT_PARTIAL)
+		status = EXIT_PARTIAL;
+	if (opt.dry_run && diag_close_stdout() < 0)
+		status = EXIT_FAILED;
+	errpipe_free(&scan_err);
+	errpipe_free(&filter_err);
+	free(slots);
+	free(q.buf);
+	args_free(&stalled);
+	args_free(&scan_opts);
+	json_object_put(t.skipped);
+	if (stopping)
+		return 128 + stop_signal;
+	return status;
+}
