@@ -1,0 +1,784 @@
+#include "runsort.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/*
+ * Arena layout: records from the start, each [u32 keylen][key][u32 reclen]
+ * [record], so that a spill writes each record with one iovec and a run file
+ * is the same bytes; index entries from the end.  The index holds the first
+ * 8 key bytes as an integer, so most comparisons never touch the records.
+ */
+struct entry {
+	uint64_t prefix;
+	uint64_t off;
+};
+
+struct run {
+	int fd;
+};
+
+struct runsort {
+	char *arena;
+	size_t size;		/* of the arena mapping */
+	size_t memory;		/* what the caller allowed */
+	size_t used;		/* record bytes at the start */
+	size_t count;		/* index entries at the end */
+	struct run *runs;
+	size_t nruns, runcap;
+	char *tmpdir;
+	unsigned long spilled;
+	unsigned long long records;
+};
+
+/* One input of a merge: a spilled run, the sorted arena, or the caller's. */
+struct cursor {
+	const char *key, *rec;
+	size_t keylen, reclen;
+	unsigned long order;	/* ties: lower first */
+	int (*next)(struct cursor *);
+	/* run file */
+	int fd;
+	char *buf;
+	size_t cap, start, end;
+	/* arena */
+	const char *arena;
+	const struct entry *entries;
+	size_t i, n;
+	/* caller's input */
+	const struct runsort_input *input;
+};
+
+#define MIN_MEMORY (64 * 1024)
+#define MIN_RUN_BUFFER (64 * 1024)
+#define MAX_RUN_BUFFER (4 * 1024 * 1024)
+#define MAX_FANIN 128
+
+static uint32_t
+load32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t
+key_prefix(const char *key, size_t len)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | (i < len ? (unsigned char)key[i] : 0);
+	return v;
+}
+
+/* memcmp order of two keys whose 8-byte prefixes are equal. */
+static int
+key_compare_tail(const char *ka, size_t la, const char *kb, size_t lb)
+{
+	size_t m = la < lb ? la : lb;
+	int c;
+
+	if (m > 8 && (c = memcmp(ka + 8, kb + 8, m - 8)) != 0)
+		return c;
+	return la < lb ? -1 : la > lb;
+}
+
+static int
+key_compare(const char *ka, size_t la, const char *kb, size_t lb)
+{
+	size_t m = la < lb ? la : lb;
+	int c;
+
+	if ((c = memcmp(ka, kb, m)) != 0)
+		return c;
+	return la < lb ? -1 : la > lb;
+}
+
+static int
+entry_compare(const char *arena, const struct entry *a, const struct entry *b)
+{
+	int c;
+
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
+	c = key_compare_tail(arena + a->off + 4, load32(arena + a->off),
+	    arena + b->off + 4, load32(arena + b->off));
+	if (c != 0)
+		return c;
+	/* Offsets grow with insertion order: this makes the sort stable. */
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+static void
+entry_swap(struct entry *a, struct entry *b)
+{
+	struct entry t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static void
+insertion_sort(const char *arena, struct entry *e, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct entry x = e[i];
+		size_t j = i;
+
+		while (j > 0 && entry_compare(arena, &x, &e[j - 1]) < 0) {
+			e[j] = e[j - 1];
+			j--;
+		}
+		e[j] = x;
+	}
+}
+
+static void
+sift_down(const char *arena, struct entry *e, size_t i, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && entry_compare(arena, &e[c], &e[c + 1]) < 0)
+			c++;
+		if (entry_compare(arena, &e[i], &e[c]) >= 0)
+			return;
+		entry_swap(&e[i], &e[c]);
+		i = c;
+	}
+}
+
+static void
+heap_sort(const char *arena, struct entry *e, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(arena, e, i, n);
+	for (size_t i = n; i-- > 1;) {
+		entry_swap(&e[0], &e[i]);
+		sift_down(arena, e, 0, i);
+	}
+}
+
+/*
+ * Introsort: the comparison is a total order (offsets break ties), so an
+ * unstable in-place sort gives the stable result without a second array.
+ */
+static void
+intro_sort(const char *arena, struct entry *e, size_t n, int depth)
+{
+	while (n > 16) {
+		size_t mid = n / 2, i, j;
+		struct entry pivot;
+
+		if (depth-- == 0) {
+			heap_sort(arena, e, n);
+			return;
+		}
+		if (entry_compare(arena, &e[mid], &e[0]) < 0)
+			entry_swap(&e[mid], &e[0]);
+		if (entry_compare(arena, &e[n - 1], &e[mid]) < 0) {
+			entry_swap(&e[n - 1], &e[mid]);
+			if (entry_compare(arena, &e[mid], &e[0]) < 0)
+				entry_swap(&e[mid], &e[0]);
+		}
+		pivot = e[mid];
+		i = 0;
+		j = n - 1;
+		for (;;) {
+			while (entry_compare(arena, &e[i], &pivot) < 0)
+				i++;
+			while (entry_compare(arena, &pivot, &e[j]) < 0)
+				j--;
+			if (i >= j)
+				break;
+			entry_swap(&e[i], &e[j]);
+			i++;
+			j--;
+		}
+		/* Recurse into the smaller side to bound the stack. */
+		if (j + 1 < n - j - 1) {
+			intro_sort(arena, e, j + 1, depth);
+			e += j + 1;
+			n -= j + 1;
+		} else {
+			intro_sort(arena, e + j + 1, n - j - 1, depth);
+			n = j + 1;
+		}
+	}
+	insertion_sort(arena, e, n);
+}
+
+/* The index, reversed into insertion order and sorted. */
+static struct entry *
+sort_arena(struct runsort *rs)
+{
+	struct entry *e = (struct entry *)(rs->arena + rs->size) - rs->count;
+	size_t n = rs->count, i;
+	int depth = 0;
+
+	for (i = 0; i < n / 2; i++)
+		entry_swap(&e[i], &e[n - 1 - i]);
+	/* Leaves are often written in time order: check before sorting. */
+	for (i = 1; i < n; i++)
+		if (entry_compare(rs->arena, &e[i - 1], &e[i]) > 0)
+			break;
+	if (i < n) {
+		for (size_t m = n; m > 1; m >>= 1)
+			depth += 2;
+		intro_sort(rs->arena, e, n, depth);
+	}
+	return e;
+}
+
+static char *
+map_arena(size_t size)
+{
+	/* MAP_NORESERVE and lazy touching: a small leaf costs a few pages. */
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t
+round_arena(size_t size)
+{
+	size_t page = 64 * 1024;
+
+	return (size + page - 1) / page * page;
+}
+
+struct runsort *
+runsort_new(size_t memory, const char *tmpdir)
+{
+	struct runsort *rs;
+
+	if (memory < MIN_MEMORY)
+		memory = MIN_MEMORY;
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = getenv("TMPDIR");
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	rs = calloc(1, sizeof(*rs));
+	if (rs == NULL)
+		return NULL;
+	rs->memory = rs->size = round_arena(memory);
+	rs->tmpdir = strdup(tmpdir);
+	rs->arena = map_arena(rs->size);
+	if (rs->tmpdir == NULL || rs->arena == NULL) {
+		runsort_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+static int
+open_run_file(const char *dir)
+{
+	char *path;
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
+	    errno != EINVAL))
+		return fd;
+	if (asprintf(&path, "%s/json-merge-run.XXXXXX", dir) < 0)
+		return -1;
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	return fd;
+}
+
+static int
+add_run(struct runsort *rs, int fd)
+{
+	if (rs->nruns == rs->runcap) {
+		size_t cap = rs->runcap ? 2 * rs->runcap : 16;
+		struct run *r = realloc(rs->runs, cap * sizeof(*r));
+
+		if (r == NULL)
+			return -1;
+		rs->runs = r;
+		rs->runcap = cap;
+	}
+	rs->runs[rs->nruns++].fd = fd;
+	return 0;
+}
+
+/* Writes iov[0..n) completely, retrying short writes. */
+static int
+write_all_iov(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= w;
+		}
+	}
+	return 0;
+}
+
+static size_t
+record_size(const char *arena, uint64_t off)
+{
+	uint32_t keylen = load32(arena + off);
+
+	return 8 + keylen + load32(arena + off + 4 + keylen);
+}
+
+/* Sorts the arena and writes it to a new run file. */
+static int
+spill(struct runsort *rs)
+{
+	struct iovec iov[IOV_MAX < 1024 ? IOV_MAX : 1024];
+	struct entry *e;
+	int fd, n = 0;
+
+	if (rs->count == 0)
+		return 0;
+	fd = open_run_file(rs->tmpdir);
+	if (fd < 0)
+		return -1;
+	e = sort_arena(rs);
+	for (size_t i = 0; i < rs->count; i++) {
+		iov[n].iov_base = rs->arena + e[i].off;
+		iov[n].iov_len = record_size(rs->arena, e[i].off);
+		if (++n == (int)(sizeof(iov) / sizeof(iov[0])) ||
+		    i + 1 == rs->count) {
+			if (write_all_iov(fd, iov, n) < 0)
+				goto fail;
+			n = 0;
+		}
+	}
+	if (add_run(rs, fd) < 0)
+		goto fail;
+	rs->spilled++;
+	rs->used = rs->count = 0;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Replaces the empty arena by one of the given size. */
+static int
+remap_arena(struct runsort *rs, size_t size)
+{
+	char *p = map_arena(size);
+
+	if (p == NULL)
+		return -1;
+	munmap(rs->arena, rs->size);
+	rs->arena = p;
+	rs->size = size;
+	return 0;
+}
+
+int
+runsort_add(struct runsort *rs, const char *key, size_t keylen,
+    const char *record, size_t reclen)
+{
+	size_t need = 8 + keylen + reclen;
+	uint32_t k32 = keylen, r32 = reclen;
+	struct entry *e;
+	char *p;
+
+	if (keylen > UINT32_MAX || reclen > UINT32_MAX - keylen - 8) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if (rs->used + need + (rs->count + 1) * sizeof(*e) > rs->size) {
+		if (spill(rs) < 0)
+			return -1;
+		/* Back to the allowed size after a giant record, or up to
+		 * one that needs more than the whole arena. */
+		if (rs->size > rs->memory && need + sizeof(*e) <= rs->memory &&
+		    remap_arena(rs, rs->memory) < 0)
+			return -1;
+		if (need + sizeof(*e) > rs->size &&
+		    remap_arena(rs, round_arena(need + sizeof(*e))) < 0)
+			return -1;
+	}
+	p = rs->arena + rs->used;
+	memcpy(p, &k32, 4);
+	memcpy(p + 4, key, keylen);
+	memcpy(p + 4 + keylen, &r32, 4);
+	memcpy(p + 8 + keylen, record, reclen);
+	rs->count++;
+	e = (struct entry *)(rs->arena + rs->size) - rs->count;
+	e->prefix = key_prefix(key, keylen);
+	e->off = rs->used;
+	rs->used += need;
+	rs->records++;
+	return 0;
+}
+
+static int
+next_from_arena(struct cursor *c)
+{
+	const char *p;
+
+	if (c->i == c->n)
+		return 0;
+	p = c->arena + c->entries[c->i++].off;
+	c->keylen = load32(p);
+	c->key = p + 4;
+	c->reclen = load32(p + 4 + c->keylen);
+	c->rec = p + 8 + c->keylen;
+	return 1;
+}
+
+static int
+next_from_input(struct cursor *c)
+{
+	return c->input->next(c->input->ctx, &c->key, &c->keylen, &c->rec,
+	    &c->reclen);
+}
+
+/* Makes at least want bytes available from c->start; 0 if the run ended
+ * before the first byte, -1 on error (a run cut short is EIO). */
+static int
+fill(struct cursor *c, size_t want)
+{
+	if (c->buf == NULL) {
+		if (c->cap < want)
+			c->cap = want;
+		if ((c->buf = malloc(c->cap)) == NULL)
+			return -1;
+	}
+	while (c->end - c->start < want) {
+		ssize_t r;
+
+		if (c->start > 0) {
+			memmove(c->buf, c->buf + c->start, c->end - c->start);
+			c->end -= c->start;
+			c->start = 0;
+		}
+		if (want > c->cap) {
+			char *b = realloc(c->buf, want);
+
+			if (b == NULL)
+				return -1;
+			c->buf = b;
+			c->cap = want;
+		}
+		r = read(c->fd, c->buf + c->end, c->cap - c->end);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0) {
+			if (c->end == c->start)
+				return 0;
+			errno = EIO;
+			return -1;
+		}
+		c->end += r;
+	}
+	return 1;
+}
+
+static int
+next_from_run(struct cursor *c)
+{
+	size_t keylen, reclen;
+	int r;
+
+	if ((r = fill(c, 4)) <= 0)
+		return r;
+	keylen = load32(c->buf + c->start);
+	if ((r = fill(c, 8 + keylen)) <= 0)
+		return r < 0 ? -1 : (errno = EIO, -1);
+	reclen = load32(c->buf + c->start + 4 + keylen);
+	if ((r = fill(c, 8 + keylen + reclen)) <= 0)
+		return r < 0 ? -1 : (errno = EIO, -1);
+	c->key = c->buf + c->start + 4;
+	c->keylen = keylen;
+	c->rec = c->key + keylen + 4;
+	c->reclen = reclen;
+	c->start += 8 + keylen + reclen;
+	return 1;
+}
+
+static int
+cursor_less(const struct cursor *a, const struct cursor *b)
+{
+	int c = key_compare(a->key, a->keylen, b->key, b->keylen);
+
+	return c < 0 || (c == 0 && a->order < b->order);
+}
+
+static void
+heap_down(struct cursor **h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		struct cursor *t;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && cursor_less(h[c + 1], h[c]))
+			c++;
+		if (!cursor_less(h[c], h[i]))
+			return;
+		t = h[i];
+		h[i] = h[c];
+		h[c] = t;
+		i = c;
+	}
+}
+
+/* Where a merge sends its records: the caller, or a new run file. */
+struct sink {
+	runsort_emit_fn *emit;
+	void *ctx;
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+static int
+sink_flush(struct sink *s)
+{
+	struct iovec iov = { s->buf, s->len };
+
+	if (s->len > 0 && write_all_iov(s->fd, &iov, 1) < 0)
+		return -1;
+	s->len = 0;
+	return 0;
+}
+
+static int
+sink_put(struct sink *s, const struct cursor *c)
+{
+	uint32_t k32 = c->keylen, r32 = c->reclen;
+	size_t need = 8 + c->keylen + c->reclen;
+	struct iovec iov[4] = {
+		{ &k32, 4 }, { (void *)c->key, c->keylen },
+		{ &r32, 4 }, { (void *)c->rec, c->reclen },
+	};
+
+	if (s->emit != NULL)
+		return s->emit(s->ctx, c->rec, c->reclen);
+	if (s->len + need > s->cap) {
+		if (sink_flush(s) < 0)
+			return -1;
+		if (need > s->cap)
+			return write_all_iov(s->fd, iov, 4);
+	}
+	for (int i = 0; i < 4; i++) {
+		memcpy(s->buf + s->len, iov[i].iov_base, iov[i].iov_len);
+		s->len += iov[i].iov_len;
+	}
+	return 0;
+}
+
+/* Merges the cursors (each not yet started) into the sink. */
+static int
+merge(struct cursor *cur, size_t n, struct sink *s)
+{
+	struct cursor **heap = malloc((n ? n : 1) * sizeof(*heap));
+	size_t live = 0;
+	int r, ret = -1;
+
+	if (heap == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if ((r = cur[i].next(&cur[i])) < 0)
+			goto out;
+		if (r > 0)
+			heap[live++] = &cur[i];
+	}
+	for (size_t i = live / 2; i-- > 0;)
+		heap_down(heap, live, i);
+	while (live > 0) {
+		if (sink_put(s, heap[0]) < 0)
+			goto out;
+		if ((r = heap[0]->next(heap[0])) < 0)
+			goto out;
+		if (r == 0)
+			heap[0] = heap[--live];
+		heap_down(heap, live, 0);
+	}
+	ret = 0;
+out:
+	free(heap);
+	return ret;
+}
+
+static void
+run_cursor(struct cursor *c, int fd, size_t bufsize, unsigned long order)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->cap = bufsize;
+	c->order = order;
+	c->next = next_from_run;
+}
+
+static size_t
+run_buffer_size(const struct runsort *rs, size_t nruns)
+{
+	size_t b = rs->memory / (nruns ? nruns : 1);
+
+	if (b < MIN_RUN_BUFFER)
+		b = MIN_RUN_BUFFER;
+	return b > MAX_RUN_BUFFER ? MAX_RUN_BUFFER : b;
+}
+
+static int
+rewind_runs(struct run *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lseek(runs[i].fd, 0, SEEK_SET) < 0)
+			return -1;
+	return 0;
+}
+
+/* Merges the first n runs into one that takes their place, keeping ties
+ * in order: the merged run is first, as they were. */
+static int
+merge_first_runs(struct runsort *rs, size_t n)
+{
+	struct cursor *cur = calloc(n, sizeof(*cur));
+	struct sink s = { .fd = -1 };
+	int ret = -1;
+
+	if (cur == NULL)
+		return -1;
+	s.cap = run_buffer_size(rs, n + 1);
+	if ((s.buf = malloc(s.cap)) == NULL)
+		goto out;
+	if ((s.fd = open_run_file(rs->tmpdir)) < 0)
+		goto out;
+	if (rewind_runs(rs->runs, n) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		run_cursor(&cur[i], rs->runs[i].fd, s.cap, i);
+	if (merge(cur, n, &s) < 0 || sink_flush(&s) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		close(rs->runs[i].fd);
+	rs->runs[0].fd = s.fd;
+	memmove(rs->runs + 1, rs->runs + n,
+	    (rs->nruns - n) * sizeof(rs->runs[0]));
+	rs->nruns -= n - 1;
+	s.fd = -1;
+	ret = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(cur[i].buf);
+	free(cur);
+	free(s.buf);
+	if (s.fd >= 0)
+		close(s.fd);
+	return ret;
+}
+
+int
+runsort_finish(struct runsort *rs, const struct runsort_input *first,
+    runsort_emit_fn *emit, void *ctx)
+{
+	struct sink s = { .emit = emit, .ctx = ctx, .fd = -1 };
+	struct cursor *cur;
+	size_t n = 0, fanin, bufsize;
+	int ret = -1;
+
+	if (rs->nruns > 0) {
+		/* Everything goes through run files, so that the arena's
+		 * memory is free for their read buffers. */
+		if (spill(rs) < 0)
+			return -1;
+		munmap(rs->arena, rs->size);
+		rs->arena = NULL;
+		fanin = rs->memory / MIN_RUN_BUFFER;
+		if (fanin > MAX_FANIN)
+			fanin = MAX_FANIN;
+		if (fanin < 3)
+			fanin = 3;
+		while (rs->nruns + 1 > fanin)
+			if (merge_first_runs(rs, fanin - 1) < 0)
+				return -1;
+		if (rewind_runs(rs->runs, rs->nruns) < 0)
+			return -1;
+	}
+	cur = calloc(rs->nruns + 2, sizeof(*cur));
+	if (cur == NULL)
+		return -1;
+	if (first != NULL) {
+		cur[n].next = next_from_input;
+		cur[n].input = first;
+		cur[n].order = n;
+		n++;
+	}
+	bufsize = run_buffer_size(rs, rs->nruns);
+	for (size_t i = 0; i < rs->nruns; i++, n++)
+		run_cursor(&cur[n], rs->runs[i].fd, bufsize, n);
+	if (rs->arena != NULL) {
+		cur[n].next = next_from_arena;
+		cur[n].arena = rs->arena;
+		cur[n].entries = sort_arena(rs);
+		cur[n].n = rs->count;
+		cur[n].order = n;
+		n++;
+	}
+	ret = merge(cur, n, &s);
+	for (size_t i = 0; i < n; i++)
+		free(cur[i].buf);
+	free(cur);
+	return ret;
+}
+
+unsigned long
+runsort_runs_spilled(const struct runsort *rs)
+{
+	return rs->spilled;
+}
+
+unsigned long long
+runsort_records(const struct runsort *rs)
+{
+	return rs->records;
+}
+
+void
+runsort_free(struct runsort *rs)
+{
+	if (rs == NULL)
+		return;
+	if (rs->arena != NULL)
+		munmap(rs->arena, rs->size);
+	for (size_t i = 0; i < rs->nruns; i++)
+		close(rs->runs[i].fd);
+	free(rs->runs);
+	free(rs->tmpdir);
+	free(rs);
+}
