@@ -1,0 +1,143 @@
+#include "sources.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+sources_rules_init(struct sources_rules *rules, const char *const *globs,
+    size_t nglobs, const char *output, long long min_age_ms)
+{
+	rules->globs = globs;
+	rules->nglobs = nglobs;
+	rules->output = output;
+	rules->min_age_ms = min_age_ms;
+	clock_gettime(CLOCK_REALTIME, &rules->now);
+}
+
+/* True when name is "." output suffix, or starts with "." output prefix. */
+static int
+dotted(const char *name, const char *output, const char *rest, int prefix)
+{
+	size_t olen = strlen(output), rlen = strlen(rest);
+
+	if (name[0] != '.' || strncmp(name + 1, output, olen) != 0 ||
+	    strncmp(name + 1 + olen, rest, rlen) != 0)
+		return 0;
+	return prefix || name[1 + olen + rlen] == '\0';
+}
+
+int
+sources_is_protocol_name(const char *name, const char *output)
+{
+	return strcmp(name, output) == 0 ||
+	    dotted(name, output, ".journal", 0) ||
+	    dotted(name, output, ".tmp.", 1) ||
+	    dotted(name, output, ".journal.tmp.", 1);
+}
+
+int
+sources_name_matches(const struct sources_rules *rules, const char *name)
+{
+	int match = 0;
+
+	if (rules->nglobs == 0)
+		match = fnmatch(SOURCES_DEFAULT_MATCH, name, 0) == 0;
+	for (size_t i = 0; i < rules->nglobs && !match; i++)
+		match = fnmatch(rules->globs[i], name, 0) == 0;
+	return match && !sources_is_protocol_name(name, rules->output);
+}
+
+enum sources_verdict
+sources_classify(const struct sources_rules *rules, const char *name,
+    const struct stat *st)
+{
+	long long age_ms;
+
+	if (!sources_name_matches(rules, name))
+		return SOURCES_IGNORED;
+	if (S_ISLNK(st->st_mode))
+		return SOURCES_SYMLINK;
+	if (!S_ISREG(st->st_mode))
+		return SOURCES_NOT_REGULAR;
+	if (rules->min_age_ms > 0) {
+		age_ms = (long long)(rules->now.tv_sec - st->st_mtim.tv_sec) *
+		    1000 + (rules->now.tv_nsec - st->st_mtim.tv_nsec) / 1000000;
+		if (age_ms < rules->min_age_ms)
+			return SOURCES_TOO_YOUNG;
+	}
+	return SOURCES_ELIGIBLE;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+sources_list(int dirfd, const struct sources_rules *rules, char ***names,
+    size_t *count)
+{
+	char **list = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir;
+	int fd, saved;
+
+	/* fdopendir takes the descriptor: give it a copy. */
+	fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if ((dir = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	rewinddir(dir);
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(dir)) == NULL) {
+			if (errno != 0)
+				goto fail;
+			break;
+		}
+		if (!sources_name_matches(rules, de->d_name))
+			continue;
+		if (n == cap) {
+			char **l;
+
+			cap = cap ? 2 * cap : 64;
+			if ((l = realloc(list, cap * sizeof(*l))) == NULL)
+				goto fail;
+			list = l;
+		}
+		if ((list[n] = strdup(de->d_name)) == NULL)
+			goto fail;
+		n++;
+	}
+	closedir(dir);
+	qsort(list, n, sizeof(*list), compare_names);
+	*names = list;
+	*count = n;
+	return 0;
+fail:
+	saved = errno;
+	closedir(dir);
+	sources_names_free(list, n);
+	errno = saved;
+	return -1;
+}
+
+void
+sources_names_free(char **names, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}

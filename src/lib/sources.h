@@ -1,0 +1,77 @@
+/*
+ * sources.h - which entries of a leaf directory are sources: the one set
+ * of rules json-merge consumes by and leaf-filter counts by.
+ *
+ * A source is a regular file (not a symlink, never followed) whose name
+ * matches one of the --match globs (fnmatch(3) without flags, as
+ * find -name: "*.txt" also matches ".x.txt"), is not one of the names the
+ * commit protocol owns for the output NAME (NAME itself, .NAME.journal and
+ * the temporaries .NAME.tmp.* and .NAME.journal.tmp.*), and was last
+ * modified at least min-age ago (a writer may still be busy with a younger
+ * file).
+ */
+#ifndef LEAFPACK_SOURCES_H
+#define LEAFPACK_SOURCES_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* The default --match glob and --min-age. */
+#define SOURCES_DEFAULT_MATCH "*.txt"
+#define SOURCES_DEFAULT_MIN_AGE_MS (2 * 60 * 1000LL)
+
+struct sources_rules {
+	const char *const *globs;	/* --match globs; none: the default */
+	size_t nglobs;
+	const char *output;	/* the output NAME (not a path) */
+	long long min_age_ms;	/* 0: any age */
+	struct timespec now;	/* the time min-age counts back from */
+};
+
+/* What an entry is, for the rules. */
+enum sources_verdict {
+	SOURCES_ELIGIBLE,	/* a source to consume */
+	SOURCES_IGNORED,	/* not named like a source: not mentioned */
+	SOURCES_SYMLINK,	/* named like one, but a symlink */
+	SOURCES_NOT_REGULAR,	/* named like one, but a dir, fifo, ... */
+	SOURCES_TOO_YOUNG,	/* a source, but modified within min-age */
+};
+
+/*
+ * Fills rules with the globs (globs may be NULL when nglobs is 0), the
+ * output name, min_age_ms and the current time.  The arrays are not copied.
+ */
+void sources_rules_init(struct sources_rules *rules, const char *const *globs,
+    size_t nglobs, const char *output, long long min_age_ms);
+
+/*
+ * True when name is the output, its journal or one of their temporaries
+ * (whatever the globs say, these are never sources).
+ */
+int sources_is_protocol_name(const char *name, const char *output);
+
+/* True when name matches a glob and is not a protocol name. */
+int sources_name_matches(const struct sources_rules *rules, const char *name);
+
+/*
+ * The verdict for the entry name whose lstat (fstatat with
+ * AT_SYMLINK_NOFOLLOW, or fstat of an O_NOFOLLOW descriptor) is st.
+ */
+enum sources_verdict sources_classify(const struct sources_rules *rules,
+    const char *name, const struct stat *st);
+
+/*
+ * Lists the names in directory dirfd (not closed; its offset is rewound)
+ * that match the rules' globs and are not protocol names, sorted by the
+ * bytes of the names (strcmp).  Stores a malloc()ed array of malloc()ed
+ * names in *names and its length in *count (free with sources_names_free).
+ * Returns 0, or -1 with errno set (the directory could not be read).
+ */
+int sources_list(int dirfd, const struct sources_rules *rules, char ***names,
+    size_t *count);
+
+/* Frees what sources_list() returned. */
+void sources_names_free(char **names, size_t count);
+
+#endif
