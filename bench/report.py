@@ -109,8 +109,10 @@ class Results:
         bad = [v[0] for v in runs.values() if v[0] != 0]
         if not bad:
             return ""
-        what = "timed out" if bad[0] in (124, 137) else "exit %d" % bad[0]
-        return "%d of %d runs failed (%s)" % (len(bad), len(runs), what)
+        what = ("did not finish (stopped)" if bad[0] in (124, 137) else
+                "failed (exit %d)" % bad[0])
+        return what if len(bad) == len(runs) else "%d of %d runs %s" % (
+            len(bad), len(runs), what)
 
 
 def ratio_cell(res, key, ref_name):
@@ -125,11 +127,12 @@ def ratio_cell(res, key, ref_name):
 
 def table(res, verdicts, section, variant, units, amount, header_extra=""):
     ref, floor = REFERENCE[section]
-    head = ("| contender | median s | user s | sys s | peak RSS MB | "
-            "%s/s | MB/s | vs %s | vs %s | output |" %
-            (units, LABEL.get(ref, ref), LABEL.get(floor, floor or "-")))
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     count, megabytes = amount
+    head = ("| contender | median s | user s | sys s | peak RSS MB | %s/s | "
+            % units + ("MB/s | " if megabytes else "") + "vs %s | " %
+            LABEL.get(ref, ref) + ("vs %s | " % LABEL[floor] if floor else "")
+            + "output |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     rank = list(LABEL)
     keys = sorted((k for k in res.order if k[0] == section and k[2] == variant),
                   key=lambda k: rank.index(k[1]) if k[1] in rank else len(rank))
@@ -138,17 +141,21 @@ def table(res, verdicts, section, variant, units, amount, header_extra=""):
         verdict = verdicts.get(key, "")
         failed = res.failures(key)
         if t is None:
-            lines.append("| %s | %s | | | | | | | | %s |" %
-                         (LABEL.get(key[1], key[1]), failed or "failed",
-                          verdict))
-            continue
-        lines.append("| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s |" % (
-            LABEL.get(key[1], key[1]), fmt_time(t),
-            fmt_time(res.median(key, 2)), fmt_time(res.median(key, 3)),
-            res.median(key, 4) / 1024, fmt_rate(count, t),
-            fmt_rate(megabytes, t) if megabytes else "-",
-            ratio_cell(res, key, ref), ratio_cell(res, key, floor),
-            "; ".join(x for x in (verdict, failed) if x)))
+            cells = [LABEL.get(key[1], key[1]), failed or "failed"]
+            cells += [""] * (head.count("|") - 4) + [verdict]
+        else:
+            cells = [LABEL.get(key[1], key[1]), fmt_time(t),
+                     fmt_time(res.median(key, 2)),
+                     fmt_time(res.median(key, 3)),
+                     "%.0f" % (res.median(key, 4) / 1024),
+                     fmt_rate(count, t)]
+            if megabytes:
+                cells.append(fmt_rate(megabytes, t))
+            cells.append(ratio_cell(res, key, ref))
+            if floor:
+                cells.append(ratio_cell(res, key, floor))
+            cells.append("; ".join(x for x in (verdict, failed) if x))
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -184,11 +191,11 @@ def targets(res):
     best = [res.median((sec, n, "list"), 1)
             for n in ("tree-scan-j1", "tree-scan-j2", "tree-scan-j4")]
     best = [t for t in best if t is not None]
-    if fastest and best:
+    if fastest and best and min(fastest) > 0:
         out.append(verdict_line("tree-scan (best -j) / fastest of find, fd, bfs"
                                 " (medians)", min(best) / min(fastest), "<=", 1.0))
     walk = res.median((sec, "walk", "list"), 1)
-    if walk and best:
+    if walk and best and walk > 0:
         out.append(verdict_line("tree-scan (best -j) / bare readdir walk "
                                 "(medians)", min(best) / walk, "<=", 1.3))
     else:
@@ -246,13 +253,15 @@ def main(argv):
                 "others print the leaves." % (dirs, leaves), "",
                 table(res, verdicts, "scanning", "list", "dirs",
                       (int(dirs), 0)), ""]
-    for section, title, units in (("sick", "Sick share", "dirs"),
-                                  ("memory", "Memory: one big leaf", "MB")):
+    for section, title, units in (("sick", "Sick share", "leaves"),
+                                  ("memory", "Memory: one big leaf",
+                                   "records")):
         if any(k[0] == section for k in res.order):
-            info = trees.get(section, ["", "0"])
+            # description, count, variant, megabytes
+            info = trees.get(section, ["", "0", "list", "0"])
             doc += ["## " + title, "", info[0], "",
-                    table(res, verdicts, section, info[2] if len(info) > 2
-                          else "list", units, (float(info[1]), 0)), ""]
+                    table(res, verdicts, section, info[2], units,
+                          (float(info[1]), float(info[3]))), ""]
     lines, _ = targets(res)
     doc += ["## Targets of issue 5", ""] + lines + [""]
     if missing:
