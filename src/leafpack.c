@@ -943,7 +943,9 @@ main(int argc, char *argv[])
 			add_option(&scan_opts, "-j", optarg);
 			break;
 		case 't':
-			if (units_parse_count(optarg, 1, 86400, &n, &why) < 0) {
+			if (units_parse_duration(optarg, &n, &why) < 0 ||
+			    (n < 1 && (why = "too small")) ||
+			    (n > 86400000 && (why = "too large"))) {
 				diag_warnx("-t %s: %s", optarg, why);
 				usage();
 			}
@@ -1239,7 +1241,7 @@ main(int argc, char *argv[])
 	progress_end();
 
 	if (scan_stalled != NULL) {
-		read_stalled(scan_stalled, '\n', &stalled);
+		read_stalled(scan_stalled, '\0', &stalled);
 		unlink(scan_stalled);
 	}
 	read_stalled(filter_stalled, '\0', &stalled);
