@@ -135,6 +135,14 @@ args_add(struct args *a, const char *s)
 	a->v[++a->n] = NULL;
 }
 
+/* args_add() of a string we own: it is freed. */
+static void
+args_add_owned(struct args *a, char *s)
+{
+	args_add(a, s);
+	free(s);
+}
+
 static void
 args_free(struct args *a)
 {
@@ -508,7 +516,7 @@ start_leaf(struct leaf *l, const char *dir)
 		}
 	}
 
-	args_add(&av, program("json-merge"));
+	args_add_owned(&av, program("json-merge"));
 	for (i = 0; i < opt.merge_opts.n; i++)
 		args_add(&av, opt.merge_opts.v[i]);
 	if (opt.dry_run)
@@ -547,7 +555,7 @@ start_leaf(struct leaf *l, const char *dir)
 
 	if (asprintf(&outpath, "%s/%s", dir, opt.output) < 0)
 		diag_err(EXIT_FAILED, "out of memory");
-	args_add(&av, program("jsonl-write"));
+	args_add_owned(&av, program("jsonl-write"));
 	if (!opt.keep_sources)
 		args_add(&av, "--remove-sources");
 	if (opt.jq)
@@ -800,8 +808,9 @@ print_summary(const struct totals *t, double secs, char **stalled_dirs,
 			json_object_array_add(dirs,
 			    json_object_new_string(stalled_dirs[i]));
 		json_object_object_add(o, "stalled", dirs);
+		snprintf(in, sizeof(in), "%.3f", secs);
 		json_object_object_add(o, "elapsed",
-		    json_object_new_double(secs));
+		    json_object_new_double_s(secs, in));
 		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
@@ -1084,7 +1093,7 @@ main(int argc, char *argv[])
 		if (pipe2(p, O_CLOEXEC) < 0)
 			diag_err(EXIT_FAILED, "pipe");
 		errpipe_open(&scan_err, &child_err);
-		args_add(&av, program("tree-scan"));
+		args_add_owned(&av, program("tree-scan"));
 		args_add(&av, "-0");
 		for (i = 0; i < scan_opts.n; i++)
 			args_add(&av, scan_opts.v[i]);
@@ -1103,7 +1112,7 @@ main(int argc, char *argv[])
 	if (pipe2(p, O_CLOEXEC) < 0)
 		diag_err(EXIT_FAILED, "pipe");
 	errpipe_open(&filter_err, &child_err);
-	args_add(&av, program("leaf-filter"));
+	args_add_owned(&av, program("leaf-filter"));
 	args_add(&av, "-0");
 	for (i = 0; i < opt.filter_opts.n; i++)
 		args_add(&av, opt.filter_opts.v[i]);
@@ -1285,6 +1294,11 @@ main(int argc, char *argv[])
 		status = EXIT_FAILED;
 	errpipe_free(&scan_err);
 	errpipe_free(&filter_err);
+	free(scan_stalled);
+	free(filter_stalled);
+	free(opt.progdir);
+	args_free(&opt.merge_opts);
+	args_free(&opt.filter_opts);
 	free(slots);
 	free(q.buf);
 	args_free(&stalled);
