@@ -401,32 +401,15 @@ remap_arena(struct runsort *rs, size_t size)
 	return 0;
 }
 
-int
-runsort_add(struct runsort *rs, const char *key, size_t keylen,
+/* Stores a record that is known to fit. */
+static void
+put_record(struct runsort *rs, const char *key, size_t keylen,
     const char *record, size_t reclen)
 {
-	size_t need = 8 + keylen + reclen;
 	uint32_t k32 = keylen, r32 = reclen;
+	char *p = rs->arena + rs->used;
 	struct entry *e;
-	char *p;
 
-	if (keylen > UINT32_MAX || reclen > UINT32_MAX - keylen - 8) {
-		errno = EOVERFLOW;
-		return -1;
-	}
-	if (rs->used + need + (rs->count + 1) * sizeof(*e) > rs->size) {
-		if (spill(rs) < 0)
-			return -1;
-		/* Back to the allowed size after a giant record, or up to
-		 * one that needs more than the whole arena. */
-		if (rs->size > rs->memory && need + sizeof(*e) <= rs->memory &&
-		    remap_arena(rs, rs->memory) < 0)
-			return -1;
-		if (need + sizeof(*e) > rs->size &&
-		    remap_arena(rs, round_arena(need + sizeof(*e))) < 0)
-			return -1;
-	}
-	p = rs->arena + rs->used;
 	memcpy(p, &k32, 4);
 	memcpy(p + 4, key, keylen);
 	memcpy(p + 4 + keylen, &r32, 4);
@@ -435,9 +418,99 @@ runsort_add(struct runsort *rs, const char *key, size_t keylen,
 	e = (struct entry *)(rs->arena + rs->size) - rs->count;
 	e->prefix = key_prefix(key, keylen);
 	e->off = rs->used;
-	rs->used += need;
+	rs->used += 8 + keylen + reclen;
 	rs->records++;
+}
+
+/* 0 when a record of need bytes fits, 1 when not, -1 when too big ever. */
+static int
+check_fit(const struct runsort *rs, size_t keylen, size_t reclen)
+{
+	if (keylen > UINT32_MAX || reclen > UINT32_MAX - keylen - 8) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	return rs->used + 8 + keylen + reclen +
+	    (rs->count + 1) * sizeof(struct entry) > rs->size;
+}
+
+/* Makes an empty arena fit a record of need bytes: back to the allowed
+ * size after a giant record, or up to one bigger than the whole arena. */
+static int
+size_arena(struct runsort *rs, size_t need)
+{
+	need += sizeof(struct entry);
+	if (rs->size > rs->memory && need <= rs->memory)
+		return remap_arena(rs, rs->memory);
+	if (need > rs->size)
+		return remap_arena(rs, round_arena(need));
 	return 0;
+}
+
+int
+runsort_add(struct runsort *rs, const char *key, size_t keylen,
+    const char *record, size_t reclen)
+{
+	int r = check_fit(rs, keylen, reclen);
+
+	if (r < 0)
+		return -1;
+	if (r > 0 && (spill(rs) < 0 ||
+	    size_arena(rs, 8 + keylen + reclen) < 0))
+		return -1;
+	put_record(rs, key, keylen, record, reclen);
+	return 0;
+}
+
+int
+runsort_try_add(struct runsort *rs, const char *key, size_t keylen,
+    const char *record, size_t reclen)
+{
+	int r = check_fit(rs, keylen, reclen);
+
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		if (rs->count > 0)
+			return 1;
+		if (size_arena(rs, 8 + keylen + reclen) < 0)
+			return -1;
+	}
+	put_record(rs, key, keylen, record, reclen);
+	return 0;
+}
+
+int
+runsort_spill(struct runsort *rs)
+{
+	return spill(rs);
+}
+
+void
+runsort_mark(const struct runsort *rs, struct runsort_mark *mark)
+{
+	mark->used = rs->used;
+	mark->count = rs->count;
+	mark->spilled = rs->spilled;
+}
+
+int
+runsort_rollback(struct runsort *rs, const struct runsort_mark *mark)
+{
+	if (mark->spilled != rs->spilled || mark->count > rs->count) {
+		errno = EINVAL;
+		return -1;
+	}
+	rs->records -= rs->count - mark->count;
+	rs->used = mark->used;
+	rs->count = mark->count;
+	return 0;
+}
+
+int
+runsort_arena_empty(const struct runsort *rs)
+{
+	return rs->count == 0;
 }
 
 static int

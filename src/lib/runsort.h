@@ -60,6 +60,35 @@ int runsort_add(struct runsort *rs, const char *key, size_t keylen,
     const char *record, size_t reclen);
 
 /*
+ * Like runsort_add(), but never spills: returns 1 (and adds nothing) when
+ * the record does not fit in the arena's free space.  A record that does
+ * not fit even in an empty arena is added anyway (the arena grows).
+ */
+int runsort_try_add(struct runsort *rs, const char *key, size_t keylen,
+    const char *record, size_t reclen);
+
+/* Sorts the arena and writes it as a run (nothing when it is empty).
+ * Returns 0, or -1 with errno set. */
+int runsort_spill(struct runsort *rs);
+
+/*
+ * A point to go back to: records added after runsort_mark() are dropped by
+ * runsort_rollback(), which works only while nothing was spilled since the
+ * mark (it returns -1 with errno EINVAL otherwise, and drops nothing).
+ * json-merge uses it to take back the records of a source that turns out
+ * to be invalid.
+ */
+struct runsort_mark {
+	size_t used, count;
+	unsigned long spilled;
+};
+void runsort_mark(const struct runsort *rs, struct runsort_mark *mark);
+int runsort_rollback(struct runsort *rs, const struct runsort_mark *mark);
+
+/* True when the arena holds no record. */
+int runsort_arena_empty(const struct runsort *rs);
+
+/*
  * Sorts what is left, merges it with the spilled runs and with first (may
  * be NULL) and passes every record to emit in order.  Call it once; the
  * sorter only accepts runsort_free() afterwards.  Returns 0, or -1 with
