@@ -197,6 +197,9 @@ static struct {
 	bool leaves_mode, dry_run, keep_sources, progress;
 } opt = { .output = "consolidated.jsonl", .delim = '\n' };
 
+/* The most leaves read ahead from leaf-filter and not yet started. */
+#define MAX_BACKLOG 65536
+
 static volatile sig_atomic_t stop_signal;	/* first SIGINT/TERM/HUP */
 static volatile sig_atomic_t stop_count;
 static int wake[2] = { -1, -1 };		/* the self-pipe */
@@ -688,10 +691,12 @@ queue_append(struct queue *q, const char *bytes, size_t len)
 {
 	size_t found = 0, i;
 
-	if (q->head > 0 && q->head == q->complete) {
+	/* What was started is dropped once it is half the buffer. */
+	if (q->head > 0 && q->head >= q->len / 2) {
 		memmove(q->buf, q->buf + q->head, q->len - q->head);
 		q->len -= q->head;
-		q->complete = q->head = 0;
+		q->complete -= q->head;
+		q->head = 0;
 	}
 	if (q->len + len > q->cap) {
 		size_t cap = (q->len + len) * 2;
@@ -1134,6 +1139,7 @@ main(int argc, char *argv[])
 	for (;;) {
 		struct pollfd pfd[2 + 2 * 1024 + 2];
 		char buf[65536];
+		unsigned long long backlog;
 		ssize_t got;
 		pid_t pid;
 		int st;
@@ -1187,8 +1193,11 @@ main(int argc, char *argv[])
 		npoll = 0;
 		pfd[npoll++] = (struct pollfd){ .fd = wake[0],
 		    .events = POLLIN };
-		pfd[npoll++] = (struct pollfd){ .fd = leaves_fd,
-		    .events = POLLIN };
+		/* Leaves are read ahead only so far: memory stays bounded
+		 * however many a tree has (leaf-filter then waits on us). */
+		backlog = t.leaves_found - t.leaves_done - running;
+		pfd[npoll++] = (struct pollfd){ .fd = backlog < MAX_BACKLOG ?
+		    leaves_fd : -1, .events = POLLIN };
 		pfd[npoll++] = (struct pollfd){ .fd = scan_err.fd,
 		    .events = POLLIN };
 		pfd[npoll++] = (struct pollfd){ .fd = filter_err.fd,
@@ -1224,7 +1233,7 @@ main(int argc, char *argv[])
 					break;
 		}
 
-		while (leaves_fd >= 0) {
+		while (leaves_fd >= 0 && backlog < MAX_BACKLOG) {
 			got = read(leaves_fd, buf, sizeof(buf));
 			if (got < 0 && errno == EINTR)
 				continue;
@@ -1237,7 +1246,9 @@ main(int argc, char *argv[])
 				leaves_fd = -1;
 				break;
 			}
-			t.leaves_found += queue_append(&q, buf, got);
+			got = queue_append(&q, buf, got);
+			t.leaves_found += got;
+			backlog += got;
 		}
 		errpipe_read(&scan_err, false);
 		errpipe_read(&filter_err, false);
