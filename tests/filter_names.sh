@@ -6,11 +6,6 @@
 . "$LEAFPACK_TESTS/lib/pack.sh"
 
 gen root --entities 2 --types 1 --dates 3
-nl='
-'
-odd="root/e0001/audit/2024-03-09 with space${nl}and newline"
-mkdir "$odd"
-cp root/e0001/audit/2024-03-01/*.txt "$odd/"
 
 # No name option: every leaf with sources, in input order.
 leaves root | sort -r >in
@@ -42,6 +37,11 @@ expect_status 0 "$BIN/leaf-filter" --min-age 0 --names-from empty <in
 [ -s out ] && fail "an empty --names-from file selected leaves"
 
 # -0: a name with a space and a newline survives, and matches by its name.
+nl='
+'
+odd="root/e0001/audit/2024-03-09 with space${nl}and newline"
+mkdir "$odd"
+cp root/e0001/audit/2024-03-01/*.txt "$odd/"
 printf '%s\0' "$odd" root/e0001/audit/2024-03-01 >in0
 expect_status 0 "$BIN/leaf-filter" -0 --min-age 0 --name '2024-03-09*' <in0
 printf '%s\0' "$odd" >want0
