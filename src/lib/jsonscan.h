@@ -132,6 +132,14 @@ ssize_t jsonscan_compact_value_key(const char *buf, size_t len, char *out,
 int jsonscan_value_key(const char *compact, size_t len,
     const struct jsonscan_keypath *key, struct jsonscan_keyval *kv);
 
+/*
+ * Decodes the escapes of the raw JSON string body raw[0..len) (validated by
+ * the scanner) into out, which needs room for len bytes (decoding never
+ * lengthens), and returns the decoded length.  A surrogate pair becomes one
+ * 4-byte UTF-8 character; an escaped lone surrogate its 3-byte form.
+ */
+size_t jsonscan_unescape(const char *raw, size_t len, char *out);
+
 /* What jsonscan_array_next() found. */
 enum jsonscan_status {
 	JSONSCAN_ELEMENT,	/* one element, appended to out */

@@ -1,0 +1,865 @@
+/*
+ * jsonscan.c - the strict byte-preserving JSON scanner.
+ *
+ * One hand-written state machine (scan_value) validates a value and copies
+ * it out.  It does not copy byte by byte: it remembers where the current run
+ * of non-whitespace started (span) and copies the run with memcpy() only
+ * when whitespace interrupts it, so a compact input is a single memcpy().
+ * String bodies, the bulk of the bytes, are skipped eight bytes at a time
+ * while no byte needs a look (quote, backslash, control, non-ASCII).
+ * Lines are counted only where newlines can be: in whitespace, since a raw
+ * newline inside a string is an error anyway.
+ */
+#include "jsonscan.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	SCAN_OK,
+	SCAN_MORE,
+	SCAN_ERROR
+};
+
+/* Whitespace outside strings: 1, newline 2. */
+static const unsigned char ws_class[256] = {
+	['\t'] = 1, ['\n'] = 2, ['\r'] = 1, [' '] = 1,
+};
+
+/* Hex digits: their value plus one, 0 for other bytes. */
+static const unsigned char hex_value1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* The escapes of RFC 8259 other than \u, and the bytes they stand for. */
+static const unsigned char escape_value[256] = {
+	['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+	['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
+#define IS_DIGIT(c) ((unsigned char)((c) - '0') < 10)
+
+struct scanner {
+	const unsigned char *base;	/* the first byte of this call's input */
+	const unsigned char *end;
+	int eof;			/* nothing follows end */
+	unsigned long line;
+	ptrdiff_t linebase;		/* column of p = p - base - linebase + 1 */
+	unsigned char *stack;		/* bit per level: 1 object, 0 array */
+	const struct jsonscan_keypath *key;
+	/* The value at the key path, as an offset into this value's output. */
+	enum jsonscan_keytype ktype;
+	int kescaped;
+	size_t koff, klen;
+	/* Set on SCAN_ERROR. */
+	const unsigned char *errpos;
+	const char *reason;
+};
+
+void
+jsonscan_buf_free(struct jsonscan_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static int
+buf_reserve(struct jsonscan_buf *b, size_t extra)
+{
+	size_t want, cap;
+	char *p;
+
+	if (extra <= b->cap - b->len)
+		return 0;
+	if (extra > SIZE_MAX / 2 - b->len) {
+		errno = ENOMEM;
+		return -1;
+	}
+	want = b->len + extra;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < want)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (p == NULL)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
+jsonscan_keypath_parse(const char *dotted, struct jsonscan_keypath *kp)
+{
+	const char *s, *dot;
+	size_t n, i;
+
+	memset(kp, 0, sizeof(*kp));
+	n = 1;
+	for (s = dotted; *s != '\0'; s++)
+		n += *s == '.';
+	kp->names = calloc(n, sizeof(*kp->names));
+	kp->lengths = calloc(n, sizeof(*kp->lengths));
+	if (kp->names == NULL || kp->lengths == NULL)
+		goto fail;
+	kp->count = n;
+	s = dotted;
+	for (i = 0; i < n; i++) {
+		dot = strchr(s, '.');
+		kp->lengths[i] = dot ? (size_t)(dot - s) : strlen(s);
+		if (kp->lengths[i] == 0) {
+			jsonscan_keypath_free(kp);
+			errno = EINVAL;
+			return -1;
+		}
+		kp->names[i] = strndup(s, kp->lengths[i]);
+		if (kp->names[i] == NULL)
+			goto fail;
+		s += kp->lengths[i] + 1;
+	}
+	return 0;
+fail:
+	jsonscan_keypath_free(kp);
+	errno = ENOMEM;
+	return -1;
+}
+
+void
+jsonscan_keypath_free(struct jsonscan_keypath *kp)
+{
+	size_t i;
+
+	if (kp->names != NULL)
+		for (i = 0; i < kp->count; i++)
+			free(kp->names[i]);
+	free(kp->names);
+	free(kp->lengths);
+	memset(kp, 0, sizeof(*kp));
+}
+
+/* Reads the 4 hex digits at s (already validated). */
+static unsigned
+hex4(const unsigned char *s)
+{
+	return (hex_value1[s[0]] - 1u) << 12 | (hex_value1[s[1]] - 1u) << 8 |
+	    (hex_value1[s[2]] - 1u) << 4 | (hex_value1[s[3]] - 1u);
+}
+
+/*
+ * Decodes the character at s (a validated string body ending at end) into
+ * out; returns the number of bytes stored and sets *step to the input bytes
+ * it took.  A \u escape of a lone surrogate becomes its 3-byte generalized
+ * UTF-8 form (it then matches no valid UTF-8 text, which is the point).
+ */
+static size_t
+unescape_one(const unsigned char *s, const unsigned char *end,
+    unsigned char out[4], size_t *step)
+{
+	unsigned cp, lo;
+
+	if (s[0] != '\\') {
+		out[0] = s[0];
+		*step = 1;
+		return 1;
+	}
+	if (s[1] != 'u') {
+		out[0] = escape_value[s[1]];
+		*step = 2;
+		return 1;
+	}
+	cp = hex4(s + 2);
+	*step = 6;
+	if (cp >= 0xD800 && cp < 0xDC00 && end - s >= 12 && s[6] == '\\' &&
+	    s[7] == 'u' && (lo = hex4(s + 8)) >= 0xDC00 && lo < 0xE000) {
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		*step = 12;
+	}
+	if (cp < 0x80) {
+		out[0] = cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = 0xC0 | cp >> 6;
+		out[1] = 0x80 | (cp & 0x3F);
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = 0xE0 | cp >> 12;
+		out[1] = 0x80 | (cp >> 6 & 0x3F);
+		out[2] = 0x80 | (cp & 0x3F);
+		return 3;
+	}
+	out[0] = 0xF0 | cp >> 18;
+	out[1] = 0x80 | (cp >> 12 & 0x3F);
+	out[2] = 0x80 | (cp >> 6 & 0x3F);
+	out[3] = 0x80 | (cp & 0x3F);
+	return 4;
+}
+
+size_t
+jsonscan_unescape(const char *raw, size_t len, char *out)
+{
+	const unsigned char *s = (const unsigned char *)raw, *end = s + len;
+	size_t n = 0, step;
+
+	while (s < end) {
+		n += unescape_one(s, end, (unsigned char *)out + n, &step);
+		s += step;
+	}
+	return n;
+}
+
+/* Whether the raw member name s[0..len) decodes to name[0..nlen). */
+static int
+name_matches(const unsigned char *s, size_t len, int escaped,
+    const char *name, size_t nlen)
+{
+	const unsigned char *end = s + len;
+	unsigned char dec[4];
+	size_t n, i = 0, step;
+
+	if (!escaped)
+		return len == nlen && memcmp(s, name, len) == 0;
+	while (s < end) {
+		n = unescape_one(s, end, dec, &step);
+		if (n > nlen - i || memcmp(dec, name + i, n) != 0)
+			return 0;
+		i += n;
+		s += step;
+	}
+	return i == nlen;
+}
+
+/* Skips whitespace from p, counting lines; returns the first other byte. */
+static const unsigned char *
+skip_ws(struct scanner *sc, const unsigned char *p)
+{
+	for (; p < sc->end && ws_class[*p]; p++)
+		if (*p == '\n') {
+			sc->line++;
+			sc->linebase = p - sc->base + 1;
+		}
+	return p;
+}
+
+/* A word with the bits 0x80 of the bytes that need a look in a string. */
+static inline uint64_t
+string_specials(uint64_t v)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t quote = v ^ (ones * '"'), bslash = v ^ (ones * '\\');
+
+	/* Exact for the lowest flagged byte, which is all we use. */
+	return (((v - ones * 0x20) | (quote - ones) | (bslash - ones)) & ~v &
+	    high) | (v & high);
+}
+
+/*
+ * Scans the one value at *pp (no whitespace before it) and writes its
+ * compact form at obuf + *olen (NULL obuf: write nothing and treat any
+ * whitespace as an error, for input already compact).  SCAN_OK: *pp and
+ * *olen advanced past the value, sc's line and key fields updated.
+ * SCAN_MORE: the input ended inside the value and more may come; nothing
+ * updated.  SCAN_ERROR: sc->errpos, sc->reason and sc's line set.
+ */
+static int
+scan_value(struct scanner *sc, const unsigned char **pp, unsigned char *obuf,
+    size_t *olen_io)
+{
+	const unsigned char *p = *pp, *const end = sc->end, *span = p;
+	const unsigned char *const base = sc->base, *vstart = p;
+	unsigned char *const stack = sc->stack;
+	const struct jsonscan_keypath *const key = sc->key;
+	size_t olen = *olen_io, n;
+	unsigned long line = sc->line;
+	ptrdiff_t linebase = sc->linebase;
+	unsigned depth = 0, chain = 0, c;
+	int in_object = 0, is_key = 0, escaped = 0;
+	/* follow: the next value leads on along the key path; capture: it is
+	 * the value at the key path.  cap is capture for the current value. */
+	int follow = key != NULL, capture = 0, cap = 0;
+	enum jsonscan_keytype ktype = JSONSCAN_KEY_NONE;
+	int kescaped = 0;
+	size_t koff = 0, klen = 0;
+	unsigned char lo, hi;
+	const char *lit;
+
+#define FAIL(pos, why) do { \
+		sc->errpos = (pos); \
+		sc->reason = (why); \
+		goto fail; \
+	} while (0)
+#define NEED(pos) do { \
+		if ((pos) >= end) \
+			goto truncated; \
+	} while (0)
+#define SKIP_WS do { \
+		if (p < end && ws_class[*p]) { \
+			if (obuf == NULL) \
+				FAIL(p, "whitespace in compact input"); \
+			memcpy(obuf + olen, span, p - span); \
+			olen += p - span; \
+			do { \
+				if (*p == '\n') { \
+					line++; \
+					linebase = p - base + 1; \
+				} \
+				p++; \
+			} while (p < end && ws_class[*p]); \
+			span = p; \
+		} \
+	} while (0)
+/* Where the byte at input position pos lands in the output. */
+#define OUTPOS(pos) (olen + (size_t)((pos) - span))
+
+value:
+	NEED(p);
+	vstart = p;
+	cap = capture;
+	capture = 0;
+	switch (*p) {
+	case '{':
+		if (depth == JSONSCAN_MAX_DEPTH)
+			FAIL(p, "nesting too deep");
+		stack[depth >> 3] |= 1u << (depth & 7);
+		depth++;
+		in_object = 1;
+		if (follow)
+			chain = depth;
+		follow = 0;
+		if (cap)
+			ktype = JSONSCAN_KEY_OTHER;
+		p++;
+		SKIP_WS;
+		NEED(p);
+		if (*p == '}') {
+			p++;
+			goto close;
+		}
+		goto member;
+	case '[':
+		if (depth == JSONSCAN_MAX_DEPTH)
+			FAIL(p, "nesting too deep");
+		stack[depth >> 3] &= ~(1u << (depth & 7));
+		depth++;
+		in_object = 0;
+		follow = 0;
+		if (cap)
+			ktype = JSONSCAN_KEY_OTHER;
+		p++;
+		SKIP_WS;
+		NEED(p);
+		if (*p == ']') {
+			p++;
+			goto close;
+		}
+		goto value;
+	case '"':
+		follow = 0;
+		is_key = 0;
+		p++;
+		goto string;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		follow = 0;
+		goto number;
+	case 't':
+		lit = "true";
+		goto literal;
+	case 'f':
+		lit = "false";
+		goto literal;
+	case 'n':
+		lit = "null";
+		goto literal;
+	case '/':
+		FAIL(p, "comments are not allowed");
+	case '\'':
+		FAIL(p, "single quotes are not allowed");
+	case 'N': case 'I':
+		FAIL(p, "NaN and Infinity are not allowed");
+	default:
+		FAIL(p, "value expected");
+	}
+
+literal:
+	follow = 0;
+	for (n = 0; lit[n] != '\0'; n++) {
+		NEED(p + n);
+		if (p[n] != (unsigned char)lit[n])
+			FAIL(p + n, "invalid literal");
+	}
+	p += n;
+	if (cap)
+		ktype = JSONSCAN_KEY_OTHER;
+	goto after_value;
+
+number:
+	if (*p == '-') {
+		p++;
+		NEED(p);
+	}
+	if (*p == '0') {
+		p++;
+		if (p < end && IS_DIGIT(*p))
+			FAIL(p, "leading zero");
+	} else if (IS_DIGIT(*p)) {
+		do
+			p++;
+		while (p < end && IS_DIGIT(*p));
+	} else {
+		FAIL(p, "digit expected in number");
+	}
+	if (p < end && *p == '.') {
+		p++;
+		NEED(p);
+		if (!IS_DIGIT(*p))
+			FAIL(p, "digit expected after decimal point");
+		do
+			p++;
+		while (p < end && IS_DIGIT(*p));
+	}
+	if (p < end && (*p | 0x20) == 'e') {
+		p++;
+		NEED(p);
+		if (*p == '+' || *p == '-') {
+			p++;
+			NEED(p);
+		}
+		if (!IS_DIGIT(*p))
+			FAIL(p, "digit expected in exponent");
+		do
+			p++;
+		while (p < end && IS_DIGIT(*p));
+	}
+	/* More digits may follow in the next buffer. */
+	if (p == end && !sc->eof)
+		return SCAN_MORE;
+	if (cap) {
+		ktype = JSONSCAN_KEY_NUMBER;
+		koff = OUTPOS(vstart);
+		klen = p - vstart;
+	}
+	goto after_value;
+
+string:
+	/* p is just past the opening quote. */
+	escaped = 0;
+	for (;;) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		while (end - p >= 8) {
+			uint64_t v, m;
+
+			memcpy(&v, p, 8);
+			m = string_specials(v);
+			if (m != 0) {
+				p += __builtin_ctzll(m) >> 3;
+				break;
+			}
+			p += 8;
+		}
+#endif
+		NEED(p);
+		c = *p;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			escaped = 1;
+			NEED(p + 1);
+			if (p[1] == 'u') {
+				for (n = 2; n < 6; n++) {
+					NEED(p + n);
+					if (hex_value1[p[n]] == 0)
+						FAIL(p + n, "invalid \\u escape");
+				}
+				p += 6;
+			} else if (escape_value[p[1]] != 0) {
+				p += 2;
+			} else {
+				FAIL(p + 1, "invalid escape");
+			}
+		} else if (c < 0x20) {
+			FAIL(p, "control character in string");
+		} else if (c < 0x80) {
+			p++;
+		} else if (c < 0xC2) {
+			FAIL(p, "invalid UTF-8 in string");
+		} else if (c < 0xE0) {
+			NEED(p + 1);
+			if ((p[1] & 0xC0) != 0x80)
+				FAIL(p + 1, "invalid UTF-8 in string");
+			p += 2;
+		} else if (c < 0xF5) {
+			/* The second byte's range excludes overlong forms
+			 * (E0, F0), surrogates (ED) and > U+10FFFF (F4). */
+			lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+			hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+			NEED(p + 1);
+			if (p[1] < lo || p[1] > hi)
+				FAIL(p + 1, "invalid UTF-8 in string");
+			NEED(p + 2);
+			if ((p[2] & 0xC0) != 0x80)
+				FAIL(p + 2, "invalid UTF-8 in string");
+			if (c >= 0xF0) {
+				NEED(p + 3);
+				if ((p[3] & 0xC0) != 0x80)
+					FAIL(p + 3, "invalid UTF-8 in string");
+				p++;
+			}
+			p += 3;
+		} else {
+			FAIL(p, "invalid UTF-8 in string");
+		}
+	}
+	p++;
+	if (is_key)
+		goto member_name;
+	if (cap) {
+		ktype = JSONSCAN_KEY_STRING;
+		kescaped = escaped;
+		koff = OUTPOS(vstart + 1);
+		klen = p - 1 - (vstart + 1);
+	}
+	goto after_value;
+
+member:
+	/* p < end, at where a member name must start. */
+	if (*p != '"')
+		FAIL(p, *p == '\'' ? "single quotes are not allowed" :
+		    "member name expected");
+	vstart = p;
+	is_key = 1;
+	p++;
+	goto string;
+
+member_name:
+	if (chain == depth && chain != 0 &&
+	    name_matches(vstart + 1, p - vstart - 2, escaped,
+	    key->names[depth - 1], key->lengths[depth - 1])) {
+		/* A later duplicate replaces what an earlier one held. */
+		ktype = JSONSCAN_KEY_NONE;
+		if (depth == key->count)
+			capture = 1;
+		else
+			follow = 1;
+	}
+	SKIP_WS;
+	NEED(p);
+	if (*p != ':')
+		FAIL(p, "':' expected");
+	p++;
+	SKIP_WS;
+	goto value;
+
+close:
+	depth--;
+	if (chain > depth)
+		chain = depth;
+	in_object = depth && stack[(depth - 1) >> 3] >> ((depth - 1) & 7) & 1;
+	goto after_value;
+
+after_value:
+	if (depth == 0)
+		goto done;
+	SKIP_WS;
+	NEED(p);
+	if (in_object) {
+		if (*p == ',') {
+			p++;
+			SKIP_WS;
+			NEED(p);
+			if (*p == '}')
+				FAIL(p, "trailing comma");
+			goto member;
+		}
+		if (*p == '}') {
+			p++;
+			goto close;
+		}
+		FAIL(p, "',' or '}' expected");
+	}
+	if (*p == ',') {
+		p++;
+		SKIP_WS;
+		NEED(p);
+		if (*p == ']')
+			FAIL(p, "trailing comma");
+		goto value;
+	}
+	if (*p == ']') {
+		p++;
+		goto close;
+	}
+	FAIL(p, "',' or ']' expected");
+
+done:
+	if (obuf != NULL)
+		memcpy(obuf + olen, span, p - span);
+	olen += p - span;
+	*pp = p;
+	*olen_io = olen;
+	sc->line = line;
+	sc->linebase = linebase;
+	sc->ktype = ktype;
+	sc->kescaped = kescaped;
+	sc->koff = koff;
+	sc->klen = klen;
+	return SCAN_OK;
+
+truncated:
+	if (!sc->eof)
+		return SCAN_MORE;
+	sc->errpos = end;
+	sc->reason = "unexpected end of input";
+fail:
+	sc->line = line;
+	sc->linebase = linebase;
+	return SCAN_ERROR;
+#undef FAIL
+#undef NEED
+#undef SKIP_WS
+#undef OUTPOS
+}
+
+/* Fills *err for the byte at pos; offset0 is the offset of sc->base. */
+static void
+set_error(const struct scanner *sc, const unsigned char *pos,
+    const char *reason, unsigned long long offset0,
+    struct jsonscan_error *err)
+{
+	err->offset = offset0 + (unsigned long long)(pos - sc->base);
+	err->line = sc->line;
+	err->column = (unsigned long)(pos - sc->base - sc->linebase + 1);
+	err->reason = reason;
+}
+
+/* Copies the key found by the last scan_value() into *kv. */
+static void
+set_keyval(const struct scanner *sc, const char *out,
+    struct jsonscan_keyval *kv)
+{
+	kv->type = sc->ktype;
+	kv->escaped = sc->kescaped;
+	if (sc->ktype == JSONSCAN_KEY_STRING ||
+	    sc->ktype == JSONSCAN_KEY_NUMBER) {
+		kv->data = out + sc->koff;
+		kv->len = sc->klen;
+	} else {
+		kv->data = NULL;
+		kv->len = 0;
+	}
+}
+
+/* Scans one complete JSON text; obuf may be NULL (see scan_value()). */
+static ssize_t
+scan_text(const char *buf, size_t len, char *obuf,
+    const struct jsonscan_keypath *key, struct jsonscan_keyval *kv,
+    struct jsonscan_error *err)
+{
+	unsigned char stack[(JSONSCAN_MAX_DEPTH + 7) / 8];
+	struct scanner sc = {
+		.base = (const unsigned char *)buf,
+		.end = (const unsigned char *)buf + len,
+		.eof = 1,
+		.line = 1,
+		.stack = stack,
+		.key = key,
+	};
+	const unsigned char *p;
+	size_t olen = 0;
+
+	p = skip_ws(&sc, sc.base);
+	if (p == sc.end) {
+		sc.errpos = p;
+		sc.reason = "unexpected end of input";
+		goto fail;
+	}
+	if (scan_value(&sc, &p, (unsigned char *)obuf, &olen) != SCAN_OK)
+		goto fail;
+	p = skip_ws(&sc, p);
+	if (p != sc.end) {
+		sc.errpos = p;
+		sc.reason = "text after the value";
+		goto fail;
+	}
+	if (kv != NULL)
+		set_keyval(&sc, obuf != NULL ? obuf : buf, kv);
+	return (ssize_t)olen;
+fail:
+	if (kv != NULL)
+		memset(kv, 0, sizeof(*kv));
+	if (err != NULL)
+		set_error(&sc, sc.errpos, sc.reason, 0, err);
+	return -1;
+}
+
+ssize_t
+jsonscan_compact_value(const char *buf, size_t len, char *out,
+    struct jsonscan_error *err)
+{
+	return scan_text(buf, len, out, NULL, NULL, err);
+}
+
+ssize_t
+jsonscan_compact_value_key(const char *buf, size_t len, char *out,
+    const struct jsonscan_keypath *key, struct jsonscan_keyval *kv,
+    struct jsonscan_error *err)
+{
+	return scan_text(buf, len, out, key, kv, err);
+}
+
+int
+jsonscan_value_key(const char *compact, size_t len,
+    const struct jsonscan_keypath *key, struct jsonscan_keyval *kv)
+{
+	return scan_text(compact, len, NULL, key, kv, NULL) < 0 ? -1 : 0;
+}
+
+enum {
+	PHASE_BOM,		/* at the very start */
+	PHASE_OPEN,		/* '[' expected */
+	PHASE_FIRST,		/* after '[': an element or ']' */
+	PHASE_NEXT,		/* after an element: ',' or ']' */
+	PHASE_ELEMENT,		/* after ',': an element */
+	PHASE_TAIL,		/* after ']': only whitespace */
+	PHASE_DONE,
+	PHASE_FAILED
+};
+
+void
+jsonscan_array_init(struct jsonscan_array *s,
+    const struct jsonscan_keypath *key)
+{
+	s->key = key;
+	s->offset = 0;
+	s->line = 1;
+	s->column = 1;
+	s->phase = PHASE_BOM;
+}
+
+enum jsonscan_status
+jsonscan_array_next(struct jsonscan_array *s, const char *buf, size_t len,
+    int eof, size_t *used, struct jsonscan_buf *out,
+    struct jsonscan_keyval *kv, struct jsonscan_error *err)
+{
+	static const unsigned char bom[3] = { 0xEF, 0xBB, 0xBF };
+	struct scanner sc = {
+		.base = (const unsigned char *)buf,
+		.end = (const unsigned char *)buf + len,
+		.eof = eof,
+		.line = s->line,
+		.linebase = -(ptrdiff_t)(s->column - 1),
+		.stack = s->stack,
+		.key = s->key,
+	};
+	const unsigned char *p = sc.base;
+	enum jsonscan_status status = JSONSCAN_MORE;
+	size_t olen;
+
+	memset(kv, 0, sizeof(*kv));
+	for (;;) {
+		switch (s->phase) {
+		case PHASE_BOM:
+			if (len < 3 && !eof && (len == 0 || memcmp(p, bom, len) == 0))
+				goto out;
+			if (len >= 3 && memcmp(p, bom, 3) == 0)
+				p += 3;
+			s->phase = PHASE_OPEN;
+			break;
+		case PHASE_OPEN:
+			p = skip_ws(&sc, p);
+			if (p == sc.end)
+				goto end_of_bytes;
+			if (*p != '[') {
+				sc.reason = "top level is not an array";
+				goto fail;
+			}
+			p++;
+			s->phase = PHASE_FIRST;
+			break;
+		case PHASE_FIRST:
+		case PHASE_ELEMENT:
+			p = skip_ws(&sc, p);
+			if (p == sc.end)
+				goto end_of_bytes;
+			if (*p == ']') {
+				if (s->phase == PHASE_ELEMENT) {
+					sc.reason = "trailing comma";
+					goto fail;
+				}
+				p++;
+				s->phase = PHASE_TAIL;
+				break;
+			}
+			if (buf_reserve(out, len - (size_t)(p - sc.base)) < 0) {
+				sc.reason = "out of memory";
+				goto fail;
+			}
+			olen = out->len;
+			switch (scan_value(&sc, &p, (unsigned char *)out->data,
+			    &olen)) {
+			case SCAN_MORE:
+				goto out;
+			case SCAN_ERROR:
+				p = sc.errpos;
+				goto fail;
+			}
+			set_keyval(&sc, out->data + out->len, kv);
+			out->len = olen;
+			s->phase = PHASE_NEXT;
+			status = JSONSCAN_ELEMENT;
+			goto out;
+		case PHASE_NEXT:
+			p = skip_ws(&sc, p);
+			if (p == sc.end)
+				goto end_of_bytes;
+			if (*p == ',') {
+				s->phase = PHASE_ELEMENT;
+			} else if (*p == ']') {
+				s->phase = PHASE_TAIL;
+			} else {
+				sc.reason = "',' or ']' expected";
+				goto fail;
+			}
+			p++;
+			break;
+		case PHASE_TAIL:
+			p = skip_ws(&sc, p);
+			if (p != sc.end) {
+				sc.reason = "text after the closing bracket";
+				goto fail;
+			}
+			if (!eof)
+				goto out;
+			s->phase = PHASE_DONE;
+			status = JSONSCAN_END;
+			goto out;
+		case PHASE_DONE:
+			status = JSONSCAN_END;
+			goto out;
+		default:
+			sc.reason = "scan already failed";
+			goto fail;
+		}
+	}
+end_of_bytes:
+	if (!eof)
+		goto out;
+	sc.reason = "unexpected end of input";
+fail:
+	set_error(&sc, p, sc.reason, s->offset, err);
+	s->phase = PHASE_FAILED;
+	*used = (size_t)(p - sc.base);
+	return JSONSCAN_ERROR;
+out:
+	*used = (size_t)(p - sc.base);
+	s->offset += *used;
+	s->line = sc.line;
+	s->column = (unsigned long)(p - sc.base - sc.linebase + 1);
+	return status;
+}
