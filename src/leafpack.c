@@ -451,7 +451,8 @@ add_skipped(struct totals *t, json_object *stats, const char *key)
 	json_object_object_foreach(reasons, reason, count) {
 		uint64_t n = json_object_get_uint64(count);
 
-		if (n == 0)
+		/* leaf-filter counts those, in every leaf, and names them. */
+		if (n == 0 || strcmp(reason, "too_young") == 0)
 			continue;
 		if (json_object_object_get_ex(t->skipped, reason, &have))
 			n += json_object_get_uint64(have);
@@ -624,7 +625,7 @@ finish_leaf(struct leaf *l, struct totals *t)
 			diag_warnx("%s: not consolidated; its files are "
 			    "untouched", diag_quote(l->dir));
 	}
-	add_skipped(t, ms, "skipped");
+	add_skipped(t, ms, "sources_skipped");
 	t->errors += stat_number(ms, "errors") + stat_number(ws, "errors");
 	errpipe_free(&l->merge_err);
 	errpipe_free(&l->write_err);
@@ -1122,6 +1123,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < opt.filter_opts.n; i++)
 		args_add(&av, opt.filter_opts.v[i]);
 	add_option(&av, "--stalled", filter_stalled);
+	args_add(&av, "--list-young");
 	args_add(&av, "--stats=json");
 	filter = spawn(av.v, fd, p[1], child_err, 0);
 	args_free(&av);
@@ -1268,6 +1270,10 @@ main(int argc, char *argv[])
 	unlink(filter_stalled);
 	t.stalled = stalled.n;
 	t.leaves_idle = stat_number(filter_err.stats, "leaves_idle");
+	if (stat_number(filter_err.stats, "sources_too_young") > 0)
+		json_object_object_add(t.skipped, "too_young",
+		    json_object_new_uint64(stat_number(filter_err.stats,
+		    "sources_too_young")));
 	if (opt.stalled_path != NULL) {
 		FILE *out = fopen(opt.stalled_path, "we");
 

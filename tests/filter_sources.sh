@@ -41,6 +41,13 @@ expect_status 1 "$BIN/leaf-filter" --min-age 0 <in
 printf '%s\n' t/a t/c t/f >want
 same_file want out
 
+# --list-young names the young file; --stats=json counts it.
+expect_status 1 "$BIN/leaf-filter" --list-young --stats=json <in
+grep -q 't/f/young.txt: modified within --min-age' err ||
+    fail "--list-young did not name t/f/young.txt"
+tail -n 1 err | jq -e '.sources_too_young == 1' >/dev/null ||
+    fail "stats: $(tail -n 1 err)"
+
 # The output is never a source, whatever --match says.
 expect_status 0 "$BIN/leaf-filter" --match "*" --min-age 0 --name e <in
 [ -s out ] && fail "the output or a temporary counted as a source"
