@@ -454,6 +454,7 @@ add_skipped(struct totals *t, json_object *stats, const char *key)
 		/* leaf-filter counts those, in every leaf, and names them. */
 		if (n == 0 || strcmp(reason, "too_young") == 0)
 			continue;
+		t->errors += n;
 		if (json_object_object_get_ex(t->skipped, reason, &have))
 			n += json_object_get_uint64(have);
 		json_object_object_add(t->skipped, reason,
@@ -599,7 +600,7 @@ finish_leaf(struct leaf *l, struct totals *t)
 		t->files_consumed += consumed;
 		t->bytes_out += stat_number(ws, "bytes");
 		t->files_removed += stat_number(ws, "removed");
-		if (consumed == 0)
+		if (consumed == 0 && stat_number(ws, "removed") == 0)
 			t->leaves_unchanged++;
 		else
 			t->leaves_consolidated++;
@@ -626,7 +627,6 @@ finish_leaf(struct leaf *l, struct totals *t)
 			    "untouched", diag_quote(l->dir));
 	}
 	add_skipped(t, ms, "sources_skipped");
-	t->errors += stat_number(ms, "errors") + stat_number(ws, "errors");
 	errpipe_free(&l->merge_err);
 	errpipe_free(&l->write_err);
 	free(l->dir);
