@@ -35,8 +35,11 @@
 /*
  * Where and why input was rejected.  offset is the 0-based byte offset of
  * the first bad byte (the input length for "unexpected end of input"), line
- * and column are 1-based, the column counted in bytes.  For an invalid
- * UTF-8 sequence the position is that of its first byte.  reason is a short
+ * and column are 1-based, the column counted in bytes.  The first bad byte
+ * is the first one that no valid text can have there: the '1' of "01", the
+ * ']' of "[1,]", in a bad UTF-8 sequence the byte where it goes wrong (a
+ * lead byte that starts no sequence, or the first continuation byte out of
+ * range, such as the A0 of the encoded surrogate ED A0 80).  reason is a short
  * static string such as "trailing comma", "leading zero", "invalid UTF-8 in
  * string", "unexpected end of input", "text after the closing bracket",
  * "top level is not an array".
