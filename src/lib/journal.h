@@ -1,0 +1,237 @@
+/*
+ * journal.h - the small per-leaf file through which json-merge hands its
+ * claim to jsonl-write, and through which a later run learns what an
+ * interrupted or --keep-sources run already put into the output.
+ *
+ * For a leaf DIR and output name NAME the journal is DIR/.NAME.journal.  It
+ * is JSON (written and read with json-c):
+ *
+ *   {"version":1, "state":"merging"|"merged"|"committed",
+ *    "holder":{"host":..,"pid":..},
+ *    "base":{"ino":..,"size":..,"mtime_ns":..} or null,
+ *    "output_ino":.., "kept":[entry..], "sources":[entry..],
+ *    "records":.., "bytes":.., "hash":"<16 hex digits>"}
+ *
+ * with entry = {"name_hex":..,"ino":..,"size":..,"mtime_ns":..,"mode":..,
+ * "uid":..,"gid":..}; names are hex-encoded so that any bytes survive.
+ * It is only ever replaced whole (a temporary .NAME.journal.tmp.PID.RAND
+ * renamed over it), so a reader never sees half of one.
+ *
+ * Temporaries of NAME are .NAME.tmp.PID.RAND (the next output, made by
+ * jsonl-write) and .NAME.journal.tmp.PID.RAND (the next journal); the PID
+ * lets a later run remove those of dead processes.
+ *
+ * All functions return 0 (or a documented count) on success and -1 with
+ * errno set on failure; none prints anything.
+ */
+#ifndef LEAFPACK_JOURNAL_H
+#define LEAFPACK_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define JOURNAL_VERSION 1
+
+enum journal_state {
+	JOURNAL_MERGING,	/* json-merge claimed the leaf, is writing */
+	JOURNAL_MERGED,		/* json-merge wrote everything; jsonl-write's turn */
+	JOURNAL_COMMITTED	/* jsonl-write made output_ino the output */
+};
+
+/* The identity that decides whether a file is still the one that was read. */
+struct journal_identity {
+	unsigned long long ino;
+	long long size;
+	long long mtime_ns;
+};
+
+/* A source file, as it was when it was read. */
+struct journal_entry {
+	char *name;		/* owned; plain bytes, NUL-terminated */
+	struct journal_identity id;
+	unsigned int mode;	/* st_mode (type and permission bits) */
+	unsigned int uid;
+	unsigned int gid;
+};
+
+/* Records, bytes and hash of a stream of JSONL bytes (see journal_hash_*). */
+struct journal_hash {
+	uint64_t state;
+	unsigned long long records;	/* count of '\n' bytes */
+	unsigned long long bytes;
+	unsigned char tail[8];		/* bytes not yet mixed in */
+	size_t ntail;
+};
+
+struct journal {
+	int version;
+	enum journal_state state;
+	char *host;			/* owned: holder's host name */
+	long long pid;			/* holder's pid */
+	int has_base;			/* base below is meaningful */
+	struct journal_identity base;	/* the output json-merge read */
+	unsigned long long output_ino;	/* committed: the new output */
+	struct journal_entry *kept;	/* owned: already in the base output */
+	size_t nkept;
+	struct journal_entry *sources;	/* owned: consumed by this run */
+	size_t nsources;
+	unsigned long long records;	/* what json-merge wrote on stdout */
+	unsigned long long bytes;
+	uint64_t hash;
+	long long file_mtime_ns;	/* set by journal_load(): the journal's mtime */
+};
+
+/*
+ * Initializes an empty journal: version 1, state merging, holder = this
+ * host and process, no base, no entries.  Returns -1 only if the host name
+ * cannot be stored (ENOMEM).  Free with journal_free().
+ */
+int journal_init(struct journal *j);
+
+/* Frees what j owns and zeroes it. */
+void journal_free(struct journal *j);
+
+/* "merging", "merged" or "committed". */
+const char *journal_state_name(enum journal_state state);
+
+/*
+ * The journal's name in the leaf directory for output name NAME:
+ * ".NAME.journal", malloc()ed (caller frees), or NULL (ENOMEM).
+ */
+char *journal_name(const char *name);
+
+/*
+ * Reads DIR/.NAME.journal (dirfd = DIR) into *j (initialized by this call;
+ * free with journal_free() when it returns 1).  Returns 1 when loaded, 0
+ * when there is no journal (j is then initialized as by journal_init()),
+ * -1 on error: errno EBADMSG when the file is not a well-formed version 1
+ * journal (j is freed), other errno values from the system calls.
+ */
+int journal_load(int dirfd, const char *name, struct journal *j);
+
+/*
+ * Writes *j to a new temporary .NAME.journal.tmp.PID.RAND and rename()s it
+ * over DIR/.NAME.journal.  With durable set, the temporary is fsync()ed
+ * before the rename and the directory after it, so the journal survives a
+ * power cut.  On failure the temporary is removed and the previous journal
+ * (if any) is untouched.
+ */
+int journal_store(int dirfd, const char *name, const struct journal *j,
+    int durable);
+
+/*
+ * Creates DIR/.NAME.journal holding *j, only if no journal exists: errno
+ * EEXIST if one does.  The content is written to a temporary first and put
+ * in place with link(), which is as exclusive as O_EXCL and never leaves a
+ * half-written journal for others to read.  Not durable (a claim lost to a
+ * power cut only means the run did not happen).
+ */
+int journal_create(int dirfd, const char *name, const struct journal *j);
+
+/* Unlinks DIR/.NAME.journal (ENOENT is an error the caller may ignore). */
+int journal_remove(int dirfd, const char *name);
+
+/*
+ * True when j's holder may still be at work: state merging or merged, and
+ * the holder is another process of this host that exists (kill(pid, 0)
+ * succeeds or fails with EPERM), or a process of another host and the
+ * journal was modified less than an hour ago.  False for state committed,
+ * for our own pid, and for dead holders.
+ */
+int journal_holder_alive(const struct journal *j);
+
+/* True when j is a claim (merging or merged) held by this very process. */
+int journal_is_ours(const struct journal *j);
+
+/*
+ * The sources whose records are already in the current output DIR/NAME,
+ * given the leaf's journal j (NULL when there is none, or it could not be
+ * parsed).  With O = fstatat(DIR, NAME, AT_SYMLINK_NOFOLLOW):
+ *   j committed and O.ino == output_ino  -> kept + sources;
+ *   else O exists and j has a base with O.ino == base.ino  -> kept;
+ *   else -> none.
+ * Only entries that still exist with the same identity (ino, size,
+ * mtime_ns) are returned.  *out receives a malloc()ed array of *nout
+ * copies (free with journal_entries_free()); it is NULL when *nout is 0.
+ */
+int journal_absorbed(int dirfd, const char *name, const struct journal *j,
+    struct journal_entry **out, size_t *nout);
+
+/* Frees an array of n entries and their names. */
+void journal_entries_free(struct journal_entry *entries, size_t n);
+
+/*
+ * Appends a copy of entry (name duplicated) to the array *entries of *n
+ * elements.  Returns -1 (ENOMEM) and leaves the array as it was on failure.
+ */
+int journal_entries_append(struct journal_entry **entries, size_t *n,
+    const struct journal_entry *entry);
+
+/* Fills id from st (st_ino, st_size, st_mtim). */
+void journal_identity_from_stat(struct journal_identity *id,
+    const struct stat *st);
+
+/*
+ * Fills *e from name and st (the fstat() of the open file); e->name is a
+ * malloc()ed copy.  Returns -1 (ENOMEM) on failure.
+ */
+int journal_entry_from_stat(struct journal_entry *e, const char *name,
+    const struct stat *st);
+
+/* True when a and b have the same ino, size and mtime_ns. */
+int journal_identity_equal(const struct journal_identity *a,
+    const struct journal_identity *b);
+
+/*
+ * True when DIR/name still exists (fstatat AT_SYMLINK_NOFOLLOW) with the
+ * identity id.  False when it is gone, changed, or cannot be checked.
+ */
+int journal_identity_matches(int dirfd, const char *name,
+    const struct journal_identity *id);
+
+/*
+ * The records / bytes / hash of a byte stream, computed the same way by
+ * json-merge over what it writes and by jsonl-write over what it writes, so
+ * that jsonl-write can tell it received exactly json-merge's output.  The
+ * result does not depend on how the stream is cut into update() calls.
+ */
+void journal_hash_init(struct journal_hash *h);
+void journal_hash_update(struct journal_hash *h, const void *data, size_t len);
+uint64_t journal_hash_final(const struct journal_hash *h);
+
+/*
+ * Creates a new temporary DIR/.NAME.SUFFIX.PID.RAND (suffix "tmp" for the
+ * next output, "journal.tmp" for the next journal) with
+ * O_CREAT|O_EXCL|O_WRONLY|O_CLOEXEC and mode, retrying on name clashes.
+ * Returns the open fd and stores its malloc()ed name (relative to DIR) in
+ * *created, or -1.
+ */
+int journal_temp_create(int dirfd, const char *name, const char *suffix,
+    mode_t mode, char **created);
+
+/* What a directory entry is with respect to output name NAME. */
+enum journal_file {
+	JOURNAL_FILE_OTHER,	/* anything else (a possible source) */
+	JOURNAL_FILE_OUTPUT,	/* NAME itself */
+	JOURNAL_FILE_JOURNAL,	/* .NAME.journal */
+	JOURNAL_FILE_TEMP	/* .NAME.tmp.PID.RAND or .NAME.journal.tmp.PID.RAND */
+};
+
+/*
+ * Classifies directory entry entry for output name NAME; for a temporary
+ * stores its PID in *pid (pid may be NULL).  json-merge never reads an
+ * entry that is not JOURNAL_FILE_OTHER as a source.
+ */
+enum journal_file journal_classify(const char *entry, const char *name,
+    long long *pid);
+
+/*
+ * Removes the temporaries of NAME in DIR whose PID is not a live process of
+ * this host (and is not ours).  Returns the number removed, or -1 if DIR
+ * cannot be read.
+ */
+int journal_remove_stale_temps(int dirfd, const char *name);
+
+#endif
