@@ -17,7 +17,7 @@
 # share (stallfs: 2 ms per operation and hung directories), memory (one big
 # leaf).  Environment: RUNS, BENCH_WORK (default bench/work), BENCH_LIMIT
 # (seconds per run before a contender is stopped, default 600), SICK_CAP
-# (seconds before a lister on the sick share is stopped, default 30), and
+# (seconds before a lister on the sick share is stopped, default 20), and
 # the tree sizes ENTITIES TYPES DATES FILES RECORDS, SCAN_ENTITIES,
 # SICK_ENTITIES, BIG_MB (the one-leaf tree of the memory section).
 set -u
@@ -31,15 +31,26 @@ case ${1:-} in
 *) echo "usage: sh bench/run.sh [--large]" >&2; exit 2 ;;
 esac
 
+# The settings given in the environment, to say how RESULTS.md was made.
+overrides=
+for var in RUNS ENTITIES TYPES DATES FILES RECORDS SCAN_ENTITIES \
+    SICK_ENTITIES SICK_CAP BIG_MB; do
+	eval "value=\${$var-}"
+	# shellcheck disable=SC2154 # set by the eval
+	[ -n "$value" ] && overrides="$overrides$var=$value "
+done
 : "${RUNS:=3}" "${BENCH_LIMIT:=600}"
 : "${BENCH_WORK:=$here/work}"
 if [ "$large" = 1 ]; then
 	: "${ENTITIES:=1500}" "${DATES:=3}" "${FILES:=20}" "${BIG_MB:=1024}"
 else
-	: "${ENTITIES:=300}" "${DATES:=1}" "${FILES:=30}" "${BIG_MB:=256}"
+	# A third of the issue's medium tree (ENTITIES=300): the default run
+	# must take minutes; on the medium tree the first run alone (copy, run
+	# and check of 9 contenders x 2 variants) took 10 minutes here.
+	: "${ENTITIES:=100}" "${DATES:=1}" "${FILES:=30}" "${BIG_MB:=256}"
 fi
 : "${TYPES:=3}" "${RECORDS:=20}" "${SCAN_ENTITIES:=1500}"
-: "${SICK_ENTITIES:=100}" "${SICK_CAP:=30}"
+: "${SICK_ENTITIES:=100}" "${SICK_CAP:=20}"
 
 W=$BENCH_WORK
 GENTREE=$TOP/tests/bin/gentree
@@ -160,10 +171,16 @@ scan_cmd() {
 # (default $BENCH_LIMIT) is the time limit.
 measure() {
 	err=$W/log/$2.$3.err
+	rm -f "$W/time.out"
 	t0=$(date +%s%N)
-	/usr/bin/time -f '%U %S %M' -o "$W/time.out" \
-	    timeout -k 5 "${limit:-$BENCH_LIMIT}" sh -c "$cmd" >"$5" 2>"$err"
+	# timeout outermost: on expiry, and on cleanup(), it signals its whole
+	# process group, so no contender outlives its run.
+	timeout -k 5 "${limit:-$BENCH_LIMIT}" /usr/bin/time -f '%U %S %M' \
+	    -o "$W/time.out" sh -c "$cmd" >"$5" 2>"$err" &
+	current=$!
+	wait "$current"
 	status=$?
+	current=
 	t1=$(date +%s%N)
 	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 		note "  $2 ($3): stopped after ${limit:-$BENCH_LIMIT}s"
@@ -172,10 +189,27 @@ measure() {
 	fi
 	recorded=$status
 	[ "$status" -eq "${ok_status:-0}" ] && recorded=0
-	# /usr/bin/time notes a non-zero exit on a line of its own.
+	# /usr/bin/time notes a non-zero exit on a line of its own; when it
+	# was stopped it wrote nothing.
+	usage=$(tail -n 1 "$W/time.out" 2>/dev/null)
+	[ -n "$usage" ] || usage="nan nan nan"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$recorded" \
 	    "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')" \
-	    "$(tail -n 1 "$W/time.out" | tr ' ' '\t')" >>"$RESULTS"
+	    "$(printf '%s' "$usage" | tr ' ' '\t')" >>"$RESULTS"
+}
+
+# On Ctrl-C or SIGTERM: stop the running contender, unmount the sick share.
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	trap - INT TERM
+	[ -n "${current:-}" ] && kill -TERM "$current" 2>/dev/null
+	if [ -n "${fuse_pid:-}" ]; then
+		fusermount3 -u -z "$W/sickmnt" 2>/dev/null ||
+			umount -l "$W/sickmnt" 2>/dev/null
+		kill "$fuse_pid" 2>/dev/null
+	fi
+	wait
+	exit 130
 }
 
 # verdict SECTION NAME VARIANT TEXT: the correctness line of a contender.
@@ -229,9 +263,14 @@ section_consolidation() {
 		for name in $(rotate "$run" $names); do
 			for variant in keep remove; do
 				consolidation_cmd "$name" "$variant" || continue
-				rm -rf "$ROOT"
+				# The old copy goes while the new one is made.
+				if [ -e "$ROOT" ]; then
+					mv "$ROOT" "$W/trash"
+					rm -rf "$W/trash" &
+				fi
 				cp -a "$master" "$ROOT" ||
 					die "cannot copy the tree to $ROOT"
+				wait
 				sync
 				measure consolidation "$name" "$variant" "$run" /dev/null
 				[ "$run" = 1 ] || continue
@@ -351,6 +390,7 @@ section_sick() {
 	fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt"
 	kill "$fuse_pid" 2>/dev/null
 	wait "$fuse_pid"
+	fuse_pid=
 }
 
 # Memory: json-merge on one leaf of BIG_MB of records, with --memory 64M
@@ -404,6 +444,7 @@ section_memory() {
 }
 
 main() {
+	trap cleanup INT TERM
 	mkdir -p "$W/log" "$W/out" || die "cannot create $W"
 	rm -f "$RESULTS" "$W/verdicts.tsv" "$W/missing.tsv" "$W/trees.tsv"
 	: >"$RESULTS"
@@ -416,7 +457,8 @@ main() {
 	section_memory
 	rm -rf "$W/tmp"
 	printf 'elapsed\t%s\n' "$(($(date +%s) - start))" >>"$W/trees.tsv"
-	"$PY" "$here/report.py" "$W" "$here/RESULTS.md" "$RUNS" "$large"
+	"$PY" "$here/report.py" "$W" "$here/RESULTS.md" \
+	    "${overrides}make bench$([ "$large" = 1 ] && echo ' LARGE=1')"
 }
 
 # On one line, so that the whole script is read before it runs: editing it
