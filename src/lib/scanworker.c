@@ -1,0 +1,444 @@
+#include "scanworker.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Descriptors a worker keeps open; far below RLIMIT_NOFILE. */
+#define CACHE_SIZE 64
+/* getdents64() buffer: a directory of tens of entries is one call (plus
+ * the one that returns 0). */
+#define DENTS_SIZE (64 * 1024)
+
+struct worker {
+	int sock;
+	long long timeout_ms;
+	long long armed_at;	/* when the timer was last set, ms */
+	uint64_t cache_id[CACHE_SIZE];
+	int cache_fd[CACHE_SIZE];
+	uint64_t cache_used[CACHE_SIZE];
+	uint64_t clock;
+	/* jobs received, [in_start, in_end) not yet served */
+	char *in;
+	size_t in_start, in_end, in_cap;
+	uint64_t *comp_id;
+	const char **comp_name;
+	size_t comp_cap;
+	/* a NAMES header, then names, then room for a DONE message */
+	char *out;
+	size_t out_len;
+	char *dents;
+};
+
+static volatile sig_atomic_t alarm_fired;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	alarm_fired = 1;
+}
+
+long long
+scanworker_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+timer_set(long long ms)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static long long
+timer_slack(long long timeout_ms)
+{
+	return timeout_ms / 16;
+}
+
+long long
+scanworker_time_limit(long long timeout_ms)
+{
+	return timeout_ms + timer_slack(timeout_ms);
+}
+
+/*
+ * Gives the next job its time: the timer runs for timeout + slack and is
+ * set again only once more than the slack has passed, so each job has at
+ * least the timeout and a fast tree costs no setitimer() per directory.
+ */
+static void
+timer_start_job(struct worker *w)
+{
+	long long now = scanworker_clock_ms();
+
+	if (alarm_fired || now - w->armed_at > timer_slack(w->timeout_ms)) {
+		/* Set first, then the flag cleared: a signal of the old
+		 * timer is delivered on return from setitimer(), before. */
+		timer_set(scanworker_time_limit(w->timeout_ms));
+		w->armed_at = now;
+	}
+	alarm_fired = 0;
+}
+
+int
+scanworker_send(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void
+send_or_exit(struct worker *w, const void *buf, size_t len)
+{
+	if (scanworker_send(w->sock, buf, len) != 0)
+		_exit(1);	/* the parent is gone */
+}
+
+static int
+cache_find(struct worker *w, uint64_t id)
+{
+	for (int i = 0; i < CACHE_SIZE; i++) {
+		if (w->cache_fd[i] >= 0 && w->cache_id[i] == id) {
+			w->cache_used[i] = ++w->clock;
+			return w->cache_fd[i];
+		}
+	}
+	return -1;
+}
+
+/* Keeps fd open under id, closing the least recently used one. */
+static void
+cache_put(struct worker *w, uint64_t id, int fd)
+{
+	int victim = 0;
+
+	for (int i = 0; i < CACHE_SIZE; i++) {
+		if (w->cache_fd[i] < 0) {
+			victim = i;
+			break;
+		}
+		if (w->cache_used[i] < w->cache_used[victim])
+			victim = i;
+	}
+	if (w->cache_fd[victim] >= 0)
+		close(w->cache_fd[victim]);
+	w->cache_id[victim] = id;
+	w->cache_fd[victim] = fd;
+	w->cache_used[victim] = ++w->clock;
+}
+
+/*
+ * Makes the next whole job available at w->in + w->in_start, reading as
+ * much as the socket holds (several queued jobs in one call).  Returns 1,
+ * or 0 at end-of-file.  The read is a plain read loop: EINTR (a timer that
+ * fired after its job) is retried here.
+ */
+static int
+read_job(struct worker *w, struct scan_job_head *h)
+{
+	size_t have;
+	ssize_t n;
+
+	for (;;) {
+		have = w->in_end - w->in_start;
+		if (have >= sizeof(*h)) {
+			memcpy(h, w->in + w->in_start, sizeof(*h));
+			if (have - sizeof(*h) >= h->len)
+				return 1;
+		}
+		if (w->in_start > 0) {
+			memmove(w->in, w->in + w->in_start, have);
+			w->in_start = 0;
+			w->in_end = have;
+		}
+		if (have >= sizeof(*h) && sizeof(*h) + h->len > w->in_cap) {
+			w->in_cap = (sizeof(*h) + h->len) * 2;
+			w->in = realloc(w->in, w->in_cap);
+			if (w->in == NULL)
+				_exit(1);
+		}
+		n = read(w->sock, w->in + w->in_end, w->in_cap - w->in_end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 && have == 0)
+			return 0;
+		if (n <= 0)
+			_exit(1);
+		w->in_end += n;
+	}
+}
+
+/* Splits the job's components.  Returns their number or -1. */
+static long
+parse_job(struct worker *w, const struct scan_job_head *h, const char *p)
+{
+	const char *end = p + h->len;
+	uint32_t namelen;
+
+	if (h->ncomp == 0)
+		return -1;
+	if (h->ncomp > w->comp_cap) {
+		w->comp_cap = h->ncomp * 2;
+		w->comp_id = realloc(w->comp_id,
+		    w->comp_cap * sizeof(*w->comp_id));
+		w->comp_name = realloc(w->comp_name,
+		    w->comp_cap * sizeof(*w->comp_name));
+		if (w->comp_id == NULL || w->comp_name == NULL)
+			_exit(1);
+	}
+	for (uint32_t i = 0; i < h->ncomp; i++) {
+		if (end - p < 12)
+			return -1;
+		memcpy(&w->comp_id[i], p, 8);
+		memcpy(&namelen, p + 8, 4);
+		p += 12;
+		if (namelen == 0 || (size_t)(end - p) < namelen ||
+		    p[namelen - 1] != '\0')
+			return -1;
+		w->comp_name[i] = p;
+		p += namelen;
+	}
+	return h->ncomp;
+}
+
+/*
+ * Opens the last of n components, walking down from the deepest one held
+ * open and keeping those it passes.  Returns the descriptor, -1 with errno
+ * set, or -2 when no component is held and the job does not start at a
+ * root.
+ */
+static int
+open_job_dir(struct worker *w, const struct scan_job_head *h, long n)
+{
+	int dirfd = -1, fd;
+	long k;
+
+	for (k = n - 2; k >= 0; k--) {
+		dirfd = cache_find(w, w->comp_id[k]);
+		if (dirfd >= 0)
+			break;
+	}
+	if (k < 0 && !(h->flags & SCAN_JOB_FROM_ROOT))
+		return -2;
+	for (k++; k < n; k++) {
+		if (alarm_fired) {
+			errno = EINTR;
+			return -1;
+		}
+		if (k == 0)
+			fd = open(w->comp_name[0],
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		else
+			fd = openat(dirfd, w->comp_name[k], O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || k == n - 1)
+			return fd;
+		cache_put(w, w->comp_id[k], fd);
+		dirfd = fd;
+	}
+	return -1;
+}
+
+/* Sends the names gathered so far.  The timer is off meanwhile: a parent
+ * busy writing stdout does not make the directory stalled. */
+static void
+flush_names(struct worker *w)
+{
+	struct scan_msg_head head = { SCAN_MSG_NAMES, w->out_len - sizeof(head) };
+
+	timer_set(0);
+	memcpy(w->out, &head, sizeof(head));
+	send_or_exit(w, w->out, w->out_len);
+	w->out_len = sizeof(head);
+	timer_set(scanworker_time_limit(w->timeout_ms));
+	w->armed_at = scanworker_clock_ms();
+}
+
+/* Gathers the names of fd's subdirectories in w->out, sending full
+ * chunks.  Returns 0 or -1 with errno set. */
+static int
+read_dir(struct worker *w, int fd)
+{
+	struct stat st;
+	ssize_t n;
+	size_t len;
+
+	for (;;) {
+		if (alarm_fired) {
+			errno = EINTR;
+			return -1;
+		}
+		n = getdents64(fd, w->dents, DENTS_SIZE);
+		if (n <= 0)
+			return (int)n;
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(w->dents + off);
+			const char *name = d->d_name;
+			unsigned char type = d->d_type;
+
+			off += d->d_reclen;
+			if (name[0] == '.' && (name[1] == '\0' ||
+			    (name[1] == '.' && name[2] == '\0')))
+				continue;
+			if (type == DT_UNKNOWN) {
+				if (fstatat(fd, name, &st,
+				    AT_SYMLINK_NOFOLLOW) != 0) {
+					if (errno == EINTR)
+						return -1;
+					continue;	/* vanished meanwhile */
+				}
+				if (S_ISDIR(st.st_mode))
+					type = DT_DIR;
+			}
+			if (type != DT_DIR)
+				continue;
+			len = strlen(name) + 1;
+			if (w->out_len + len > sizeof(struct scan_msg_head) +
+			    SCAN_CHUNK_SIZE)
+				flush_names(w);
+			memcpy(w->out + w->out_len, name, len);
+			w->out_len += len;
+		}
+	}
+}
+
+/* Sends the names not sent yet and the end of the job, in one write: a
+ * small directory costs one. */
+static void
+send_done(struct worker *w, int status, int error, const struct stat *st)
+{
+	struct scan_msg_head head = { SCAN_MSG_DONE,
+	    sizeof(struct scan_msg_done) };
+	struct scan_msg_done done = { status, error, 0, 0 };
+	size_t start = 0;
+
+	if (st != NULL) {
+		done.dev = st->st_dev;
+		done.ino = st->st_ino;
+	}
+	if (w->out_len > sizeof(head)) {
+		struct scan_msg_head names = { SCAN_MSG_NAMES,
+		    w->out_len - sizeof(head) };
+
+		memcpy(w->out, &names, sizeof(names));
+	} else {
+		start = sizeof(head);
+	}
+	memcpy(w->out + w->out_len, &head, sizeof(head));
+	memcpy(w->out + w->out_len + sizeof(head), &done, sizeof(done));
+	send_or_exit(w, w->out + start,
+	    w->out_len + sizeof(head) + sizeof(done) - start);
+	w->out_len = sizeof(head);
+}
+
+static void
+serve_job(struct worker *w, const struct scan_job_head *h, const char *p)
+{
+	struct stat st;
+	long n;
+	int fd;
+
+	n = parse_job(w, h, p);
+	if (n < 0)
+		_exit(1);	/* the parent never sends this */
+	timer_start_job(w);
+	fd = open_job_dir(w, h, n);
+	if (fd == -2) {
+		struct scan_msg_head miss = { SCAN_MSG_MISS, 0 };
+
+		send_or_exit(w, &miss, sizeof(miss));
+		return;
+	}
+	if (fd < 0)
+		goto fail;
+	if (fstat(fd, &st) != 0)
+		goto fail_close;
+	if ((h->flags & SCAN_JOB_XDEV) && (uint64_t)st.st_dev != h->xdev_dev) {
+		close(fd);
+		send_done(w, SCAN_DIR_XDEV, 0, &st);
+		return;
+	}
+	if (read_dir(w, fd) != 0)
+		goto fail_close;
+	/* Only a directory with subdirectories is an anchor for later jobs.
+	 * The timer is left running: an idle worker retries the read it
+	 * interrupts. */
+	if (w->out_len > sizeof(struct scan_msg_head))
+		cache_put(w, w->comp_id[n - 1], fd);
+	else
+		close(fd);
+	send_done(w, SCAN_DIR_READ, 0, &st);
+	return;
+
+fail_close:
+	close(fd);
+fail:
+	/* A call the timer interrupted, or one that returned just as it
+	 * fired, leaves the directory unread for the same reason. */
+	if (errno == EINTR || alarm_fired)
+		send_done(w, SCAN_DIR_STALLED, 0, NULL);
+	else
+		send_done(w, SCAN_DIR_ERROR, errno, NULL);
+}
+
+void
+scanworker_main(int sock, long long timeout_ms)
+{
+	static struct worker w;
+	struct scan_job_head h;
+	struct sigaction sa;
+
+	/* No SA_RESTART: the timer must interrupt a hanging open or read. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+
+	w.sock = sock;
+	w.timeout_ms = timeout_ms;
+	w.armed_at = -timeout_ms;
+	for (int i = 0; i < CACHE_SIZE; i++)
+		w.cache_fd[i] = -1;
+	w.in_cap = 64 * 1024;
+	w.in = malloc(w.in_cap);
+	w.out = malloc(SCAN_CHUNK_SIZE + 2 * sizeof(struct scan_msg_head) +
+	    sizeof(struct scan_msg_done));
+	w.dents = malloc(DENTS_SIZE);
+	if (w.in == NULL || w.out == NULL || w.dents == NULL)
+		_exit(1);
+	w.out_len = sizeof(struct scan_msg_head);
+	while (read_job(&w, &h)) {
+		serve_job(&w, &h, w.in + w.in_start + sizeof(h));
+		w.in_start += sizeof(h) + h.len;
+	}
+	_exit(0);
+}

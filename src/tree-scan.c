@@ -1,0 +1,1237 @@
+/*
+ * tree-scan - print every leaf directory (a directory with no
+ * subdirectories) under the roots, reading directories in forked worker
+ * processes so that a hung directory costs one directory, never the scan.
+ *
+ * The parent owns the queue of pending directories: one deque per worker
+ * slot, so that the children of a directory go to the worker that read it
+ * and still holds it open.  It hands one directory at a time to an idle
+ * worker over a socket pair, streams back the names of its subdirectories,
+ * and polls every busy worker with a deadline; a worker that misses it is
+ * killed (never waited for) and replaced.  Only the parent writes stdout
+ * and the --stalled file.
+ *
+ * A worker opens a directory relative to the nearest ancestor it has open
+ * (a small LRU cache of descriptors keyed by node id), one component at a
+ * time with O_NOFOLLOW, under an interval timer whose SIGALRM interrupts
+ * the open or the getdents64() that hangs.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "exitcode.h"
+#include "pathstream.h"
+#include "progress.h"
+#include "scanworker.h"
+#include "units.h"
+#include "version.h"
+
+#define DEFAULT_WORKERS 4
+#define MAX_WORKERS 256
+#define DEFAULT_TIMEOUT_MS 30000
+#define MAX_TIMEOUT_MS (24 * 3600 * 1000LL)
+#define DEFAULT_RETRIES 1
+
+/* ------------------------------------------------------------------ */
+/* Parent: directories */
+
+/*
+ * A directory the scan knows of.  It lives while it is pending, being
+ * read, stalled, or has live descendants (refs counts those and itself),
+ * so memory follows the queue, not the tree.  Paths are not stored: a
+ * node holds its name and its parent, and paths are built on demand.
+ */
+struct node {
+	struct node *parent;
+	struct node *next;	/* in a job's children or the stalled list */
+	struct node *hash_next;
+	uint64_t id;
+	uint64_t dev, ino;	/* once read */
+	uint64_t root_dev;
+	uint32_t refs;
+	int32_t reader;		/* worker slot that read it, or -1 */
+	uint32_t reader_gen;
+	uint32_t namelen;
+	unsigned char newline;	/* a newline in the path */
+	unsigned char hashed;
+	char name[];		/* a root holds its path as given */
+};
+
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+struct deque {
+	struct node **v;
+	size_t cap, head, len;
+};
+
+/* Jobs a worker holds at once: the one it reads and a few queued behind
+ * it, so that it does not wait for the parent between two directories.
+ * Only the first is being read; when the worker is killed the others go
+ * back to the queue, so a hung directory still costs only itself. */
+#define PIPELINE 8
+/* How long the workers must be quiet before the leaves written so far are
+ * flushed to stdout. */
+#define FLUSH_DELAY_MS 5
+
+struct worker {
+	pid_t pid;
+	int fd;			/* -1: no worker in this slot */
+	uint32_t gen;		/* bumped by each new worker in the slot */
+	struct node *jobs[PIPELINE];	/* sent, in the order sent */
+	unsigned first, njobs;
+	long long deadline;	/* for jobs[first], the one being read */
+	struct node *children;	/* names received for it so far */
+	uint64_t nchildren;
+	char *in;
+	size_t inlen, incap;
+	struct buf out;		/* jobs not sent yet */
+	struct deque queue;	/* pending directories, children of its reads */
+};
+
+enum stats_mode { STATS_NONE, STATS_TEXT, STATS_JSON };
+
+struct scan {
+	/* options */
+	int delim;
+	int nworkers;
+	long long timeout_ms;
+	long long time_limit_ms;	/* the workers' timer: a bit longer */
+	long long grace_ms;
+	int retries;
+	int xdev;
+	int sort;
+	enum stats_mode stats;
+	FILE *stalled_file;
+	const char *stalled_path;
+
+	struct worker *workers;
+	struct pollfd *pfd;
+	int *pfd_slot;
+	unsigned inflight;
+	uint64_t next_id;
+	long long last_poll;	/* when poll(2) last returned */
+	int out_dirty;
+
+	/* (st_dev, st_ino) of every live node read: loop detection */
+	struct node **buckets;
+	size_t nbuckets, nhashed;
+
+	struct node *stalled;
+	uint64_t nstalled;
+
+	struct buf path;
+	struct node **chain;
+	size_t chaincap;
+
+	/* --sort: every leaf path, NUL-terminated, and their offsets */
+	struct buf sorted;
+	size_t *offsets;
+	size_t noffsets, offcap;
+
+	uint64_t dirs, leaves, errors, loops, killed, stalled_final;
+};
+
+static void *
+xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size);
+	if (p == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+	return p;
+}
+
+static void
+buf_reserve(struct buf *b, size_t more)
+{
+	if (b->len + more <= b->cap)
+		return;
+	b->cap = (b->len + more) * 2;
+	b->s = xrealloc(b->s, b->cap);
+}
+
+static void
+buf_add(struct buf *b, const void *data, size_t len)
+{
+	buf_reserve(b, len);
+	memcpy(b->s + b->len, data, len);
+	b->len += len;
+}
+
+static void
+deque_push(struct deque *d, struct node *n)
+{
+	if (d->len == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct node **v = xrealloc(NULL, cap * sizeof(*v));
+
+		for (size_t i = 0; i < d->len; i++)
+			v[i] = d->v[(d->head + i) & (d->cap - 1)];
+		free(d->v);
+		d->v = v;
+		d->cap = cap;
+		d->head = 0;
+	}
+	d->v[(d->head + d->len++) & (d->cap - 1)] = n;
+}
+
+/* The newest: depth first, and the worker still holds its parent open. */
+static struct node *
+deque_pop_newest(struct deque *d)
+{
+	if (d->len == 0)
+		return NULL;
+	return d->v[(d->head + --d->len) & (d->cap - 1)];
+}
+
+/* The oldest: the shallowest, the largest subtree to steal. */
+static struct node *
+deque_pop_oldest(struct deque *d)
+{
+	struct node *n;
+
+	if (d->len == 0)
+		return NULL;
+	n = d->v[d->head];
+	d->head = (d->head + 1) & (d->cap - 1);
+	d->len--;
+	return n;
+}
+
+static struct node *
+node_new(struct scan *s, struct node *parent, const char *name, size_t len)
+{
+	struct node *n = xrealloc(NULL, sizeof(*n) + len + 1);
+
+	memset(n, 0, sizeof(*n));
+	n->parent = parent;
+	n->id = ++s->next_id;
+	n->refs = 1;
+	n->reader = -1;
+	n->namelen = len;
+	n->newline = (parent && parent->newline) ||
+	    memchr(name, '\n', len) != NULL;
+	memcpy(n->name, name, len);
+	n->name[len] = '\0';
+	return n;
+}
+
+static size_t
+hash_slot(const struct scan *s, uint64_t dev, uint64_t ino)
+{
+	uint64_t h = (ino ^ (dev << 32 | dev >> 32)) * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 20) & (s->nbuckets - 1);
+}
+
+static void
+hash_insert(struct scan *s, struct node *n)
+{
+	if (s->nhashed >= s->nbuckets) {
+		size_t old = s->nbuckets;
+		struct node **b = s->buckets;
+
+		s->nbuckets = old ? old * 2 : 1024;
+		s->buckets = xrealloc(NULL, s->nbuckets * sizeof(*b));
+		memset(s->buckets, 0, s->nbuckets * sizeof(*b));
+		for (size_t i = 0; i < old; i++) {
+			while (b[i] != NULL) {
+				struct node *m = b[i];
+				size_t j = hash_slot(s, m->dev, m->ino);
+
+				b[i] = m->hash_next;
+				m->hash_next = s->buckets[j];
+				s->buckets[j] = m;
+			}
+		}
+		free(b);
+	}
+	size_t j = hash_slot(s, n->dev, n->ino);
+	n->hash_next = s->buckets[j];
+	s->buckets[j] = n;
+	n->hashed = 1;
+	s->nhashed++;
+}
+
+static void
+hash_remove(struct scan *s, struct node *n)
+{
+	struct node **p = &s->buckets[hash_slot(s, n->dev, n->ino)];
+
+	while (*p != n)
+		p = &(*p)->hash_next;
+	*p = n->hash_next;
+	s->nhashed--;
+}
+
+/* The ancestor of n that is the same directory, or NULL. */
+static struct node *
+loop_ancestor(struct scan *s, struct node *n)
+{
+	if (s->nbuckets == 0)
+		return NULL;
+	for (struct node *m = s->buckets[hash_slot(s, n->dev, n->ino)]; m;
+	    m = m->hash_next) {
+		if (m->dev != n->dev || m->ino != n->ino)
+			continue;
+		for (struct node *a = n->parent; a != NULL; a = a->parent)
+			if (a == m)
+				return m;
+	}
+	return NULL;
+}
+
+/* Drops one reference; frees the nodes whose subtree is done, walking up
+ * (a loop, not recursion: chains are as deep as the tree). */
+static void
+node_release(struct scan *s, struct node *n)
+{
+	while (n != NULL && --n->refs == 0) {
+		struct node *parent = n->parent;
+
+		if (n->hashed)
+			hash_remove(s, n);
+		free(n);
+		n = parent;
+	}
+}
+
+static void
+node_free_list(struct node *n)
+{
+	while (n != NULL) {
+		struct node *next = n->next;
+
+		free(n);
+		n = next;
+	}
+}
+
+/* Builds n's path in s->path (NUL-terminated, len without the NUL): the
+ * root as given, then the names joined with "/". */
+static const char *
+node_path(struct scan *s, struct node *n)
+{
+	size_t depth = 0;
+
+	for (struct node *a = n; a != NULL; a = a->parent) {
+		if (depth == s->chaincap) {
+			s->chaincap = s->chaincap ? s->chaincap * 2 : 64;
+			s->chain = xrealloc(s->chain,
+			    s->chaincap * sizeof(*s->chain));
+		}
+		s->chain[depth++] = a;
+	}
+	s->path.len = 0;
+	while (depth-- > 0) {
+		struct node *a = s->chain[depth];
+
+		buf_reserve(&s->path, a->namelen + 2);
+		if (a->parent != NULL && s->path.len > 0 &&
+		    s->path.s[s->path.len - 1] != '/')
+			s->path.s[s->path.len++] = '/';
+		memcpy(s->path.s + s->path.len, a->name, a->namelen);
+		s->path.len += a->namelen;
+	}
+	buf_reserve(&s->path, 1);
+	s->path.s[s->path.len] = '\0';
+	return s->path.s;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parent: output */
+
+static void
+output_check(void)
+{
+	if (ferror(stdout)) {
+		errno = errno ? errno : EIO;
+		diag_err(EXIT_FAILED, "stdout");
+	}
+}
+
+static void
+output_flush(struct scan *s)
+{
+	if (!s->out_dirty)
+		return;
+	if (fflush(stdout) != 0)
+		diag_err(EXIT_FAILED, "stdout");
+	s->out_dirty = 0;
+}
+
+static void
+emit_leaf(struct scan *s, struct node *n)
+{
+	const char *path = node_path(s, n);
+
+	if (n->newline && s->delim == '\n') {
+		diag_warnx("%s: name contains a newline, not printed "
+		    "(use -0)", diag_quote(path));
+		s->errors++;
+		return;
+	}
+	s->leaves++;
+	if (s->sort) {
+		if (s->noffsets == s->offcap) {
+			s->offcap = s->offcap ? s->offcap * 2 : 1024;
+			s->offsets = xrealloc(s->offsets,
+			    s->offcap * sizeof(*s->offsets));
+		}
+		s->offsets[s->noffsets++] = s->sorted.len;
+		buf_add(&s->sorted, path, s->path.len + 1);
+		return;
+	}
+	s->path.s[s->path.len] = s->delim;
+	if (fwrite_unlocked(path, 1, s->path.len + 1, stdout) !=
+	    s->path.len + 1)
+		output_check();
+	s->out_dirty = 1;
+}
+
+static int
+compare_paths(const void *a, const void *b, void *arg)
+{
+	const char *base = arg;
+
+	return strcmp(base + *(const size_t *)a, base + *(const size_t *)b);
+}
+
+static void
+emit_sorted(struct scan *s)
+{
+	qsort_r(s->offsets, s->noffsets, sizeof(*s->offsets), compare_paths,
+	    s->sorted.s);
+	for (size_t i = 0; i < s->noffsets; i++) {
+		const char *p = s->sorted.s + s->offsets[i];
+
+		if (fputs_unlocked(p, stdout) == EOF ||
+		    putc_unlocked(s->delim, stdout) == EOF)
+			output_check();
+	}
+	s->out_dirty = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parent: workers */
+
+static void
+worker_spawn_child(int sock, pid_t parent)
+{
+	int null;
+
+	/* Die with the parent: a worker must not outlive the scan. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	/* Hold nothing a downstream reader waits on: the socket becomes fd 3,
+	 * stdin and stdout /dev/null, every other descriptor but stderr is
+	 * closed (the parent's stdout, --stalled file, other workers). */
+	if (sock != 3 && dup3(sock, 3, O_CLOEXEC) < 0)
+		_exit(1);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+	    dup2(null, STDOUT_FILENO) < 0)
+		_exit(1);
+	close_range(4, ~0U, 0);
+}
+
+static int
+worker_spawn(struct scan *s, int slot)
+{
+	struct worker *w = &s->workers[slot];
+	pid_t parent = getpid();
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	w->pid = fork();
+	if (w->pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (w->pid == 0) {
+		worker_spawn_child(sv[1], parent);
+		scanworker_main(3, s->timeout_ms);
+	}
+	close(sv[1]);
+	w->fd = sv[0];
+	w->gen++;
+	w->inlen = 0;
+	return 0;
+}
+
+static void
+reap_workers(void)
+{
+	/* WNOHANG only: a worker stuck in the kernel is never waited for. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		continue;
+}
+
+/* The job the worker is reading now, or NULL. */
+static struct node *
+job_current(const struct worker *w)
+{
+	return w->njobs ? w->jobs[w->first] : NULL;
+}
+
+/* Takes the current job off the worker's list; the next one (already
+ * sent) starts its clock. */
+static struct node *
+job_finish(struct scan *s, struct worker *w)
+{
+	struct node *n = w->jobs[w->first];
+
+	w->first = (w->first + 1) % PIPELINE;
+	w->njobs--;
+	s->inflight--;
+	w->deadline = s->last_poll + s->time_limit_ms + s->grace_ms;
+	node_free_list(w->children);
+	w->children = NULL;
+	w->nchildren = 0;
+	return n;
+}
+
+static void
+stalled_add(struct scan *s, struct node *n)
+{
+	n->next = s->stalled;
+	s->stalled = n;
+	s->nstalled++;
+}
+
+/*
+ * The worker in slot is gone (killed first when kill_it): the directory it
+ * was reading is stalled, those queued behind it were never started and go
+ * back to the queue, and a new worker takes the slot.
+ */
+static void
+worker_lost(struct scan *s, int slot, int kill_it)
+{
+	struct worker *w = &s->workers[slot];
+
+	if (kill_it) {
+		kill(w->pid, SIGKILL);
+		s->killed++;
+	}
+	close(w->fd);
+	w->fd = -1;
+	if (w->njobs > 0)
+		stalled_add(s, job_finish(s, w));
+	while (w->njobs > 0)
+		deque_push(&w->queue, job_finish(s, w));
+	w->out.len = 0;
+	reap_workers();
+	/* On failure the slot stays empty; dispatch tries again. */
+	worker_spawn(s, slot);
+}
+
+/* Appends the job for n to the worker's outgoing messages: the short form
+ * when the worker read n's parent and holds it open, else the chain of
+ * components from the root. */
+static void
+job_add(struct scan *s, int slot, struct node *n)
+{
+	struct worker *w = &s->workers[slot];
+	struct node *p = n->parent;
+	struct scan_job_head h;
+	size_t depth = 0, start;
+
+	memset(&h, 0, sizeof(h));
+	if (s->xdev && p != NULL) {
+		h.flags |= SCAN_JOB_XDEV;
+		h.xdev_dev = n->root_dev;
+	}
+	if (p != NULL && p->reader == slot && p->reader_gen == w->gen) {
+		s->chain[0] = n;
+		s->chain[1] = p;
+		depth = 2;
+	} else {
+		for (struct node *a = n; a != NULL; a = a->parent) {
+			if (depth == s->chaincap) {
+				s->chaincap *= 2;
+				s->chain = xrealloc(s->chain,
+				    s->chaincap * sizeof(*s->chain));
+			}
+			s->chain[depth++] = a;
+		}
+		h.flags |= SCAN_JOB_FROM_ROOT;
+	}
+	h.ncomp = depth;
+	start = w->out.len;
+	buf_add(&w->out, &h, sizeof(h));
+	while (depth-- > 0) {
+		struct node *a = s->chain[depth];
+		uint32_t len = a->namelen + 1;
+
+		buf_add(&w->out, &a->id, 8);
+		buf_add(&w->out, &len, 4);
+		buf_add(&w->out, a->name, len);
+	}
+	h.len = w->out.len - start - sizeof(h);
+	memcpy(w->out.s + start, &h, sizeof(h));
+	if (w->njobs == 0)
+		w->deadline = scanworker_clock_ms() + s->time_limit_ms + s->grace_ms;
+	w->jobs[(w->first + w->njobs++) % PIPELINE] = n;
+	s->inflight++;
+}
+
+/* Sends the jobs added for the worker.  Returns 0, or -1 when the worker
+ * is gone (and replaced). */
+static int
+jobs_send(struct scan *s, int slot)
+{
+	struct worker *w = &s->workers[slot];
+
+	if (w->out.len == 0)
+		return 0;
+	if (scanworker_send(w->fd, w->out.s, w->out.len) != 0) {
+		worker_lost(s, slot, 1);
+		return -1;
+	}
+	w->out.len = 0;
+	return 0;
+}
+
+static struct node *
+queue_take(struct scan *s, int slot)
+{
+	struct deque *best = &s->workers[slot].queue;
+
+	if (best->len > 0)
+		return deque_pop_newest(best);
+	for (int i = 0; i < s->nworkers; i++)
+		if (s->workers[i].queue.len > best->len)
+			best = &s->workers[i].queue;
+	return deque_pop_oldest(best);
+}
+
+static int
+queues_empty(const struct scan *s)
+{
+	for (int i = 0; i < s->nworkers; i++)
+		if (s->workers[i].queue.len > 0)
+			return 0;
+	return 1;
+}
+
+/* Gives pending directories to the workers: first one to each idle
+ * worker, then more to each, up to PIPELINE.  A worker with more than half
+ * its pipeline still queued gets none, so jobs go out in batches. */
+static void
+dispatch(struct scan *s)
+{
+	unsigned room[MAX_WORKERS];
+	struct node *n;
+
+	for (int i = 0; i < s->nworkers; i++)
+		room[i] = s->workers[i].njobs <= PIPELINE / 2 ? PIPELINE : 0;
+	for (unsigned level = 1; level <= PIPELINE; level++) {
+		for (int i = 0; i < s->nworkers; i++) {
+			struct worker *w = &s->workers[i];
+
+			if (w->njobs >= level || level > room[i])
+				continue;
+			if (w->fd < 0 && worker_spawn(s, i) != 0)
+				continue;
+			n = queue_take(s, i);
+			if (n == NULL)
+				goto send;
+			job_add(s, i, n);
+		}
+	}
+send:
+	for (int i = 0; i < s->nworkers; i++)
+		jobs_send(s, i);
+}
+
+static void
+job_done(struct scan *s, int slot, const struct scan_msg_done *done)
+{
+	struct worker *w = &s->workers[slot];
+	struct node *n = job_current(w), *ancestor, *c;
+
+	if (done->status == SCAN_DIR_STALLED) {
+		stalled_add(s, job_finish(s, w));
+		return;
+	}
+	if (done->status == SCAN_DIR_READ) {
+		s->dirs++;
+		n->dev = done->dev;
+		n->ino = done->ino;
+		if (n->parent == NULL)
+			n->root_dev = n->dev;
+		ancestor = loop_ancestor(s, n);
+		if (ancestor != NULL) {
+			/* diag_quote() keeps two results, node_path() one. */
+			const char *path = diag_quote(node_path(s, n));
+
+			diag_warnx("%s: filesystem loop (same directory as %s)",
+			    path, diag_quote(node_path(s, ancestor)));
+			s->errors++;
+			s->loops++;
+		} else {
+			hash_insert(s, n);
+			n->reader = slot;
+			n->reader_gen = w->gen;
+			if (w->nchildren == 0)
+				emit_leaf(s, n);
+			while ((c = w->children) != NULL) {
+				w->children = c->next;
+				c->root_dev = n->root_dev;
+				deque_push(&w->queue, c);
+				n->refs++;
+			}
+			w->nchildren = 0;
+		}
+	} else if (done->status == SCAN_DIR_ERROR) {
+		const char *path = diag_quote(node_path(s, n));
+
+		errno = done->error;
+		diag_warn("%s", path);
+		s->errors++;
+	}
+	/* After an error, a loop or another file system (--xdev) nothing
+	 * below is read: job_finish() drops the names received. */
+	node_release(s, job_finish(s, w));
+}
+
+static void
+job_names(struct scan *s, struct worker *w, const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	while (p < end) {
+		size_t n = strnlen(p, end - p);
+		struct node *c = node_new(s, job_current(w), p, n);
+
+		c->next = w->children;
+		w->children = c;
+		w->nchildren++;
+		p += n + 1;
+	}
+}
+
+/* Reads what the worker in slot sent and acts on every whole message. */
+static void
+worker_input(struct scan *s, int slot)
+{
+	struct worker *w = &s->workers[slot];
+	struct scan_msg_head h;
+	struct scan_msg_done done;
+	size_t off = 0;
+	ssize_t n;
+
+	if (w->incap - w->inlen < SCAN_CHUNK_SIZE + sizeof(h)) {
+		w->incap = w->incap ? w->incap * 2 : 4 * SCAN_CHUNK_SIZE;
+		w->in = xrealloc(w->in, w->incap);
+	}
+	n = read(w->fd, w->in + w->inlen, w->incap - w->inlen);
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		worker_lost(s, slot, 0);	/* it died */
+		return;
+	}
+	w->inlen += n;
+	w->deadline = s->last_poll + s->time_limit_ms + s->grace_ms;
+	while (w->inlen - off >= sizeof(h)) {
+		memcpy(&h, w->in + off, sizeof(h));
+		if (w->inlen - off - sizeof(h) < h.len)
+			break;
+		off += sizeof(h);
+		if (w->njobs == 0) {
+			worker_lost(s, slot, 1);	/* out of step */
+			return;
+		}
+		if (h.type == SCAN_MSG_NAMES) {
+			job_names(s, w, w->in + off, h.len);
+		} else if (h.type == SCAN_MSG_MISS) {
+			struct node *job = job_finish(s, w);
+
+			/* The anchor was evicted from the worker's cache:
+			 * send the chain from the root, after the jobs queued
+			 * there, so replies stay in the order of the jobs. */
+			job->parent->reader = -1;
+			job_add(s, slot, job);
+			if (jobs_send(s, slot) != 0)
+				return;
+		} else if (h.type == SCAN_MSG_DONE && h.len == sizeof(done)) {
+			memcpy(&done, w->in + off, sizeof(done));
+			job_done(s, slot, &done);
+		} else {
+			worker_lost(s, slot, 1);
+			return;
+		}
+		off += h.len;
+	}
+	memmove(w->in, w->in + off, w->inlen - off);
+	w->inlen -= off;
+}
+
+/* Waits for the workers, up to the nearest deadline, and kills those
+ * that missed theirs. */
+static void
+wait_workers(struct scan *s)
+{
+	long long now, next = -1, busy;
+	int np = 0, timeout, ready;
+
+	for (int i = 0; i < s->nworkers; i++) {
+		if (s->workers[i].njobs == 0)
+			continue;
+		s->pfd[np].fd = s->workers[i].fd;
+		s->pfd[np].events = POLLIN;
+		s->pfd_slot[np++] = i;
+	}
+	now = scanworker_clock_ms();
+	/* Time the parent spent blocked (on a slow stdout reader) is not the
+	 * workers' time. */
+	busy = now - s->last_poll;
+	for (int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+
+		if (w->njobs == 0)
+			continue;
+		if (busy > 100)
+			w->deadline += busy;
+		if (next < 0 || w->deadline < next)
+			next = w->deadline;
+	}
+	timeout = next < now ? 0 : (int)(next - now);
+	if (progress_enabled() && timeout > PROGRESS_INTERVAL_MS)
+		timeout = PROGRESS_INTERVAL_MS;
+	/* Leaves are passed on when the workers fall quiet for a moment:
+	 * at once for a pipeline that waits, in large blocks under load. */
+	if (s->out_dirty && timeout > FLUSH_DELAY_MS)
+		timeout = FLUSH_DELAY_MS;
+	ready = poll(s->pfd, np, timeout);
+	if (ready == 0)
+		output_flush(s);
+	s->last_poll = scanworker_clock_ms();
+	if (ready < 0) {
+		if (errno == EINTR)
+			return;
+		diag_err(EXIT_FAILED, "poll");
+	}
+	for (int k = 0; k < np; k++)
+		if (s->pfd[k].revents != 0)
+			worker_input(s, s->pfd_slot[k]);
+	for (int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+
+		if (w->njobs > 0 && w->deadline <= s->last_poll)
+			worker_lost(s, i, 1);
+	}
+}
+
+static void
+show_progress(struct scan *s)
+{
+	double secs = progress_seconds();
+
+	progress_update("tree-scan: %llu dirs read, %llu leaves, %u in flight, "
+	    "%llu stalled, %.0f dirs/s", (unsigned long long)s->dirs,
+	    (unsigned long long)s->leaves, s->inflight,
+	    (unsigned long long)s->nstalled,
+	    secs > 0 ? (double)s->dirs / secs : 0.0);
+}
+
+/* Gives the stalled directories another round, on whichever workers are
+ * alive (replacements for the killed ones). */
+static void
+retry_stalled(struct scan *s)
+{
+	struct node *n;
+	int slot = 0;
+
+	while ((n = s->stalled) != NULL) {
+		s->stalled = n->next;
+		s->nstalled--;
+		deque_push(&s->workers[slot].queue, n);
+		slot = (slot + 1) % s->nworkers;
+	}
+}
+
+static void
+scan_run(struct scan *s)
+{
+	int round = 0, idle = 0;
+
+	for (;;) {
+		dispatch(s);
+		if (s->inflight == 0) {
+			if (!queues_empty(s)) {
+				/* Workers could not be started or died at
+				 * once; give up after a few tries. */
+				if (++idle > 3)
+					diag_err(EXIT_FAILED,
+					    "cannot start workers");
+				continue;
+			}
+			if (s->stalled == NULL || round >= s->retries)
+				break;
+			round++;
+			retry_stalled(s);
+			continue;
+		}
+		idle = 0;
+		wait_workers(s);
+		show_progress(s);
+	}
+}
+
+static void
+format_timeout(char *out, size_t size, long long ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, size, "%llds", ms / 1000);
+	else
+		snprintf(out, size, "%gs", ms / 1000.0);
+}
+
+/* Names the directories that stayed stalled; writes --stalled FILE. */
+static void
+report_stalled(struct scan *s)
+{
+	struct node *list = NULL, *n;
+	char timeout[32];
+
+	format_timeout(timeout, sizeof(timeout), s->timeout_ms);
+	/* Oldest first: the order they stalled in. */
+	while ((n = s->stalled) != NULL) {
+		s->stalled = n->next;
+		n->next = list;
+		list = n;
+	}
+	while ((n = list) != NULL) {
+		const char *path = node_path(s, n);
+
+		list = n->next;
+		s->stalled_final++;
+		diag_warnx("%s: stalled (no answer in %s)", diag_quote(path),
+		    timeout);
+		if (s->stalled_file != NULL &&
+		    pathstream_write(s->stalled_file, path, s->delim) != 0) {
+			if (errno == EINVAL)
+				diag_warnx("%s: name contains a newline, not "
+				    "written to %s (use -0)", diag_quote(path),
+				    diag_quote(s->stalled_path));
+			else
+				diag_err(EXIT_FAILED, "%s",
+				    diag_quote(s->stalled_path));
+		}
+		node_release(s, n);
+	}
+	s->nstalled = 0;
+	if (s->stalled_file != NULL && fclose(s->stalled_file) != 0)
+		diag_err(EXIT_FAILED, "%s", diag_quote(s->stalled_path));
+	s->stalled_file = NULL;
+}
+
+static void
+print_stats(struct scan *s, double elapsed)
+{
+	json_object *o;
+
+	if (s->stats == STATS_TEXT) {
+		diag_warnx("%llu directories read, %llu leaves, %llu errors "
+		    "(%llu loops), %llu stalled; %d workers, %llu killed; "
+		    "%.3f s", (unsigned long long)s->dirs,
+		    (unsigned long long)s->leaves,
+		    (unsigned long long)s->errors,
+		    (unsigned long long)s->loops,
+		    (unsigned long long)s->stalled_final, s->nworkers,
+		    (unsigned long long)s->killed, elapsed);
+		return;
+	}
+	const struct {
+		const char *key;
+		uint64_t value;
+	} counts[] = {
+		{ "dirs", s->dirs },
+		{ "leaves", s->leaves },
+		{ "errors", s->errors },
+		{ "stalled", s->stalled_final },
+		{ "loops", s->loops },
+		{ "workers", (uint64_t)s->nworkers },
+		{ "workers_killed", s->killed },
+	};
+
+	o = json_object_new_object();
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		json_object_object_add(o, counts[i].key,
+		    json_object_new_uint64(counts[i].value));
+	json_object_object_add(o, "elapsed_seconds",
+	    json_object_new_double(elapsed));
+	fprintf(stderr, "%s\n",
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(stderr);
+	json_object_put(o);
+}
+
+static void
+scan_free(struct scan *s)
+{
+	for (int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+
+		/* An idle worker reads end-of-file and exits; one stuck in
+		 * the kernel is left behind, never waited for. */
+		if (w->fd >= 0)
+			close(w->fd);
+		free(w->in);
+		free(w->out.s);
+		free(w->queue.v);
+	}
+	reap_workers();
+	free(s->workers);
+	free(s->pfd);
+	free(s->pfd_slot);
+	free(s->buckets);
+	free(s->path.s);
+	free(s->chain);
+	free(s->sorted.s);
+	free(s->offsets);
+}
+
+/* ------------------------------------------------------------------ */
+/* Command line */
+
+enum {
+	OPT_RETRIES = 256,
+	OPT_STALLED,
+	OPT_XDEV,
+	OPT_SORT,
+	OPT_PROGRESS,
+	OPT_STATS,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "null", no_argument, NULL, '0' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "stalled", required_argument, NULL, OPT_STALLED },
+	{ "xdev", no_argument, NULL, OPT_XDEV },
+	{ "sort", no_argument, NULL, OPT_SORT },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "stats", optional_argument, NULL, OPT_STATS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char synopsis[] =
+    "usage: tree-scan [-0] [-j N] [-t SECONDS] [--retries N] "
+    "[--stalled FILE] [--xdev]\n"
+    "                 [--sort] [--progress] [--stats[=json]] ROOT...\n";
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fputs(synopsis, stderr);
+	exit(EXIT_USAGE);
+}
+
+static void __attribute__((noreturn))
+help(void)
+{
+	fputs(synopsis, stdout);
+	fputs("Print every leaf directory (one with no subdirectories) "
+	    "under the roots.\n"
+	    "  -0, --null          write paths NUL-terminated, not "
+	    "newline-terminated\n"
+	    "  -j, --jobs N        read directories with N worker processes "
+	    "(default 4)\n"
+	    "  -t, --timeout SECONDS\n"
+	    "                      a directory not read within SECONDS is "
+	    "stalled (default 30)\n"
+	    "      --retries N     retry stalled directories N times at the "
+	    "end (default 1)\n"
+	    "      --stalled FILE  write the stalled directories to FILE\n"
+	    "      --xdev          do not descend into other file systems\n"
+	    "      --sort          print the leaves byte-sorted, at the end\n"
+	    "      --progress      show a status line on stderr even when it "
+	    "is not a terminal\n"
+	    "      --stats[=json]  print a summary (or one JSON object) on "
+	    "stderr at the end\n"
+	    "      --help          print this help and exit\n"
+	    "      --version       print the version and exit\n", stdout);
+	exit(diag_close_stdout() == 0 ? EXIT_DONE : EXIT_FAILED);
+}
+
+static long long
+parse_count_option(const char *name, const char *text, long long min,
+    long long max)
+{
+	const char *why;
+	long long value;
+
+	if (units_parse_count(text, min, max, &value, &why) != 0) {
+		diag_warnx("%s %s: %s", name, text, why);
+		usage();
+	}
+	return value;
+}
+
+/* Makes sure fds 0-2 are open, so that no socket or file of ours lands
+ * on them (a worker's socket must not be its stdout). */
+static void
+open_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			exit(EXIT_FAILED);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct scan scan;
+	struct scan *s = &scan;
+	const char *why;
+	double elapsed;
+	int ch, force_progress = 0, status;
+
+	diag_init(argv[0]);
+	open_std_fds();
+	s->delim = '\n';
+	s->nworkers = DEFAULT_WORKERS;
+	s->timeout_ms = DEFAULT_TIMEOUT_MS;
+	s->retries = DEFAULT_RETRIES;
+	while ((ch = getopt_long(argc, argv, "0j:t:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case '0':
+			s->delim = '\0';
+			break;
+		case 'j':
+			s->nworkers = parse_count_option("-j", optarg, 1,
+			    MAX_WORKERS);
+			break;
+		case 't':
+			if (units_parse_duration(optarg, &s->timeout_ms,
+			    &why) != 0)
+				;
+			else if (s->timeout_ms < 1)
+				why = "too small";
+			else if (s->timeout_ms > MAX_TIMEOUT_MS)
+				why = "too large";
+			else
+				break;
+			diag_warnx("-t %s: %s", optarg, why);
+			usage();
+			break;
+		case OPT_RETRIES:
+			s->retries = parse_count_option("--retries", optarg, 0,
+			    100);
+			break;
+		case OPT_STALLED:
+			s->stalled_path = optarg;
+			break;
+		case OPT_XDEV:
+			s->xdev = 1;
+			break;
+		case OPT_SORT:
+			s->sort = 1;
+			break;
+		case OPT_PROGRESS:
+			force_progress = 1;
+			break;
+		case OPT_STATS:
+			if (optarg == NULL)
+				s->stats = STATS_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				s->stats = STATS_JSON;
+			else {
+				diag_warnx("--stats=%s: expected json", optarg);
+				usage();
+			}
+			break;
+		case OPT_HELP:
+			help();
+		case OPT_VERSION:
+			printf("tree-scan (leafpack) %s\n", LEAFPACK_VERSION);
+			return diag_close_stdout() == 0 ? EXIT_DONE :
+			    EXIT_FAILED;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage();
+
+	/* A late answer is not a stall: the worker's own timer fires first,
+	 * the parent kills only a worker that cannot answer at all. */
+	s->time_limit_ms = scanworker_time_limit(s->timeout_ms);
+	s->grace_ms = s->timeout_ms / 10;
+	if (s->grace_ms < 200)
+		s->grace_ms = 200;
+	if (s->grace_ms > 2000)
+		s->grace_ms = 2000;
+	if (s->stalled_path != NULL) {
+		s->stalled_file = fopen(s->stalled_path, "we");
+		if (s->stalled_file == NULL)
+			diag_err(EXIT_FAILED, "%s", diag_quote(s->stalled_path));
+	}
+	/* Leaves are written in large blocks, flushed whenever the parent
+	 * waits for its workers. */
+	setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
+	progress_init(force_progress);
+
+	s->workers = xrealloc(NULL, s->nworkers * sizeof(*s->workers));
+	memset(s->workers, 0, s->nworkers * sizeof(*s->workers));
+	s->pfd = xrealloc(NULL, s->nworkers * sizeof(*s->pfd));
+	s->pfd_slot = xrealloc(NULL, s->nworkers * sizeof(*s->pfd_slot));
+	s->chaincap = 64;
+	s->chain = xrealloc(NULL, s->chaincap * sizeof(*s->chain));
+	for (int i = 0; i < s->nworkers; i++) {
+		s->workers[i].fd = -1;
+		if (worker_spawn(s, i) != 0)
+			diag_err(EXIT_FAILED, "cannot start a worker");
+	}
+	/* Roots in the order given: the first is taken first. */
+	for (int i = argc - 1; i >= 0; i--)
+		deque_push(&s->workers[0].queue,
+		    node_new(s, NULL, argv[i], strlen(argv[i])));
+	s->last_poll = scanworker_clock_ms();
+	scan_run(s);
+	report_stalled(s);
+	if (s->sort)
+		emit_sorted(s);
+	elapsed = progress_seconds();
+	progress_end();
+	status = s->stalled_final ? EXIT_STALLED :
+	    s->errors ? EXIT_PARTIAL : EXIT_DONE;
+	if (diag_close_stdout() != 0)
+		status = EXIT_FAILED;
+	if (s->stats != STATS_NONE)
+		print_stats(s, elapsed);
+	scan_free(s);
+	return status;
+}
