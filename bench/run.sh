@@ -15,7 +15,7 @@
 #
 # Sections: consolidation (keeping and removing sources), scanning, a sick
 # share (stallfs: 2 ms per operation and hung directories), memory (one big
-# leaf).  Environment: RUNS, BENCH_WORK (default bench/work), BENCH_LIMIT
+# leaf).  Environment: SECTIONS (a list of those, default all), RUNS, BENCH_WORK (default bench/work), BENCH_LIMIT
 # (seconds per run before a contender is stopped, default 600), SICK_CAP
 # (seconds before a lister on the sick share is stopped, default 20), and
 # the tree sizes ENTITIES TYPES DATES FILES RECORDS, SCAN_ENTITIES,
@@ -33,11 +33,11 @@ esac
 
 # The settings given in the environment, to say how RESULTS.md was made.
 overrides=
-for var in RUNS ENTITIES TYPES DATES FILES RECORDS SCAN_ENTITIES \
+for var in SECTIONS RUNS ENTITIES TYPES DATES FILES RECORDS SCAN_ENTITIES \
     SICK_ENTITIES SICK_CAP BIG_MB; do
 	eval "value=\${$var-}"
 	# shellcheck disable=SC2154 # set by the eval
-	[ -n "$value" ] && overrides="$overrides$var=$value "
+	[ -n "$value" ] && overrides="$overrides$var='$value' "
 done
 : "${RUNS:=3}" "${BENCH_LIMIT:=600}"
 : "${BENCH_WORK:=$here/work}"
@@ -51,6 +51,7 @@ else
 fi
 : "${TYPES:=3}" "${RECORDS:=20}" "${SCAN_ENTITIES:=1500}"
 : "${SICK_ENTITIES:=100}" "${SICK_CAP:=20}"
+: "${SECTIONS:=consolidation scanning sick memory}"
 
 W=$BENCH_WORK
 GENTREE=$TOP/tests/bin/gentree
@@ -451,10 +452,15 @@ main() {
 	: >"$W/verdicts.tsv"
 	: >"$W/missing.tsv"
 	start=$(date +%s)
-	section_consolidation
-	section_scanning
-	section_sick
-	section_memory
+	for section in $SECTIONS; do
+		case $section in
+		consolidation) section_consolidation ;;
+		scanning) section_scanning ;;
+		sick) section_sick ;;
+		memory) section_memory ;;
+		*) die "unknown section: $section" ;;
+		esac
+	done
 	rm -rf "$W/tmp"
 	printf 'elapsed\t%s\n' "$(($(date +%s) - start))" >>"$W/trees.tsv"
 	"$PY" "$here/report.py" "$W" "$here/RESULTS.md" \
