@@ -12,7 +12,8 @@
  * comments, no single quotes, no raw control characters (< 0x20) in strings,
  * only the escapes of RFC 8259, and valid UTF-8 in strings (no overlong
  * forms, no encoded surrogates, nothing above U+10FFFF, no truncated
- * sequences).  Nesting up to JSONSCAN_MAX_DEPTH levels is accepted.
+ * sequences).  Values nested up to JSONSCAN_MAX_DEPTH levels are accepted
+ * (in an array scan, that many inside each element).
  *
  * While scanning, the scanner can pick out the value found at a key path
  * ("timestamp", "meta.ts") in each value it returns, so that json-merge
