@@ -452,6 +452,7 @@ main() {
 	: >"$W/verdicts.tsv"
 	: >"$W/missing.tsv"
 	start=$(date +%s)
+	printf 'load\t%s\n' "$(cut -d ' ' -f 1-3 /proc/loadavg)" >>"$W/trees.tsv"
 	for section in $SECTIONS; do
 		case $section in
 		consolidation) section_consolidation ;;
