@@ -489,6 +489,36 @@ reap_workers(void)
 		continue;
 }
 
+/*
+ * At the end: an idle worker reads end-of-file and exits at once; reap
+ * those (WNOHANG, for at most a second) so that no zombie is left to an
+ * init that does not reap.  A worker stuck in the kernel, or killed, is
+ * left behind, never waited for.
+ */
+static void
+reap_idle_workers(struct scan *s)
+{
+	long long give_up = scanworker_clock_ms() + 1000;
+	struct timespec pause = { 0, 1000000 };
+	int left;
+
+	do {
+		left = 0;
+		for (int i = 0; i < s->nworkers; i++) {
+			struct worker *w = &s->workers[i];
+
+			if (w->fd < 0 || w->njobs > 0 || w->pid <= 0)
+				continue;
+			if (waitpid(w->pid, NULL, WNOHANG) == 0)
+				left++;
+			else
+				w->pid = 0;
+		}
+	} while (left > 0 && scanworker_clock_ms() < give_up &&
+	    nanosleep(&pause, NULL) == 0);
+	reap_workers();
+}
+
 /* The job the worker is reading now, or NULL. */
 static struct node *
 job_current(const struct worker *w)
@@ -997,15 +1027,13 @@ scan_free(struct scan *s)
 	for (int i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
 
-		/* An idle worker reads end-of-file and exits; one stuck in
-		 * the kernel is left behind, never waited for. */
 		if (w->fd >= 0)
 			close(w->fd);
 		free(w->in);
 		free(w->out.s);
 		free(w->queue.v);
 	}
-	reap_workers();
+	reap_idle_workers(s);
 	free(s->workers);
 	free(s->pfd);
 	free(s->pfd_slot);
