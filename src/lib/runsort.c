@@ -82,14 +82,15 @@ key_prefix(const char *key, size_t len)
 	return v;
 }
 
-/* memcmp order of two keys whose 8-byte prefixes are equal. */
+/* memcmp order of two keys equal in their first `equal` bytes. */
 static int
-key_compare_tail(const char *ka, size_t la, const char *kb, size_t lb)
+key_compare_tail(const char *ka, size_t la, const char *kb, size_t lb,
+    size_t equal)
 {
 	size_t m = la < lb ? la : lb;
 	int c;
 
-	if (m > 8 && (c = memcmp(ka + 8, kb + 8, m - 8)) != 0)
+	if (m > equal && (c = memcmp(ka + equal, kb + equal, m - equal)) != 0)
 		return c;
 	return la < lb ? -1 : la > lb;
 }
@@ -105,15 +106,26 @@ key_compare(const char *ka, size_t la, const char *kb, size_t lb)
 	return la < lb ? -1 : la > lb;
 }
 
+/*
+ * What the sort compares with: the arena, and how many leading key bytes
+ * every key of the arena shares (the prefixes hold the 8 bytes after them).
+ */
+struct sort_context {
+	const char *arena;
+	size_t common;
+};
+
 static int
-entry_compare(const char *arena, const struct entry *a, const struct entry *b)
+entry_compare(const struct sort_context *sc, const struct entry *a,
+    const struct entry *b)
 {
+	const char *arena = sc->arena;
 	int c;
 
 	if (a->prefix != b->prefix)
 		return a->prefix < b->prefix ? -1 : 1;
 	c = key_compare_tail(arena + a->off + 4, load32(arena + a->off),
-	    arena + b->off + 4, load32(arena + b->off));
+	    arena + b->off + 4, load32(arena + b->off), sc->common + 8);
 	if (c != 0)
 		return c;
 	/* Offsets grow with insertion order: this makes the sort stable. */
@@ -130,7 +142,7 @@ entry_swap(struct entry *a, struct entry *b)
 }
 
 static void
-insertion_sort(const char *arena, struct entry *e, size_t n)
+insertion_sort(const struct sort_context *arena, struct entry *e, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
 		struct entry x = e[i];
@@ -145,7 +157,7 @@ insertion_sort(const char *arena, struct entry *e, size_t n)
 }
 
 static void
-sift_down(const char *arena, struct entry *e, size_t i, size_t n)
+sift_down(const struct sort_context *arena, struct entry *e, size_t i, size_t n)
 {
 	for (;;) {
 		size_t c = 2 * i + 1;
@@ -162,7 +174,7 @@ sift_down(const char *arena, struct entry *e, size_t i, size_t n)
 }
 
 static void
-heap_sort(const char *arena, struct entry *e, size_t n)
+heap_sort(const struct sort_context *arena, struct entry *e, size_t n)
 {
 	for (size_t i = n / 2; i-- > 0;)
 		sift_down(arena, e, i, n);
@@ -177,7 +189,7 @@ heap_sort(const char *arena, struct entry *e, size_t n)
  * unstable in-place sort gives the stable result without a second array.
  */
 static void
-intro_sort(const char *arena, struct entry *e, size_t n, int depth)
+intro_sort(const struct sort_context *arena, struct entry *e, size_t n, int depth)
 {
 	while (n > 16) {
 		size_t mid = n / 2, i, j;
@@ -221,24 +233,57 @@ intro_sort(const char *arena, struct entry *e, size_t n, int depth)
 	insertion_sort(arena, e, n);
 }
 
+/*
+ * Keys of one leaf often share their first bytes (a type tag and the
+ * exponent of timestamps of one day): the prefixes are taken after the
+ * bytes all keys share, so that most comparisons stay in the index.
+ */
+static size_t
+set_prefixes(const char *arena, struct entry *e, size_t n)
+{
+	const char *k0, *k;
+	size_t common, len, i, j;
+
+	if (n == 0)
+		return 0;
+	k0 = arena + e[0].off + 4;
+	common = load32(arena + e[0].off);
+	for (i = 1; i < n && common > 0; i++) {
+		k = arena + e[i].off + 4;
+		len = load32(arena + e[i].off);
+		if (len < common)
+			common = len;
+		for (j = 0; j < common && k[j] == k0[j]; j++)
+			;
+		common = j;
+	}
+	if (common > 0)
+		for (i = 0; i < n; i++)
+			e[i].prefix = key_prefix(arena + e[i].off + 4 + common,
+			    load32(arena + e[i].off) - common);
+	return common;
+}
+
 /* The index, reversed into insertion order and sorted. */
 static struct entry *
 sort_arena(struct runsort *rs)
 {
 	struct entry *e = (struct entry *)(rs->arena + rs->size) - rs->count;
+	struct sort_context sc = { rs->arena, 0 };
 	size_t n = rs->count, i;
 	int depth = 0;
 
 	for (i = 0; i < n / 2; i++)
 		entry_swap(&e[i], &e[n - 1 - i]);
+	sc.common = set_prefixes(rs->arena, e, n);
 	/* Leaves are often written in time order: check before sorting. */
 	for (i = 1; i < n; i++)
-		if (entry_compare(rs->arena, &e[i - 1], &e[i]) > 0)
+		if (entry_compare(&sc, &e[i - 1], &e[i]) > 0)
 			break;
 	if (i < n) {
 		for (size_t m = n; m > 1; m >>= 1)
 			depth += 2;
-		intro_sort(rs->arena, e, n, depth);
+		intro_sort(&sc, e, n, depth);
 	}
 	return e;
 }
