@@ -79,7 +79,7 @@ stream(const char *doc, size_t len, size_t first, size_t step,
 	struct jsonscan_keyval kv;
 	struct jsonscan_error err;
 	struct text t = { 0 };
-	size_t start = 0, avail = first < len ? first : len, used;
+	size_t start = 0, avail = first < len ? first : len, used, before;
 	int guard = 0;
 
 	if (s == NULL || (keypath && jsonscan_keypath_parse(keypath, &kp) < 0))
@@ -87,14 +87,15 @@ stream(const char *doc, size_t len, size_t first, size_t step,
 	jsonscan_array_init(s, keypath ? &kp : NULL);
 	text_add(&t, "", 0);
 	for (;;) {
-		out.len = 0;
+		/* out keeps the earlier elements: new ones are appended. */
+		before = out.len;
 		switch (jsonscan_array_next(s, doc + start, avail - start,
 		    avail == len, &used, &out, &kv, &err)) {
 		case JSONSCAN_ELEMENT:
 			text_printf(&t, "%s[", kind[kv.type]);
 			text_add(&t, kv.data ? kv.data : "", kv.len);
 			text_add(&t, "]", 1);
-			text_add(&t, out.data, out.len);
+			text_add(&t, out.data + before, out.len - before);
 			text_add(&t, "\n", 1);
 			break;
 		case JSONSCAN_MORE:
@@ -265,6 +266,9 @@ main(void)
 	    "none[]1\nnone[]\"a b\"\nother[]{\"k\":[1,2]}\nEND");
 	check_stream("[{\"t\":\"x\\ny\"}]", "t",
 	    "string[x\\ny]{\"t\":\"x\\ny\"}\nEND");
+	check_stream("[{\"k\":1}, {\"k\":\"22\"},\n{\"k\" : 333}]", "k",
+	    "number[1]{\"k\":1}\nstring[22]{\"k\":\"22\"}\n"
+	    "number[333]{\"k\":333}\nEND");
 	check_stream("", NULL, "ERROR 1:1 @0 unexpected end of input");
 	check_stream("\xEF\xBB\xBF", NULL,
 	    "ERROR 1:4 @3 unexpected end of input");

@@ -809,7 +809,8 @@ jsonscan_array_next(struct jsonscan_array *s, const char *buf, size_t len,
 				p = sc.errpos;
 				goto fail;
 			}
-			set_keyval(&sc, out->data + out->len, kv);
+			/* Key offsets count from the start of out. */
+			set_keyval(&sc, out->data, kv);
 			out->len = olen;
 			s->phase = PHASE_NEXT;
 			status = JSONSCAN_ELEMENT;
