@@ -1,0 +1,968 @@
+/*
+ * journal.c - the hand-over journal of a leaf (see journal.h).
+ */
+#include "journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+/* A holder on another host counts as alive for this long after it last
+ * touched the journal: we cannot ask that host whether its pid lives. */
+#define JOURNAL_FOREIGN_TTL_NS (3600LL * 1000000000LL)
+
+static const char *
+this_host(void)
+{
+	static char host[HOST_NAME_MAX + 1];
+
+	if (host[0] == '\0' && gethostname(host, sizeof(host) - 1) == -1)
+		strcpy(host, "localhost");
+	return host;
+}
+
+int
+journal_init(struct journal *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->version = JOURNAL_VERSION;
+	j->state = JOURNAL_MERGING;
+	j->pid = getpid();
+	j->host = strdup(this_host());
+	return j->host == NULL ? -1 : 0;
+}
+
+void
+journal_entries_free(struct journal_entry *entries, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(entries[i].name);
+	free(entries);
+}
+
+void
+journal_free(struct journal *j)
+{
+	free(j->host);
+	journal_entries_free(j->kept, j->nkept);
+	journal_entries_free(j->sources, j->nsources);
+	memset(j, 0, sizeof(*j));
+}
+
+const char *
+journal_state_name(enum journal_state state)
+{
+	switch (state) {
+	case JOURNAL_MERGING:
+		return "merging";
+	case JOURNAL_MERGED:
+		return "merged";
+	case JOURNAL_COMMITTED:
+		return "committed";
+	}
+	return "?";
+}
+
+static char *
+concat3(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *s = malloc(la + lb + lc + 1);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c, lc + 1);
+	return s;
+}
+
+char *
+journal_name(const char *name)
+{
+	return concat3(".", name, ".journal");
+}
+
+int
+journal_entries_append(struct journal_entry **entries, size_t *n,
+    const struct journal_entry *entry)
+{
+	struct journal_entry *grown;
+	char *copy;
+
+	copy = strdup(entry->name);
+	if (copy == NULL)
+		return -1;
+	/* Grow by powers of two: n is a power of two exactly when full. */
+	if ((*n & (*n - 1)) == 0) {
+		grown = reallocarray(*entries, *n ? *n * 2 : 1, sizeof(**entries));
+		if (grown == NULL) {
+			free(copy);
+			return -1;
+		}
+		*entries = grown;
+	}
+	(*entries)[*n] = *entry;
+	(*entries)[*n].name = copy;
+	(*n)++;
+	return 0;
+}
+
+void
+journal_identity_from_stat(struct journal_identity *id, const struct stat *st)
+{
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL +
+	    st->st_mtim.tv_nsec;
+}
+
+int
+journal_entry_from_stat(struct journal_entry *e, const char *name,
+    const struct stat *st)
+{
+	e->name = strdup(name);
+	if (e->name == NULL)
+		return -1;
+	journal_identity_from_stat(&e->id, st);
+	e->mode = st->st_mode;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	return 0;
+}
+
+int
+journal_identity_equal(const struct journal_identity *a,
+    const struct journal_identity *b)
+{
+	return a->ino == b->ino && a->size == b->size &&
+	    a->mtime_ns == b->mtime_ns;
+}
+
+int
+journal_identity_matches(int dirfd, const char *name,
+    const struct journal_identity *id)
+{
+	struct stat st;
+	struct journal_identity now;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	journal_identity_from_stat(&now, &st);
+	return journal_identity_equal(&now, id);
+}
+
+/* ---- hashing ---- */
+
+/*
+ * A word-at-a-time multiply-rotate mix finished with murmur3's fmix64: fast
+ * enough not to show next to JSON validation, and it only has to catch
+ * accidents (a filter between the two programs, a truncated stream), not
+ * adversaries.
+ */
+#define HASH_SEED 0x6c656166706163ebULL	/* "leafpac" */
+#define HASH_MUL 0x9e3779b97f4a7c15ULL
+
+static uint64_t
+fmix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t
+hash_word(uint64_t state, const unsigned char *p)
+{
+	uint64_t w = 0;
+
+	for (int i = 7; i >= 0; i--)
+		w = (w << 8) | p[i];
+	state ^= w * HASH_MUL;
+	state = (state << 27) | (state >> 37);
+	return state * 5 + 0x52dce729;
+}
+
+void
+journal_hash_init(struct journal_hash *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->state = HASH_SEED;
+}
+
+void
+journal_hash_update(struct journal_hash *h, const void *data, size_t len)
+{
+	const unsigned char *p = data, *end = p + len, *nl = p;
+
+	h->bytes += len;
+	while ((nl = memchr(nl, '\n', (size_t)(end - nl))) != NULL) {
+		h->records++;
+		nl++;
+	}
+	if (h->ntail > 0) {
+		while (h->ntail < 8 && p < end)
+			h->tail[h->ntail++] = *p++;
+		if (h->ntail < 8)
+			return;
+		h->state = hash_word(h->state, h->tail);
+		h->ntail = 0;
+	}
+	for (; end - p >= 8; p += 8)
+		h->state = hash_word(h->state, p);
+	while (p < end)
+		h->tail[h->ntail++] = *p++;
+}
+
+uint64_t
+journal_hash_final(const struct journal_hash *h)
+{
+	unsigned char last[8] = { 0 };
+	uint64_t state;
+
+	memcpy(last, h->tail, h->ntail);
+	state = hash_word(h->state, last);
+	return fmix64(state ^ h->bytes);
+}
+
+/* ---- temporaries ---- */
+
+int
+journal_temp_create(int dirfd, const char *name, const char *suffix,
+    mode_t mode, char **created)
+{
+	char tail[64];
+	uint32_t rnd;
+	int fd;
+
+	for (int tries = 0; tries < 100; tries++) {
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+			rnd = (uint32_t)time(NULL) ^ ((uint32_t)tries << 16) ^
+			    (uint32_t)clock();
+		snprintf(tail, sizeof(tail), ".%s.%ld.%08x", suffix,
+		    (long)getpid(), (unsigned)rnd);
+		*created = concat3(".", name, tail);
+		if (*created == NULL)
+			return -1;
+		fd = openat(dirfd, *created,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		if (fd >= 0)
+			return fd;
+		free(*created);
+		*created = NULL;
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Matches "<prefix><digits>.<something>", storing the digits in *pid. */
+static int
+match_temp(const char *entry, const char *prefix, long long *pid)
+{
+	size_t len = strlen(prefix);
+	const char *p;
+	long long n = 0;
+
+	if (strncmp(entry, prefix, len) != 0)
+		return 0;
+	p = entry + len;
+	if (*p < '0' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (LLONG_MAX - 9) / 10)
+			return 0;
+		n = n * 10 + (*p - '0');
+	}
+	if (p[0] != '.' || p[1] == '\0')
+		return 0;
+	if (pid != NULL)
+		*pid = n;
+	return 1;
+}
+
+enum journal_file
+journal_classify(const char *entry, const char *name, long long *pid)
+{
+	size_t len = strlen(name);
+	const char *rest;
+
+	if (strcmp(entry, name) == 0)
+		return JOURNAL_FILE_OUTPUT;
+	if (entry[0] != '.' || strncmp(entry + 1, name, len) != 0)
+		return JOURNAL_FILE_OTHER;
+	rest = entry + 1 + len;
+	if (strcmp(rest, ".journal") == 0)
+		return JOURNAL_FILE_JOURNAL;
+	if (match_temp(rest, ".tmp.", pid) ||
+	    match_temp(rest, ".journal.tmp.", pid))
+		return JOURNAL_FILE_TEMP;
+	return JOURNAL_FILE_OTHER;
+}
+
+static int
+pid_alive(long long pid)
+{
+	if (pid <= 0 || pid > INT_MAX)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int
+journal_remove_stale_temps(int dirfd, const char *name)
+{
+	struct dirent *de;
+	long long pid;
+	DIR *dir;
+	int fd, removed = 0;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (journal_classify(de->d_name, name, &pid) != JOURNAL_FILE_TEMP)
+			continue;
+		if (pid == getpid() || pid_alive(pid))
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(dir);
+	return removed;
+}
+
+/* ---- holders ---- */
+
+int
+journal_holder_alive(const struct journal *j)
+{
+	struct timespec now;
+	long long now_ns;
+
+	if (j->state == JOURNAL_COMMITTED)
+		return 0;
+	if (j->host != NULL && strcmp(j->host, this_host()) == 0)
+		return j->pid != getpid() && pid_alive(j->pid);
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	return now_ns - j->file_mtime_ns < JOURNAL_FOREIGN_TTL_NS;
+}
+
+int
+journal_is_ours(const struct journal *j)
+{
+	return j->state != JOURNAL_COMMITTED && j->host != NULL &&
+	    strcmp(j->host, this_host()) == 0 && j->pid == getpid();
+}
+
+/* ---- absorbed sources ---- */
+
+static int
+append_still_matching(int dirfd, const struct journal_entry *from, size_t n,
+    struct journal_entry **out, size_t *nout)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!journal_identity_matches(dirfd, from[i].name, &from[i].id))
+			continue;
+		if (journal_entries_append(out, nout, &from[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+journal_absorbed(int dirfd, const char *name, const struct journal *j,
+    struct journal_entry **out, size_t *nout)
+{
+	struct stat st;
+	int have_output;
+
+	*out = NULL;
+	*nout = 0;
+	if (j == NULL)
+		return 0;
+	have_output = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!have_output && errno != ENOENT)
+		return -1;
+	if (have_output && j->state == JOURNAL_COMMITTED &&
+	    st.st_ino == j->output_ino) {
+		if (append_still_matching(dirfd, j->kept, j->nkept, out,
+		    nout) == -1 ||
+		    append_still_matching(dirfd, j->sources, j->nsources, out,
+		    nout) == -1)
+			goto fail;
+	} else if (have_output && j->has_base && st.st_ino == j->base.ino) {
+		if (append_still_matching(dirfd, j->kept, j->nkept, out,
+		    nout) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	journal_entries_free(*out, *nout);
+	*out = NULL;
+	*nout = 0;
+	errno = ENOMEM;
+	return -1;
+}
+
+/* ---- JSON form ---- */
+
+static char *
+hex_encode(const char *s)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t len = strlen(s);
+	char *hex = malloc(2 * len + 1);
+
+	if (hex == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		hex[2 * i] = digits[(unsigned char)s[i] >> 4];
+		hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
+	}
+	hex[2 * len] = '\0';
+	return hex;
+}
+
+static int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes hex into a new string; NULL (EBADMSG) on bad or NUL bytes. */
+static char *
+hex_decode(const char *hex)
+{
+	size_t len = strlen(hex);
+	char *s;
+
+	if (len % 2 != 0 || len == 0) {
+		errno = EBADMSG;
+		return NULL;
+	}
+	s = malloc(len / 2 + 1);
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+			free(s);
+			errno = EBADMSG;
+			return NULL;
+		}
+		s[i] = (char)(hi << 4 | lo);
+	}
+	s[len / 2] = '\0';
+	return s;
+}
+
+/* json_object_object_add() only fails on allocation failure. */
+static int
+add(struct json_object *obj, const char *key, struct json_object *value)
+{
+	if (value == NULL || json_object_object_add(obj, key, value) != 0) {
+		json_object_put(value);
+		return -1;
+	}
+	return 0;
+}
+
+/* Adds id's fields to obj (owned by the caller either way). */
+static int
+identity_to_json(struct json_object *obj, const struct journal_identity *id)
+{
+	return add(obj, "ino", json_object_new_uint64(id->ino)) == -1 ||
+	    add(obj, "size", json_object_new_int64(id->size)) == -1 ||
+	    add(obj, "mtime_ns", json_object_new_int64(id->mtime_ns)) == -1 ?
+	    -1 : 0;
+}
+
+static int
+entry_to_json(struct json_object *obj, const struct journal_entry *e)
+{
+	char *hex = hex_encode(e->name);
+	int ret;
+
+	if (hex == NULL)
+		return -1;
+	ret = add(obj, "name_hex", json_object_new_string(hex)) == -1 ||
+	    identity_to_json(obj, &e->id) == -1 ||
+	    add(obj, "mode", json_object_new_int64(e->mode)) == -1 ||
+	    add(obj, "uid", json_object_new_int64(e->uid)) == -1 ||
+	    add(obj, "gid", json_object_new_int64(e->gid)) == -1 ? -1 : 0;
+	free(hex);
+	return ret;
+}
+
+static struct json_object *
+entries_to_json(const struct journal_entry *e, size_t n)
+{
+	struct json_object *array = json_object_new_array();
+
+	if (array == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *obj = json_object_new_object();
+
+		if (obj == NULL || entry_to_json(obj, &e[i]) == -1 ||
+		    json_object_array_add(array, obj) != 0) {
+			json_object_put(obj);
+			json_object_put(array);
+			return NULL;
+		}
+	}
+	return array;
+}
+
+/* The journal as one line of JSON, malloc()ed; NULL (ENOMEM) on failure. */
+static char *
+journal_serialize(const struct journal *j)
+{
+	struct json_object *root, *holder, *base = NULL;
+	char hash[17], *text = NULL;
+
+	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)j->hash);
+	root = json_object_new_object();
+	if (root == NULL)
+		goto out;
+	/* Once added to root, holder and base are freed with it. */
+	holder = json_object_new_object();
+	if (add(root, "version", json_object_new_int(j->version)) == -1 ||
+	    add(root, "state", json_object_new_string(
+	    journal_state_name(j->state))) == -1 ||
+	    add(root, "holder", holder) == -1 ||
+	    add(holder, "host", json_object_new_string(
+	    j->host ? j->host : "")) == -1 ||
+	    add(holder, "pid", json_object_new_int64(j->pid)) == -1)
+		goto out;
+	if (j->has_base) {
+		base = json_object_new_object();
+		if (add(root, "base", base) == -1 ||
+		    identity_to_json(base, &j->base) == -1)
+			goto out;
+	} else if (json_object_object_add(root, "base", NULL) != 0)
+		goto out;
+	if (add(root, "output_ino", json_object_new_uint64(j->output_ino)) == -1 ||
+	    add(root, "kept", entries_to_json(j->kept, j->nkept)) == -1 ||
+	    add(root, "sources", entries_to_json(j->sources,
+	    j->nsources)) == -1 ||
+	    add(root, "records", json_object_new_uint64(j->records)) == -1 ||
+	    add(root, "bytes", json_object_new_uint64(j->bytes)) == -1 ||
+	    add(root, "hash", json_object_new_string(hash)) == -1)
+		goto out;
+	text = strdup(json_object_to_json_string_ext(root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	json_object_put(root);
+	if (text == NULL)
+		errno = ENOMEM;
+	return text;
+}
+
+static int
+get_field(struct json_object *obj, const char *key, enum json_type type,
+    struct json_object **value)
+{
+	if (!json_object_object_get_ex(obj, key, value) ||
+	    !json_object_is_type(*value, type))
+		return -1;
+	return 0;
+}
+
+static int
+get_u64(struct json_object *obj, const char *key, unsigned long long *out)
+{
+	struct json_object *v;
+
+	if (get_field(obj, key, json_type_int, &v) == -1)
+		return -1;
+	errno = 0;
+	*out = json_object_get_uint64(v);
+	/* json-c keeps negative numbers as int64; refuse those. */
+	if (json_object_get_int64(v) < 0 && *out == 0)
+		return -1;
+	return 0;
+}
+
+static int
+get_i64(struct json_object *obj, const char *key, long long *out)
+{
+	struct json_object *v;
+
+	if (get_field(obj, key, json_type_int, &v) == -1)
+		return -1;
+	*out = json_object_get_int64(v);
+	return 0;
+}
+
+static int
+identity_from_json(struct json_object *obj, struct journal_identity *id)
+{
+	return get_u64(obj, "ino", &id->ino) == -1 ||
+	    get_i64(obj, "size", &id->size) == -1 ||
+	    get_i64(obj, "mtime_ns", &id->mtime_ns) == -1 ? -1 : 0;
+}
+
+static int
+entries_from_json(struct json_object *root, const char *key,
+    struct journal_entry **out, size_t *nout)
+{
+	struct json_object *array, *obj, *hex;
+	struct journal_entry e;
+	unsigned long long mode, uid, gid;
+	size_t n;
+
+	if (get_field(root, key, json_type_array, &array) == -1)
+		return -1;
+	n = json_object_array_length(array);
+	for (size_t i = 0; i < n; i++) {
+		obj = json_object_array_get_idx(array, i);
+		if (!json_object_is_type(obj, json_type_object) ||
+		    get_field(obj, "name_hex", json_type_string, &hex) == -1 ||
+		    identity_from_json(obj, &e.id) == -1 ||
+		    get_u64(obj, "mode", &mode) == -1 ||
+		    get_u64(obj, "uid", &uid) == -1 ||
+		    get_u64(obj, "gid", &gid) == -1)
+			return -1;
+		e.mode = (unsigned)mode;
+		e.uid = (unsigned)uid;
+		e.gid = (unsigned)gid;
+		e.name = hex_decode(json_object_get_string(hex));
+		if (e.name == NULL)
+			return -1;
+		/* journal_entries_append() copies the name. */
+		if (journal_entries_append(out, nout, &e) == -1) {
+			free(e.name);
+			return -1;
+		}
+		free(e.name);
+	}
+	return 0;
+}
+
+/* Parses text into *j (already initialized); -1 on any malformation. */
+static int
+journal_parse(const char *text, size_t len, struct journal *j)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *root, *v, *holder, *base;
+	const char *s;
+	long long version;
+	unsigned long long hash;
+	int ret = -1;
+
+	if (tok == NULL)
+		return -1;
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success)
+		goto out;
+	/* Only whitespace may follow the object. */
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
+		if (text[i] != '\n' && text[i] != ' ')
+			goto out;
+	if (!json_object_is_type(root, json_type_object) ||
+	    get_i64(root, "version", &version) == -1 ||
+	    version != JOURNAL_VERSION ||
+	    get_field(root, "state", json_type_string, &v) == -1)
+		goto out;
+	s = json_object_get_string(v);
+	if (strcmp(s, "merging") == 0)
+		j->state = JOURNAL_MERGING;
+	else if (strcmp(s, "merged") == 0)
+		j->state = JOURNAL_MERGED;
+	else if (strcmp(s, "committed") == 0)
+		j->state = JOURNAL_COMMITTED;
+	else
+		goto out;
+	if (get_field(root, "holder", json_type_object, &holder) == -1 ||
+	    get_field(holder, "host", json_type_string, &v) == -1 ||
+	    get_i64(holder, "pid", &j->pid) == -1)
+		goto out;
+	free(j->host);
+	j->host = strdup(json_object_get_string(v));
+	if (j->host == NULL || !json_object_object_get_ex(root, "base", &base))
+		goto out;
+	j->has_base = base != NULL;
+	if (j->has_base && (!json_object_is_type(base, json_type_object) ||
+	    identity_from_json(base, &j->base) == -1))
+		goto out;
+	if (get_u64(root, "output_ino", &j->output_ino) == -1 ||
+	    entries_from_json(root, "kept", &j->kept, &j->nkept) == -1 ||
+	    entries_from_json(root, "sources", &j->sources,
+	    &j->nsources) == -1 ||
+	    get_u64(root, "records", &j->records) == -1 ||
+	    get_u64(root, "bytes", &j->bytes) == -1 ||
+	    get_field(root, "hash", json_type_string, &v) == -1 ||
+	    sscanf(json_object_get_string(v), "%16llx", &hash) != 1)
+		goto out;
+	j->hash = hash;
+	ret = 0;
+out:
+	json_object_put(root);
+	json_tokener_free(tok);
+	return ret;
+}
+
+int
+journal_load(int dirfd, const char *name, struct journal *j)
+{
+	struct stat st;
+	char *jname, *text = NULL;
+	size_t len = 0;
+	ssize_t got;
+	int fd, saved;
+
+	if (journal_init(j) == -1)
+		return -1;
+	jname = journal_name(name);
+	if (jname == NULL)
+		goto fail;
+	fd = openat(dirfd, jname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(jname);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1)
+		goto fail_fd;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EBADMSG;
+		goto fail_fd;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL)
+		goto fail_fd;
+	while (len < (size_t)st.st_size) {
+		got = read(fd, text + len, (size_t)st.st_size - len);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1)
+			goto fail_fd;
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
+	text[len] = '\0';
+	if (journal_parse(text, len, j) == -1) {
+		free(text);
+		journal_free(j);
+		errno = EBADMSG;
+		return -1;
+	}
+	free(text);
+	j->file_mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
+	    st.st_mtim.tv_nsec;
+	return 1;
+fail_fd:
+	saved = errno;
+	close(fd);
+	errno = saved;
+fail:
+	saved = errno;
+	free(text);
+	journal_free(j);
+	errno = saved;
+	return -1;
+}
+
+/* ---- writing ---- */
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Writes the journal into a new temporary; returns its fd (name in *temp)
+ * or -1 with no temporary left behind.
+ */
+static int
+write_temp(int dirfd, const char *name, const struct journal *j, int durable,
+    char **temp)
+{
+	char *text;
+	size_t len;
+	int fd, saved;
+
+	text = journal_serialize(j);
+	if (text == NULL)
+		return -1;
+	fd = journal_temp_create(dirfd, name, "journal.tmp", 0666, temp);
+	if (fd == -1) {
+		free(text);
+		return -1;
+	}
+	len = strlen(text);
+	text[len] = '\n';	/* replaces the NUL: written as one line */
+	if (write_all(fd, text, len + 1) == -1 ||
+	    (durable && fsync(fd) == -1)) {
+		saved = errno;
+		free(text);
+		close(fd);
+		unlinkat(dirfd, *temp, 0);
+		free(*temp);
+		*temp = NULL;
+		errno = saved;
+		return -1;
+	}
+	free(text);
+	return fd;
+}
+
+/* Ends a journal write: closes fd and removes *temp when failed. */
+static int
+finish_temp(int dirfd, int fd, char *temp, int failed)
+{
+	int saved = errno;
+
+	if (close(fd) == -1 && !failed) {
+		saved = errno;
+		failed = 1;
+	}
+	if (failed)
+		unlinkat(dirfd, temp, 0);
+	free(temp);
+	errno = saved;
+	return failed ? -1 : 0;
+}
+
+int
+journal_store(int dirfd, const char *name, const struct journal *j,
+    int durable)
+{
+	char *temp, *jname;
+	int fd, failed;
+
+	jname = journal_name(name);
+	if (jname == NULL)
+		return -1;
+	fd = write_temp(dirfd, name, j, durable, &temp);
+	if (fd == -1) {
+		free(jname);
+		return -1;
+	}
+	failed = renameat(dirfd, temp, dirfd, jname) == -1;
+	free(jname);
+	if (finish_temp(dirfd, fd, temp, failed) == -1)
+		return -1;
+	if (durable && fsync(dirfd) == -1)
+		return -1;
+	return 0;
+}
+
+/* The file system cannot make hard links: fall back to O_EXCL. */
+static int
+create_excl(int dirfd, const char *jname, const struct journal *j)
+{
+	char *text = journal_serialize(j);
+	size_t len;
+	int fd, saved;
+
+	if (text == NULL)
+		return -1;
+	fd = openat(dirfd, jname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0666);
+	if (fd == -1) {
+		free(text);
+		return -1;
+	}
+	len = strlen(text);
+	text[len] = '\n';
+	if (write_all(fd, text, len + 1) == -1 || close(fd) == -1) {
+		saved = errno;
+		unlinkat(dirfd, jname, 0);
+		free(text);
+		errno = saved;
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+int
+journal_create(int dirfd, const char *name, const struct journal *j)
+{
+	char *temp, *jname;
+	int fd, failed, linkerr = 0;
+
+	jname = journal_name(name);
+	if (jname == NULL)
+		return -1;
+	fd = write_temp(dirfd, name, j, 0, &temp);
+	if (fd == -1) {
+		free(jname);
+		return -1;
+	}
+	failed = linkat(dirfd, temp, dirfd, jname, 0) == -1;
+	if (failed)
+		linkerr = errno;
+	/* The temporary goes either way: on success the journal is the link. */
+	finish_temp(dirfd, fd, temp, 1);
+	if (failed && (linkerr == EPERM || linkerr == EOPNOTSUPP ||
+	    linkerr == ENOSYS || linkerr == EMLINK)) {
+		failed = create_excl(dirfd, jname, j) == -1;
+		linkerr = errno;
+	}
+	free(jname);
+	if (failed) {
+		errno = linkerr;
+		return -1;
+	}
+	return 0;
+}
+
+int
+journal_remove(int dirfd, const char *name)
+{
+	char *jname = journal_name(name);
+	int ret, saved;
+
+	if (jname == NULL)
+		return -1;
+	ret = unlinkat(dirfd, jname, 0);
+	saved = errno;
+	free(jname);
+	errno = saved;
+	return ret;
+}
