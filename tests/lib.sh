@@ -71,3 +71,16 @@ as_nobody() {
 sanitized() {
 	[ "${LEAFPACK_SANITIZED:-0}" = 1 ]
 }
+
+# find_leaves ROOT...: the leaf directories (no subdirectory; symlinks not
+# followed below a ROOT, a ROOT that is a symlink followed) under each ROOT,
+# one per line, byte-sorted: an oracle for tree-scan built on find alone.
+# ROOT without a trailing slash; no path may hold a newline.
+find_leaves() {
+	for root in "$@"; do
+		find -H "$root" -type d | awk '
+		    NR > 1 { p = $0; sub(/\/[^\/]*$/, "", p); has[p] = 1 }
+		    { d[NR] = $0 }
+		    END { for (i = 1; i <= NR; i++) if (!(d[i] in has)) print d[i] }'
+	done | sort
+}
