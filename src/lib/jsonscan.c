@@ -286,7 +286,7 @@ scan_value(struct scanner *sc, const unsigned char **pp, unsigned char *obuf,
 	enum jsonscan_keytype ktype = JSONSCAN_KEY_NONE;
 	int kescaped = 0;
 	size_t koff = 0, klen = 0;
-	unsigned char lo, hi;
+	unsigned char lo, hi, closer;
 	const char *lit;
 
 #define FAIL(pos, why) do { \
@@ -568,34 +568,22 @@ after_value:
 		goto done;
 	SKIP_WS;
 	NEED(p);
-	if (in_object) {
-		if (*p == ',') {
-			p++;
-			SKIP_WS;
-			NEED(p);
-			if (*p == '}')
-				FAIL(p, "trailing comma");
-			goto member;
-		}
-		if (*p == '}') {
-			p++;
-			goto close;
-		}
-		FAIL(p, "',' or '}' expected");
-	}
+	closer = in_object ? '}' : ']';
 	if (*p == ',') {
 		p++;
 		SKIP_WS;
 		NEED(p);
-		if (*p == ']')
+		if (*p == closer)
 			FAIL(p, "trailing comma");
+		if (in_object)
+			goto member;
 		goto value;
 	}
-	if (*p == ']') {
+	if (*p == closer) {
 		p++;
 		goto close;
 	}
-	FAIL(p, "',' or ']' expected");
+	FAIL(p, in_object ? "',' or '}' expected" : "',' or ']' expected");
 
 done:
 	if (obuf != NULL)
