@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "journal.h"
+
 void
 sources_rules_init(struct sources_rules *rules, const char *const *globs,
     size_t nglobs, const char *output, long long min_age_ms)
@@ -19,25 +21,10 @@ sources_rules_init(struct sources_rules *rules, const char *const *globs,
 	clock_gettime(CLOCK_REALTIME, &rules->now);
 }
 
-/* True when name is "." output suffix, or starts with "." output prefix. */
-static int
-dotted(const char *name, const char *output, const char *rest, int prefix)
-{
-	size_t olen = strlen(output), rlen = strlen(rest);
-
-	if (name[0] != '.' || strncmp(name + 1, output, olen) != 0 ||
-	    strncmp(name + 1 + olen, rest, rlen) != 0)
-		return 0;
-	return prefix || name[1 + olen + rlen] == '\0';
-}
-
 int
 sources_is_protocol_name(const char *name, const char *output)
 {
-	return strcmp(name, output) == 0 ||
-	    dotted(name, output, ".journal", 0) ||
-	    dotted(name, output, ".tmp.", 1) ||
-	    dotted(name, output, ".journal.tmp.", 1);
+	return journal_classify(name, output, NULL) != JOURNAL_FILE_OTHER;
 }
 
 int
@@ -107,7 +94,9 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 				goto fail;
 			break;
 		}
-		if (!sources_name_matches(rules, de->d_name))
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    !sources_name_matches(rules, de->d_name))
 			continue;
 		if (n == cap) {
 			char **l;

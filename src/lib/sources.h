@@ -6,9 +6,9 @@
  * matches one of the --match globs (fnmatch(3) without flags, as
  * find -name: "*.txt" also matches ".x.txt"), is not one of the names the
  * commit protocol owns for the output NAME (NAME itself, .NAME.journal and
- * the temporaries .NAME.tmp.* and .NAME.journal.tmp.*), and was last
- * modified at least min-age ago (a writer may still be busy with a younger
- * file).
+ * the temporaries .NAME.tmp.* and .NAME.journal.tmp.*, as journal.h
+ * classifies them), and was last modified at least min-age ago (a writer
+ * may still be busy with a younger file).
  */
 #ifndef LEAFPACK_SOURCES_H
 #define LEAFPACK_SOURCES_H
