@@ -1,0 +1,582 @@
+/*
+ * jsonl-write - commit JSONL from standard input to a file, durably and
+ * atomically, finishing the hand-over that json-merge started.
+ *
+ * The protocol (journal states, recovery after a crash, the mode and owner
+ * rule) is documented in jsonl-write(1); the journal is journal.h.  The
+ * order of the steps below is what makes a SIGKILL between any two system
+ * calls harmless:
+ *   1. stdin -> temporary .NAME.tmp.PID.RAND in the same directory;
+ *   2. at EOF: check the journal's claim, set mode/owner, fsync the temp;
+ *   3. claim: journal state "committed" naming the temp's inode (durable);
+ *   4. rename(temp, NAME), fsync(DIR): the commit;
+ *   5. remove the sources whose identity still matches, then the journal.
+ * Until 4 the previous output is untouched and a rerun starts over; after
+ * 3 the journal tells a rerun which sources the output holds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "diag.h"
+#include "exitcode.h"
+#include "journal.h"
+#include "jsonscan.h"
+#include "version.h"
+
+static const char usage_text[] =
+    "usage: jsonl-write [--filtered] [--remove-sources] [--stats[=json]] "
+    "DIR/NAME\n";
+
+static const char options_text[] =
+    "      --filtered          a filter sits between json-merge and us: "
+    "do not\n"
+    "                          require its exact output\n"
+    "      --remove-sources    after the commit, remove the sources "
+    "json-merge consumed\n"
+    "      --stats[=json]      print counts (or one JSON object) on stderr "
+    "at the end\n"
+    "      --help              print this help\n"
+    "      --version           print the version\n";
+
+#define BUF_SIZE (1024 * 1024)
+
+static struct {
+	int filtered;
+	int remove_sources;
+	int stats;		/* 0, 1 text, 2 json */
+} opt;
+
+static struct {
+	unsigned long long records, bytes, removed, kept;
+	struct timespec start;
+} stats;
+
+/* The output being written: DIR/NAME, and the temporary in DIR. */
+static struct {
+	const char *path;	/* DIR/NAME as given */
+	char *dir;		/* DIR ("." when the path has no '/') */
+	const char *name;	/* NAME: points into path */
+	int dirfd;
+	int fd;			/* the temporary */
+	char *temp;		/* its name in DIR */
+	/* what the signal handler removes (a copy of temp, and DIR's fd) */
+	char handler_temp[NAME_MAX + 1];
+	volatile sig_atomic_t temp_live;
+} out = { .dirfd = -1, .fd = -1 };
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(EXIT_USAGE);
+}
+
+/* DIR/name for messages, quoted; two calls fit in one message. */
+static const char *
+leaf_path(const char *name)
+{
+	static char buf[2][PATH_MAX * 2];
+	static int which;
+
+	which = !which;
+	snprintf(buf[which], sizeof(buf[which]), "%s/%s", out.dir, name);
+	return diag_quote(buf[which]);
+}
+
+/* Removes the temporary (if still there); the previous output is intact. */
+static void
+remove_temp(void)
+{
+	if (out.temp_live) {
+		out.temp_live = 0;
+		unlinkat(out.dirfd, out.handler_temp, 0);
+	}
+}
+
+/* Fails before the commit: nothing was replaced or removed. */
+static void __attribute__((format(printf, 1, 2), noreturn))
+fail(const char *fmt, ...)
+{
+	char msg[PATH_MAX * 4];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	remove_temp();
+	diag_warnx("%s", msg);
+	exit(EXIT_FAILED);
+}
+
+static void
+on_signal(int sig)
+{
+	/* unlinkat() and _exit() are async-signal-safe. */
+	if (out.temp_live)
+		unlinkat(out.dirfd, out.handler_temp, 0);
+	_exit(128 + sig);
+}
+
+static void
+catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static const struct option long_options[] = {
+	{ "filtered", no_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "remove-sources", no_argument, NULL, 'r' },
+	{ "stats", optional_argument, NULL, 's' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+parse_options(int argc, char **argv)
+{
+	const char *slash;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opt.filtered = 1;
+			break;
+		case 'h':
+			printf("%s%s", usage_text, options_text);
+			exit(diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE);
+		case 'r':
+			opt.remove_sources = 1;
+			break;
+		case 's':
+			if (optarg == NULL)
+				opt.stats = 1;
+			else if (strcmp(optarg, "json") == 0)
+				opt.stats = 2;
+			else {
+				diag_warnx("--stats=%s: expected json", optarg);
+				usage();
+			}
+			break;
+		case 'V':
+			printf("jsonl-write (leafpack) %s\n", LEAFPACK_VERSION);
+			exit(diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE);
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 1)
+		usage();
+	out.path = argv[optind];
+	slash = strrchr(out.path, '/');
+	out.name = slash ? slash + 1 : out.path;
+	if (slash == NULL)
+		out.dir = strdup(".");
+	else if (slash == out.path)
+		out.dir = strdup("/");
+	else
+		out.dir = strndup(out.path, (size_t)(slash - out.path));
+	if (out.dir == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+	if (*out.name == '\0' || strcmp(out.name, ".") == 0 ||
+	    strcmp(out.name, "..") == 0 || strlen(out.name) + 32 > NAME_MAX) {
+		diag_warnx("%s: not a file path DIR/NAME", diag_quote(out.path));
+		usage();
+	}
+}
+
+/* ---- copying stdin to the temporary ---- */
+
+/* Buffered writes to the temporary, hashed as they go out. */
+static struct {
+	char *data;
+	size_t len, cap;
+	struct journal_hash hash;
+} wbuf;
+
+static void
+write_failed(void)
+{
+	fail("%s: %s", leaf_path(out.temp), strerror(errno));
+}
+
+static void
+flush_wbuf(void)
+{
+	const char *p = wbuf.data;
+	size_t left = wbuf.len;
+	ssize_t n;
+
+	journal_hash_update(&wbuf.hash, wbuf.data, wbuf.len);
+	while (left > 0) {
+		n = write(out.fd, p, left);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			write_failed();
+		p += n;
+		left -= (size_t)n;
+	}
+	wbuf.len = 0;
+}
+
+/* Makes room for need more bytes in wbuf. */
+static void
+reserve(size_t need)
+{
+	if (wbuf.cap - wbuf.len >= need)
+		return;
+	flush_wbuf();
+	if (wbuf.cap < need) {
+		free(wbuf.data);
+		wbuf.cap = need;
+		wbuf.data = malloc(wbuf.cap);
+		if (wbuf.data == NULL)
+			fail("out of memory");
+	}
+}
+
+/* Validates every line of stdin and writes its compact form. */
+static void
+copy_stdin(void)
+{
+	struct jsonscan_error err;
+	unsigned long long lineno = 0;
+	char *line = NULL;
+	size_t linecap = 0;
+	ssize_t len, clen;
+
+	wbuf.cap = BUF_SIZE;
+	wbuf.data = malloc(wbuf.cap);
+	if (wbuf.data == NULL)
+		fail("out of memory");
+	journal_hash_init(&wbuf.hash);
+	while ((len = getline(&line, &linecap, stdin)) != -1) {
+		lineno++;
+		if (line[len - 1] == '\n')
+			len--;
+		reserve((size_t)len + 1);
+		clen = jsonscan_compact_value(line, (size_t)len,
+		    wbuf.data + wbuf.len, &err);
+		if (clen < 0)
+			fail("stdin:%llu:%lu: %s", lineno, err.column,
+			    err.reason);
+		wbuf.len += (size_t)clen;
+		wbuf.data[wbuf.len++] = '\n';
+	}
+	if (ferror(stdin))
+		fail("stdin: %s", strerror(errno));
+	free(line);
+	flush_wbuf();
+	free(wbuf.data);
+	stats.records = wbuf.hash.records;
+	stats.bytes = wbuf.hash.bytes;
+}
+
+/* ---- the claim ---- */
+
+/*
+ * Checks the journal json-merge left and returns 1 with *claim loaded when
+ * it is a claim to commit, 0 when there is no journal (a plain write).
+ * Anything else fails: nothing has been replaced yet.
+ */
+static int
+check_claim(struct journal *claim)
+{
+	const char *jpath;
+	char *jname;
+	struct stat st;
+	struct journal_identity now;
+	int r, have_output;
+
+	jname = journal_name(out.name);
+	if (jname == NULL)
+		fail("out of memory");
+	jpath = leaf_path(jname);
+	free(jname);
+	r = journal_load(out.dirfd, out.name, claim);
+	if (r == -1)
+		fail("%s: %s", jpath, errno == EBADMSG ?
+		    "not a valid journal: nothing written" : strerror(errno));
+	if (r == 0) {
+		if (opt.remove_sources)
+			fail("no claim from json-merge in %s: nothing removed",
+			    diag_quote(out.dir));
+		return 0;
+	}
+	switch (claim->state) {
+	case JOURNAL_MERGING:
+		fail("json-merge did not finish (%s is still merging): "
+		    "nothing written", jpath);
+	case JOURNAL_COMMITTED:
+		/* Replacing the output behind json-merge's back would make
+		 * its kept sources count twice on the next run. */
+		fail("%s records sources already in %s: only json-merge's "
+		    "output may replace it (nothing written)", jpath,
+		    leaf_path(out.name));
+	case JOURNAL_MERGED:
+		break;
+	}
+	if (!opt.filtered && (claim->records != wbuf.hash.records ||
+	    claim->bytes != wbuf.hash.bytes ||
+	    claim->hash != journal_hash_final(&wbuf.hash)))
+		fail("input is not what json-merge wrote for %s (use "
+		    "--filtered when a filter sits between them)",
+		    diag_quote(out.dir));
+	have_output = fstatat(out.dirfd, out.name, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0;
+	if (!have_output && errno != ENOENT)
+		fail("%s: %s", leaf_path(out.name), strerror(errno));
+	if (have_output)
+		journal_identity_from_stat(&now, &st);
+	if (have_output != claim->has_base ||
+	    (have_output && !journal_identity_equal(&now, &claim->base)))
+		fail("%s changed since json-merge read it", leaf_path(out.name));
+	return 1;
+}
+
+/* ---- mode and owner ---- */
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(((const struct journal_entry *)a)->name,
+	    ((const struct journal_entry *)b)->name);
+}
+
+/*
+ * The rule of jsonl-write(1): the mode and ids of the first consumed
+ * source in byte order of names; else those of the existing output; else
+ * 0666 & ~umask and our own ids.
+ */
+static void
+set_mode_owner(const struct journal *claim)
+{
+	const struct journal_entry *first = NULL;
+	struct stat st;
+	mode_t mode, mask;
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+
+	for (size_t i = 0; claim != NULL && i < claim->nsources; i++)
+		if (first == NULL ||
+		    compare_names(&claim->sources[i], first) < 0)
+			first = &claim->sources[i];
+	mask = umask(0);
+	umask(mask);
+	mode = 0666 & ~mask;
+	if (first != NULL) {
+		mode = first->mode & 0777;
+		uid = first->uid;
+		gid = first->gid;
+	} else if (fstatat(out.dirfd, out.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		mode = st.st_mode & 0777;
+		uid = st.st_uid;
+		gid = st.st_gid;
+	}
+	if ((uid != geteuid() || gid != getegid()) &&
+	    fchown(out.fd, uid, gid) == -1 && geteuid() == 0)
+		fail("%s: chown: %s", leaf_path(out.temp), strerror(errno));
+	if (fchmod(out.fd, mode) == -1)
+		fail("%s: chmod: %s", leaf_path(out.temp), strerror(errno));
+}
+
+/* ---- after the commit ---- */
+
+/*
+ * Removes the sources of the claim whose identity still matches.  Returns
+ * 0, or 1 when some were kept (changed: named) or could not be removed
+ * (then the journal must stay: it still says they are in the output).
+ */
+static int
+remove_sources(const struct journal *claim, int *journal_needed)
+{
+	const struct journal_entry *lists[2] = { claim->kept, claim->sources };
+	size_t counts[2] = { claim->nkept, claim->nsources };
+	int partial = 0;
+
+	for (int l = 0; l < 2; l++) {
+		for (size_t i = 0; i < counts[l]; i++) {
+			const struct journal_entry *e = &lists[l][i];
+
+			if (!journal_identity_matches(out.dirfd, e->name,
+			    &e->id)) {
+				if (faccessat(out.dirfd, e->name, F_OK,
+				    AT_SYMLINK_NOFOLLOW) == 0) {
+					diag_warnx("%s: changed since it was "
+					    "read; kept", leaf_path(e->name));
+					stats.kept++;
+					partial = 1;
+				}
+				continue;
+			}
+			if (unlinkat(out.dirfd, e->name, 0) == -1 &&
+			    errno != ENOENT) {
+				diag_warn("%s", leaf_path(e->name));
+				stats.kept++;
+				partial = 1;
+				*journal_needed = 1;
+				continue;
+			}
+			stats.removed++;
+		}
+	}
+	return partial;
+}
+
+static double
+elapsed(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - stats.start.tv_sec) +
+	    (double)(now.tv_nsec - stats.start.tv_nsec) / 1e9;
+}
+
+static void
+print_stats(void)
+{
+	json_object *o;
+
+	if (opt.stats == 1) {
+		fprintf(stderr, "jsonl-write: %s: %llu records, %llu bytes, "
+		    "%llu sources removed, %llu kept, %.3f s\n",
+		    diag_quote(out.path), stats.records, stats.bytes,
+		    stats.removed, stats.kept, elapsed());
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "records",
+	    json_object_new_uint64(stats.records));
+	json_object_object_add(o, "bytes", json_object_new_uint64(stats.bytes));
+	json_object_object_add(o, "sources_removed",
+	    json_object_new_uint64(stats.removed));
+	json_object_object_add(o, "sources_kept",
+	    json_object_new_uint64(stats.kept));
+	json_object_object_add(o, "elapsed", json_object_new_double(elapsed()));
+	fprintf(stderr, "%s\n",
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+/* Failures after the commit leave the new output in place: status 1. */
+static int
+after_commit_warn(const char *what)
+{
+	diag_warn("%s", what);
+	return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct journal claim, done;
+	struct stat st;
+	char *jname = NULL;
+	int have_claim, partial = 0, journal_needed;
+
+	diag_init(argv[0]);
+	clock_gettime(CLOCK_MONOTONIC, &stats.start);
+	parse_options(argc, argv);
+
+	out.dirfd = open(out.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (out.dirfd == -1)
+		diag_err(EXIT_FAILED, "%s", diag_quote(out.dir));
+	catch_signals();
+	/* Created 0600: nobody reads it before its mode is decided. */
+	out.fd = journal_temp_create(out.dirfd, out.name, "tmp", 0600,
+	    &out.temp);
+	if (out.fd == -1)
+		diag_err(EXIT_FAILED, "%s: cannot create a temporary file",
+		    diag_quote(out.dir));
+	snprintf(out.handler_temp, sizeof(out.handler_temp), "%s", out.temp);
+	out.temp_live = 1;
+
+	copy_stdin();
+	have_claim = check_claim(&claim);
+	set_mode_owner(have_claim ? &claim : NULL);
+	if (fsync(out.fd) == -1 || fstat(out.fd, &st) == -1)
+		write_failed();
+	if (close(out.fd) == -1)
+		write_failed();
+
+	if (have_claim) {
+		/* The commit record: once the rename below is done, it says
+		 * which sources the output holds, whatever happens next. */
+		if (journal_init(&done) == -1)
+			fail("out of memory");
+		done.state = JOURNAL_COMMITTED;
+		done.has_base = claim.has_base;
+		done.base = claim.base;
+		done.output_ino = st.st_ino;
+		done.kept = claim.kept;
+		done.nkept = claim.nkept;
+		done.sources = claim.sources;
+		done.nsources = claim.nsources;
+		done.records = wbuf.hash.records;
+		done.bytes = wbuf.hash.bytes;
+		done.hash = journal_hash_final(&wbuf.hash);
+		jname = journal_name(out.name);
+		if (jname == NULL)
+			fail("out of memory");
+		if (journal_store(out.dirfd, out.name, &done, 1) == -1)
+			fail("%s: %s", leaf_path(jname), strerror(errno));
+		/* done borrowed claim's entries; free only what it owns. */
+		free(done.host);
+	}
+	if (renameat(out.dirfd, out.temp, out.dirfd, out.name) == -1)
+		fail("%s: rename: %s", leaf_path(out.name), strerror(errno));
+	out.temp_live = 0;
+	/* Committed: from here on the previous output is gone. */
+	if (fsync(out.dirfd) == -1)
+		partial = after_commit_warn(out.dir);
+	if (have_claim) {
+		journal_needed = partial;
+		if (opt.remove_sources) {
+			partial |= remove_sources(&claim, &journal_needed);
+			if (fsync(out.dirfd) == -1) {
+				partial = after_commit_warn(out.dir);
+				journal_needed = 1;
+			}
+		} else if (claim.nkept + claim.nsources > 0)
+			journal_needed = 1;	/* the kept sources */
+		if (!journal_needed) {
+			if (journal_remove(out.dirfd, out.name) == -1)
+				partial = after_commit_warn(leaf_path(jname));
+			else if (fsync(out.dirfd) == -1)
+				partial = after_commit_warn(out.dir);
+		}
+		free(jname);
+		journal_free(&claim);
+	}
+	free(out.temp);
+	close(out.dirfd);
+	free(out.dir);
+	if (opt.stats)
+		print_stats();
+	if (diag_close_stdout() == -1)
+		return EXIT_FAILED;
+	return partial ? EXIT_PARTIAL : EXIT_DONE;
+}
