@@ -437,6 +437,7 @@ emit_sorted(struct scan *s)
 static void
 worker_spawn_child(int sock, pid_t parent)
 {
+	struct stat st;
 	int null;
 
 	/* Die with the parent: a worker must not outlive the scan. */
@@ -444,13 +445,19 @@ worker_spawn_child(int sock, pid_t parent)
 	if (getppid() != parent)
 		_exit(0);
 	/* Hold nothing a downstream reader waits on: the socket becomes fd 3,
-	 * stdin and stdout /dev/null, every other descriptor but stderr is
-	 * closed (the parent's stdout, --stalled file, other workers). */
+	 * stdin and stdout /dev/null, every other descriptor is closed (the
+	 * parent's stdout, --stalled file, other workers).  stderr is kept
+	 * for the sanitizers' reports (workers print nothing else), unless
+	 * it is a pipe or a socket: `tree-scan 2>&1 | less` must end too. */
 	if (sock != 3 && dup3(sock, 3, O_CLOEXEC) < 0)
 		_exit(1);
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(null, STDOUT_FILENO) < 0)
+		_exit(1);
+	if (fstat(STDERR_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+	    dup2(null, STDERR_FILENO) < 0)
 		_exit(1);
 	close_range(4, ~0U, 0);
 }
