@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +136,22 @@ sortkey_from_number(const char *num, size_t len, struct sortkey_buf *out)
 	if (n == 0 || p != end)
 		return no_key(out);
 	return finish(out, neg, n, nint + (exp_neg ? -exp : exp));
+}
+
+/* Writes v in decimal at d (no NUL); returns the number of digits. */
+static int
+put_decimal(unsigned char *d, uint64_t v)
+{
+	unsigned char tmp[20];
+	int n = 0, i;
+
+	do {
+		tmp[n++] = (unsigned char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		d[i] = tmp[n - 1 - i];
+	return n;
 }
 
 /* Reads k digits at s as a number; -1 if they are not all digits. */
@@ -278,13 +293,12 @@ sortkey_from_string(const char *str, size_t len, int escaped,
 	if (neg && flen > 0) {
 		/* -5 + 0.25 = -(4 + 0.75): the whole part gives one up and
 		 * the fraction becomes its complement to 1. */
-		k = snprintf((char *)d, 24, "%lld", -(long long)secs - 1);
+		k = put_decimal(d, (uint64_t)-secs - 1);
 		for (i = 0; i < flen; i++)
 			d[k + i] = (unsigned char)('9' - frac[i] + '0');
 		d[k + flen - 1]++;
 	} else {
-		k = snprintf((char *)d, 24, "%lld",
-		    (long long)(neg ? -secs : secs));
+		k = put_decimal(d, neg ? (uint64_t)-secs : (uint64_t)secs);
 		if (flen > 0)
 			memmove(d + k, frac, flen);
 	}
