@@ -5,18 +5,13 @@
  *
  * The parent owns the queue of pending directories: one deque per worker
  * slot, so that the children of a directory go to the worker that read it
- * and still holds it open.  It hands one directory at a time to an idle
- * worker over a socket pair, streams back the names of its subdirectories,
- * and polls every busy worker with a deadline; a worker that misses it is
- * killed (never waited for) and replaced.  Only the parent writes stdout
- * and the --stalled file.
- *
- * A worker opens a directory relative to the nearest ancestor it has open
- * (a small LRU cache of descriptors keyed by node id), one component at a
- * time with O_NOFOLLOW, under an interval timer whose SIGALRM interrupts
- * the open or the getdents64() that hangs.
+ * and still holds it open.  A worker reads one directory at a time; the
+ * parent sends it jobs over a socket pair (a few ahead, which go back to
+ * the queue if the worker is lost), receives the names of subdirectories
+ * and polls every busy worker with a deadline.  A worker that misses it is
+ * killed, never waited for, and replaced.  Only the parent writes stdout
+ * and the --stalled file.  The worker side is in scanworker.c.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,7 +25,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -326,21 +320,30 @@ node_free_list(struct node *n)
 	}
 }
 
-/* Builds n's path in s->path (NUL-terminated, len without the NUL): the
- * root as given, then the names joined with "/". */
-static const char *
-node_path(struct scan *s, struct node *n)
+/* Puts n and its ancestors in s->chain, n first.  Returns their number. */
+static size_t
+node_chain(struct scan *s, struct node *n)
 {
 	size_t depth = 0;
 
 	for (struct node *a = n; a != NULL; a = a->parent) {
 		if (depth == s->chaincap) {
-			s->chaincap = s->chaincap ? s->chaincap * 2 : 64;
+			s->chaincap *= 2;
 			s->chain = xrealloc(s->chain,
 			    s->chaincap * sizeof(*s->chain));
 		}
 		s->chain[depth++] = a;
 	}
+	return depth;
+}
+
+/* Builds n's path in s->path (NUL-terminated, len without the NUL): the
+ * root as given, then the names joined with "/". */
+static const char *
+node_path(struct scan *s, struct node *n)
+{
+	size_t depth = node_chain(s, n);
+
 	s->path.len = 0;
 	while (depth-- > 0) {
 		struct node *a = s->chain[depth];
@@ -605,14 +608,7 @@ job_add(struct scan *s, int slot, struct node *n)
 		s->chain[1] = p;
 		depth = 2;
 	} else {
-		for (struct node *a = n; a != NULL; a = a->parent) {
-			if (depth == s->chaincap) {
-				s->chaincap *= 2;
-				s->chain = xrealloc(s->chain,
-				    s->chaincap * sizeof(*s->chain));
-			}
-			s->chain[depth++] = a;
-		}
+		depth = node_chain(s, n);
 		h.flags |= SCAN_JOB_FROM_ROOT;
 	}
 	h.ncomp = depth;
@@ -1133,6 +1129,21 @@ parse_count_option(const char *name, const char *text, long long min,
 	return value;
 }
 
+static long long
+parse_timeout_option(const char *text)
+{
+	const char *why;
+	long long ms;
+
+	if (units_parse_duration(text, &ms, &why) == 0) {
+		if (ms >= 1 && ms <= MAX_TIMEOUT_MS)
+			return ms;
+		why = ms < 1 ? "too small" : "too large";
+	}
+	diag_warnx("-t %s: %s", text, why);
+	usage();
+}
+
 /* Makes sure fds 0-2 are open, so that no socket or file of ours lands
  * on them (a worker's socket must not be its stdout). */
 static void
@@ -1148,7 +1159,6 @@ main(int argc, char *argv[])
 {
 	static struct scan scan;
 	struct scan *s = &scan;
-	const char *why;
 	double elapsed;
 	int ch, force_progress = 0, status;
 
@@ -1168,17 +1178,7 @@ main(int argc, char *argv[])
 			    MAX_WORKERS);
 			break;
 		case 't':
-			if (units_parse_duration(optarg, &s->timeout_ms,
-			    &why) != 0)
-				;
-			else if (s->timeout_ms < 1)
-				why = "too small";
-			else if (s->timeout_ms > MAX_TIMEOUT_MS)
-				why = "too large";
-			else
-				break;
-			diag_warnx("-t %s: %s", optarg, why);
-			usage();
+			s->timeout_ms = parse_timeout_option(optarg);
 			break;
 		case OPT_RETRIES:
 			s->retries = parse_count_option("--retries", optarg, 0,
