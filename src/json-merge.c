@@ -64,7 +64,7 @@ static const char options_text[] =
 #define DEFAULT_OUTPUT "consolidated.jsonl"
 #define DEFAULT_MEMORY (256LL * 1024 * 1024)
 #define READ_SIZE (1024 * 1024)
-#define WRITE_SIZE (1024 * 1024)
+#define WRITE_SIZE (256 * 1024)
 
 enum claim_mode { CLAIM_AUTO, CLAIM_ALWAYS, CLAIM_NEVER };
 
@@ -173,6 +173,7 @@ print_stats(const char *dir)
 {
 	unsigned long long skipped = 0;
 	json_object *o, *s;
+	char secs[32];
 
 	for (int i = 0; i < SKIP_REASONS; i++)
 		skipped += stats.skipped[i];
@@ -200,7 +201,10 @@ print_stats(const char *dir)
 	json_object_object_add(o, "bytes_out",
 	    json_object_new_uint64(stats.bytes_out));
 	json_object_object_add(o, "runs", json_object_new_uint64(stats.runs));
-	json_object_object_add(o, "elapsed", json_object_new_double(elapsed()));
+	/* Milliseconds are enough, and "0.00017029400000000001" is noise. */
+	snprintf(secs, sizeof(secs), "%.3f", elapsed());
+	json_object_object_add(o, "elapsed",
+	    json_object_new_double_s(atof(secs), secs));
 	fprintf(stderr, "%s\n",
 	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
@@ -448,7 +452,7 @@ consume_source(struct leaf *l, const char *name)
 	struct jsonscan_error err;
 	enum scan_result r;
 	struct stat st;
-	int fd;
+	int fd, saved;
 
 	snprintf(l->current, sizeof(l->current), "%s", leaf_path(l, name));
 	/* O_NONBLOCK: a fifo named like a source must not hang us. */
@@ -498,7 +502,9 @@ consume_source(struct leaf *l, const char *name)
 		return 0;
 	}
 	r = read_source(l, fd, &st, &err);
+	saved = errno;
 	close(fd);
+	errno = saved;
 	switch (r) {
 	case SCAN_OK:
 		stats.sources++;
