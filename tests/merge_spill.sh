@@ -3,6 +3,7 @@
 # merged in too, nothing left in $TMPDIR, and memory bounded.
 . "$LEAFPACK_TESTS/lib.sh"
 need_cmd jq
+need_cmd python3
 [ -x "$TESTBIN/gentree" ] || skip "tests/bin/gentree not built (make tests)"
 
 "$TESTBIN/gentree" --seed 7 --entities 1 --types 1 --dates 1 --files 30 \
@@ -38,3 +39,24 @@ if [ -x /usr/bin/time ] && ! sanitized; then
 	    "$leaf" >/dev/null || fail "run under time failed"
 	[ "$(tail -n 1 rss)" -lt $((20 * 1024)) ] || fail "peak RSS $(tail -n 1 rss) KiB"
 fi
+
+# One source bigger than the whole --memory: validated first, then read
+# with spills; an invalid one contributes nothing.
+mkdir big
+python3 - "$leaf" <<'PY' || fail "python3 failed"
+import glob, sys
+recs = []
+for f in sorted(glob.glob(sys.argv[1] + "/*.txt")):
+    body = open(f, "rb").read().strip()
+    recs.append(body[1:-1])
+open("big/all.txt", "wb").write(b"[" + b",\n".join(recs) + b"]")
+open("big/bad.txt", "wb").write(b"[" + b",\n".join(recs) + b",]")
+PY
+mv big/bad.txt big/bad.skip
+expect_status 0 "$BIN/json-merge" --min-age 0 --memory 1M big
+same_file inmemory out
+mv big/bad.skip big/bad.txt
+expect_status 1 "$BIN/json-merge" --min-age 0 --memory 1M big
+same_file inmemory out
+grep -q 'big/bad.txt:[0-9]*:[0-9]*: trailing comma' err || fail "big bad source: $(cat err)"
+[ -z "$(ls -A tmp)" ] || fail "left in TMPDIR: $(ls -A tmp)"
