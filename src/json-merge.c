@@ -177,6 +177,8 @@ print_stats(const char *dir)
 
 	for (int i = 0; i < SKIP_REASONS; i++)
 		skipped += stats.skipped[i];
+	if (leaf.sorter != NULL)
+		stats.runs = runsort_runs_spilled(leaf.sorter);
 	if (opt.stats == 1) {
 		fprintf(stderr, "json-merge: %s: %llu sources merged, %llu "
 		    "skipped (%llu too young), %llu records, %llu bytes in, "
@@ -1156,7 +1158,6 @@ main(int argc, char **argv)
 	if (runsort_finish(l->sorter, l->outfd >= 0 && l->out_sorted ?
 	    &first : NULL, output_record, &out) < 0 || output_flush(&out) < 0)
 		fail_leaf(l, "%s", merge_error(l));
-	stats.runs = runsort_runs_spilled(l->sorter);
 	if (l->outfd >= 0) {
 		struct stat now;
 
