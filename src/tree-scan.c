@@ -987,6 +987,7 @@ static void
 print_stats(struct scan *s, double elapsed)
 {
 	json_object *o;
+	char text[32];
 
 	if (s->stats == STATS_TEXT) {
 		diag_warnx("%llu directories read, %llu leaves, %llu errors "
@@ -1016,8 +1017,10 @@ print_stats(struct scan *s, double elapsed)
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		json_object_object_add(o, counts[i].key,
 		    json_object_new_uint64(counts[i].value));
+	/* Milliseconds are enough; %.17g would print binary noise. */
+	snprintf(text, sizeof(text), "%.3f", elapsed);
 	json_object_object_add(o, "elapsed_seconds",
-	    json_object_new_double(elapsed));
+	    json_object_new_double_s(elapsed, text));
 	fprintf(stderr, "%s\n",
 	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	fflush(stderr);
