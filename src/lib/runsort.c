@@ -35,6 +35,7 @@ struct runsort {
 	struct run *runs;
 	size_t nruns, runcap;
 	char *tmpdir;
+	char *spillbuf;		/* SPILL_BUFFER bytes, once a spill happens */
 	unsigned long spilled;
 	unsigned long long records;
 };
@@ -61,6 +62,7 @@ struct cursor {
 #define MIN_RUN_BUFFER (64 * 1024)
 #define MAX_RUN_BUFFER (4 * 1024 * 1024)
 #define MAX_FANIN 128
+#define SPILL_BUFFER (1024 * 1024)
 
 static uint32_t
 load32(const char *p)
@@ -398,37 +400,75 @@ record_size(const char *arena, uint64_t off)
 	return 8 + keylen + load32(arena + off + 4 + keylen);
 }
 
-/* Sorts the arena and writes it to a new run file. */
+/* Where a merge sends its records: the caller, or a new run file. */
+struct sink {
+	runsort_emit_fn *emit;
+	void *ctx;
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+static int
+sink_flush(struct sink *s)
+{
+	struct iovec iov = { s->buf, s->len };
+
+	if (s->len > 0 && write_all_iov(s->fd, &iov, 1) < 0)
+		return -1;
+	s->len = 0;
+	return 0;
+}
+
+/* Appends n bytes to the run file through the buffer. */
+static int
+sink_write(struct sink *s, const void *p, size_t n)
+{
+	if (s->len + n > s->cap) {
+		struct iovec iov = { (void *)p, n };
+
+		if (sink_flush(s) < 0)
+			return -1;
+		if (n > s->cap)
+			return write_all_iov(s->fd, &iov, 1);
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	return 0;
+}
+
+/*
+ * Sorts the arena and writes it to a new run file.  The records are copied
+ * into a buffer first: one large write costs the kernel far less than
+ * writev() over thousands of small pieces.
+ */
 static int
 spill(struct runsort *rs)
 {
-	struct iovec iov[IOV_MAX < 1024 ? IOV_MAX : 1024];
+	struct sink s = { .fd = -1 };
 	struct entry *e;
-	int fd, n = 0;
 
 	if (rs->count == 0)
 		return 0;
-	fd = open_run_file(rs->tmpdir);
-	if (fd < 0)
+	if (rs->spillbuf == NULL &&
+	    (rs->spillbuf = malloc(SPILL_BUFFER)) == NULL)
+		return -1;
+	s.buf = rs->spillbuf;
+	s.cap = SPILL_BUFFER;
+	if ((s.fd = open_run_file(rs->tmpdir)) < 0)
 		return -1;
 	e = sort_arena(rs);
-	for (size_t i = 0; i < rs->count; i++) {
-		iov[n].iov_base = rs->arena + e[i].off;
-		iov[n].iov_len = record_size(rs->arena, e[i].off);
-		if (++n == (int)(sizeof(iov) / sizeof(iov[0])) ||
-		    i + 1 == rs->count) {
-			if (write_all_iov(fd, iov, n) < 0)
-				goto fail;
-			n = 0;
-		}
-	}
-	if (add_run(rs, fd) < 0)
+	for (size_t i = 0; i < rs->count; i++)
+		if (sink_write(&s, rs->arena + e[i].off,
+		    record_size(rs->arena, e[i].off)) < 0)
+			goto fail;
+	if (sink_flush(&s) < 0 || add_run(rs, s.fd) < 0)
 		goto fail;
 	rs->spilled++;
 	rs->used = rs->count = 0;
 	return 0;
 fail:
-	close(fd);
+	close(s.fd);
 	return -1;
 }
 
@@ -674,26 +714,6 @@ heap_down(struct cursor **h, size_t n, size_t i)
 	}
 }
 
-/* Where a merge sends its records: the caller, or a new run file. */
-struct sink {
-	runsort_emit_fn *emit;
-	void *ctx;
-	int fd;
-	char *buf;
-	size_t len, cap;
-};
-
-static int
-sink_flush(struct sink *s)
-{
-	struct iovec iov = { s->buf, s->len };
-
-	if (s->len > 0 && write_all_iov(s->fd, &iov, 1) < 0)
-		return -1;
-	s->len = 0;
-	return 0;
-}
-
 static int
 sink_put(struct sink *s, const struct cursor *c)
 {
@@ -712,10 +732,9 @@ sink_put(struct sink *s, const struct cursor *c)
 		if (need > s->cap)
 			return write_all_iov(s->fd, iov, 4);
 	}
-	for (int i = 0; i < 4; i++) {
-		memcpy(s->buf + s->len, iov[i].iov_base, iov[i].iov_len);
-		s->len += iov[i].iov_len;
-	}
+	for (int i = 0; i < 4; i++)
+		if (sink_write(s, iov[i].iov_base, iov[i].iov_len) < 0)
+			return -1;
 	return 0;
 }
 
@@ -897,6 +916,7 @@ runsort_free(struct runsort *rs)
 	for (size_t i = 0; i < rs->nruns; i++)
 		close(rs->runs[i].fd);
 	free(rs->runs);
+	free(rs->spillbuf);
 	free(rs->tmpdir);
 	free(rs);
 }
