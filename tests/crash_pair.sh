@@ -1,0 +1,107 @@
+#!/bin/sh
+# json-merge | jsonl-write --remove-sources killed with SIGKILL before a
+# system call, for every system call either program makes, then the same
+# command run again uninterrupted: every record ends up exactly once (jq),
+# in order, with no source, journal or temporary left.
+#
+# Three starting points: a fresh leaf, a leaf with an output and new
+# sources (incremental), and a leaf consolidated earlier without removing
+# its sources (its journal is committed: the kept sources are already in
+# the output and must not count twice).  Each program is traced alone by
+# strace, whose -e inject=SYSCALL:signal=SIGKILL:when=N kills it on entering
+# its Nth call of SYSCALL; the other program goes on as it would after a
+# real crash of its partner.
+#
+# By default every jsonl-write call and every third json-merge call;
+# LEAFPACK_LONG=1 (make crash) every call of both.
+. "$LEAFPACK_TESTS/lib.sh"
+. "$LEAFPACK_TESTS/lib/write.sh"
+need_cmd strace
+strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+
+if [ "${LEAFPACK_LONG:-0}" = 1 ]; then merge_step=1; else merge_step=3; fi
+
+# setup SCENARIO: a new leaf/ in the starting state, and want, the records
+# a consolidation of it must end with.
+setup() {
+	rm -rf leaf
+	case $1 in
+	fresh)
+		mkleaf leaf 10 3 s
+		records leaf >want
+		;;
+	incremental)
+		mkleaf leaf 6 3 a
+		pair leaf --remove-sources
+		[ "$write_status" -eq 0 ] || fail "setup $1: $(cat write.err)"
+		mkleaf leaf 4 3 b
+		records leaf >want
+		;;
+	kept)
+		mkleaf leaf 5 3 a
+		mkleaf leaf 5 3 b
+		records leaf >want
+		mkdir aside && mv leaf/b*.txt aside/ && pair leaf &&
+		    mv aside/* leaf/ && rmdir aside ||
+		    fail "setup $1: $(cat write.err)"
+		[ -f "leaf/.$OUT.journal" ] || fail "setup $1: no journal kept"
+		;;
+	esac
+}
+
+# points PROG TRACE: the kill points of PROG in an strace log, one per
+# system call from the first that names the leaf on: "SYSCALL N" for the
+# Nth call of SYSCALL, every $step-th one.
+points() {
+	awk -v step="$2" '
+		/"leaf/ { started = 1 }
+		!started { next }
+		match($0, /^[a-z_0-9]+\(/) {
+			name = substr($0, 1, RLENGTH - 1)
+			seen[name]++
+			if (k++ % step == 0)
+				print name, seen[name]
+		}' "$1"
+}
+
+runs=0
+for scenario in fresh incremental kept; do
+	# A clean traced run shows every system call of each program.
+	setup $scenario
+	{ strace -qq -o trace.merge "$BIN/json-merge" --min-age 0 leaf; } |
+	    strace -qq -o trace.write "$BIN/jsonl-write" --remove-sources \
+	    "leaf/$OUT" || fail "$scenario: the traced run failed"
+	check_done leaf want
+	points trace.write 1 | sed 's/^/jsonl-write /' >points
+	points trace.merge "$merge_step" | sed 's/^/json-merge /' >>points
+	[ "$(wc -l <points)" -gt 40 ] || fail "$scenario: too few kill points"
+
+	while read -r prog call n; do
+		setup $scenario
+		kill="-qq -o /dev/null -e inject=$call:signal=SIGKILL:when=$n"
+		# shellcheck disable=SC2086
+		if [ "$prog" = json-merge ]; then
+			{ strace $kill "$BIN/json-merge" --min-age 0 leaf; } \
+			    2>/dev/null | "$BIN/jsonl-write" \
+			    --remove-sources "leaf/$OUT" 2>/dev/null
+		else
+			"$BIN/json-merge" --min-age 0 leaf 2>/dev/null |
+			    strace $kill "$BIN/jsonl-write" --remove-sources \
+			    "leaf/$OUT" 2>/dev/null
+		fi
+		# What a crash leaves is never a partial output.
+		if [ -f "leaf/$OUT" ]; then
+			jq -c . "leaf/$OUT" >/dev/null 2>&1 ||
+			    fail "$scenario, $prog killed at $call #$n: partial output"
+		fi
+		pair leaf --remove-sources
+		[ "$merge_status" -eq 0 ] && [ "$write_status" -eq 0 ] || {
+			cat merge.err write.err >&2
+			fail "$scenario, $prog killed at $call #$n: the rerun exited $merge_status/$write_status"
+		}
+		( check_done leaf want ) ||
+		    fail "$scenario, $prog killed at $call #$n"
+		runs=$((runs + 1))
+	done <points
+done
+echo "$runs crash runs, each followed by a rerun"

@@ -1,0 +1,93 @@
+# shellcheck shell=sh
+# Helpers of the jsonl-write, crash and fault tests (tests/write_*.sh,
+# tests/crash_*.sh, tests/fault_*.sh): small leaves built here, the pair
+# json-merge | jsonl-write, and checks done with independent tools (jq, sort,
+# find, cmp).  Source after lib.sh:  . "$LEAFPACK_TESTS/lib/write.sh"
+
+OUT=consolidated.jsonl
+
+# mkleaf DIR COUNT RECORDS TAG: adds COUNT sources TAG01.txt ... to DIR (made
+# if needed), each a JSON array of RECORDS records with distinct ids, some
+# timestamps shared (ties) and an offset among them; an hour old, so that
+# the default --min-age would take them too.
+mkleaf() {
+	mkdir -p "$1" || fail "mkdir $1"
+	awk -v dir="$1" -v count="$2" -v records="$3" -v tag="$4" 'BEGIN {
+		for (s = 1; s <= count; s++) {
+			f = sprintf("%s/%s%02d.txt", dir, tag, s)
+			printf "[" > f
+			for (r = 1; r <= records; r++) {
+				sec = (s * 7 + r * 13) % 50
+				ts = sprintf("2024-03-01T10:%02d:%02dZ", sec, r % 3)
+				if (r == 2)
+					ts = sprintf("2024-03-01T12:%02d:00+02:00", sec)
+				printf "%s\n {\"timestamp\":\"%s\",\"id\":\"%s%02d-%d\",\"n\":%d.50}",
+				    (r > 1 ? "," : ""), ts, tag, s, r, r > f
+			}
+			print "]" > f
+			close(f)
+		}
+	}' || fail "mkleaf $1"
+	find "$1" -name "$4*.txt" -exec touch -d '-1 hour' {} + ||
+	    fail "touch $1"
+}
+
+# records DIR: the multiset of records a consolidation of DIR must hold:
+# those of its *.txt sources and of its existing output, as jq prints them
+# compact, sorted.
+records() {
+	{
+		find "$1" -maxdepth 1 -name '*.txt' -type f -exec jq -c '.[]' {} +
+		[ -f "$1/$OUT" ] && jq -c . "$1/$OUT"
+	} | sort
+}
+
+# pair DIR [JSONL-WRITE-OPTION...]: json-merge --min-age 0 DIR piped into
+# jsonl-write OPTIONS DIR/consolidated.jsonl; the statuses of the two are
+# left in $merge_status and $write_status, their stderr in merge.err and
+# write.err.
+pair() {
+	pair_dir=$1
+	shift
+	write_status=0
+	{
+		"$BIN/json-merge" --min-age 0 "$pair_dir" 2>merge.err
+		echo $? >merge.status
+	} | "$BIN/jsonl-write" "$@" "$pair_dir/$OUT" 2>write.err ||
+	    write_status=$?
+	merge_status=$(cat merge.status)
+}
+
+# leftovers DIR: the journal and temporaries of the output left in DIR.
+leftovers() {
+	find "$1" -maxdepth 1 -name ".$OUT*"
+}
+
+# check_sorted FILE: fails unless the records of FILE are in timestamp
+# order, instants computed by jq (offsets normalized).
+check_sorted() {
+	jq -r '.timestamp as $t | ($t[0:19] + "Z" | fromdateiso8601) -
+	    (if $t[19:] == "Z" then 0 else
+	    (($t[20:22] | tonumber) * 3600 + ($t[23:25] | tonumber) * 60) *
+	    (if $t[19:20] == "+" then 1 else -1 end) end)' "$1" >times ||
+	    fail "$1: a line jq cannot read"
+	sort -n -c times 2>/dev/null || fail "$1: not in timestamp order"
+}
+
+# check_done DIR EXPECTED: fails unless DIR was consolidated completely:
+# its output holds exactly the records of the file EXPECTED (every line
+# valid JSON, in timestamp order), no source, journal or temporary is left.
+check_done() {
+	[ -f "$1/$OUT" ] || fail "$1/$OUT missing"
+	jq -c . "$1/$OUT" | sort >got.records ||
+	    fail "$1/$OUT: a line jq cannot read"
+	cmp -s got.records "$2" || {
+		diff "$2" got.records | head -n 10 >&2
+		fail "$1/$OUT: not every record exactly once"
+	}
+	check_sorted "$1/$OUT"
+	left=$(find "$1" -maxdepth 1 -name '*.txt')
+	[ -z "$left" ] || fail "sources left: $left"
+	left=$(leftovers "$1")
+	[ -z "$left" ] || fail "journal or temporaries left: $left"
+}
