@@ -105,6 +105,11 @@ check-asan:
 test: all tests
 	sh tests/run.sh $(TESTS)
 
+# tests/crash_pair.sh at every system call of both programs (minutes).
+.PHONY: crash
+crash: all tests
+	LEAFPACK_LONG=1 TEST_TIMEOUT=3600 sh tests/run.sh crash_pair
+
 demo: all tests
 	sh tests/demo.sh
 

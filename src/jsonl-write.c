@@ -266,6 +266,8 @@ copy_stdin(void)
 	size_t linecap = 0;
 	ssize_t len, clen;
 
+	/* Fewer, bigger reads from the pipe. */
+	setvbuf(stdin, NULL, _IOFBF, BUF_SIZE);
 	wbuf.cap = BUF_SIZE;
 	wbuf.data = malloc(wbuf.cap);
 	if (wbuf.data == NULL)

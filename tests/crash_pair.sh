@@ -12,14 +12,19 @@
 # its Nth call of SYSCALL; the other program goes on as it would after a
 # real crash of its partner.
 #
-# By default every jsonl-write call and every third json-merge call;
-# LEAFPACK_LONG=1 (make crash) every call of both.
+# By default every second jsonl-write call and every fifth json-merge call
+# (a different share in each scenario), about 200 runs; LEAFPACK_LONG=1
+# (make crash) every call of both, about 600.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/write.sh"
 need_cmd strace
 strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
 
-if [ "${LEAFPACK_LONG:-0}" = 1 ]; then merge_step=1; else merge_step=3; fi
+if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
+	write_step=1 merge_step=1
+else
+	write_step=2 merge_step=5
+fi
 
 # setup SCENARIO: a new leaf/ in the starting state, and want, the records
 # a consolidation of it must end with.
@@ -49,22 +54,22 @@ setup() {
 	esac
 }
 
-# points PROG TRACE: the kill points of PROG in an strace log, one per
-# system call from the first that names the leaf on: "SYSCALL N" for the
-# Nth call of SYSCALL, every $step-th one.
+# points TRACE STEP PHASE: the kill points in an strace log, one per system
+# call from the opening of the leaf on (before it, a kill is the same as
+# none): "SYSCALL N" for the Nth call of SYSCALL, every STEP-th one from the
+# PHASE-th.
 points() {
-	awk -v step="$2" '
-		/"leaf/ { started = 1 }
-		!started { next }
+	awk -v step="$2" -v phase="$3" '
+		/^openat\(AT_FDCWD, "leaf"/ { started = 1 }
 		match($0, /^[a-z_0-9]+\(/) {
 			name = substr($0, 1, RLENGTH - 1)
 			seen[name]++
-			if (k++ % step == 0)
+			if (started && k++ % step == phase % step)
 				print name, seen[name]
 		}' "$1"
 }
 
-runs=0
+runs=0 phase=0
 for scenario in fresh incremental kept; do
 	# A clean traced run shows every system call of each program.
 	setup $scenario
@@ -72,9 +77,10 @@ for scenario in fresh incremental kept; do
 	    strace -qq -o trace.write "$BIN/jsonl-write" --remove-sources \
 	    "leaf/$OUT" || fail "$scenario: the traced run failed"
 	check_done leaf want
-	points trace.write 1 | sed 's/^/jsonl-write /' >points
-	points trace.merge "$merge_step" | sed 's/^/json-merge /' >>points
+	points trace.write $write_step $phase | sed 's/^/jsonl-write /' >points
+	points trace.merge $merge_step $phase | sed 's/^/json-merge /' >>points
 	[ "$(wc -l <points)" -gt 40 ] || fail "$scenario: too few kill points"
+	phase=$((phase + 1))
 
 	while read -r prog call n; do
 		setup $scenario
