@@ -12,7 +12,7 @@
 #include <string.h>
 
 struct rec {
-	char key[12];
+	char key[48];
 	size_t keylen;
 	char body[40];
 	size_t bodylen;
@@ -75,11 +75,15 @@ first_next(void *ctx, const char **key, size_t *keylen, const char **record,
 static void
 make_rec(struct rec *r, size_t seq)
 {
-	/* Keys of 0..11 bytes over a tiny alphabet: prefixes, ties, bytes
-	 * beyond the 8-byte prefix, the empty key. */
-	r->keylen = rand() % 12;
+	/* Keys over a tiny alphabet: prefixes of each other, ties, the
+	 * empty key; half share 20 bytes, so that the bytes beyond the
+	 * index's 24-byte prefix decide. */
+	size_t fixed = rand() % 2 ? 20 : 0;
+
+	r->keylen = fixed + rand() % (fixed ? 24 : 12);
 	for (size_t k = 0; k < r->keylen; k++)
-		r->key[k] = "\0ab\xff"[rand() % 4];
+		r->key[k] = k < fixed ? "\x01\x80"[k % 2] :
+		    "\0ab\xff"[rand() % 4];
 	r->bodylen = (size_t)snprintf(r->body, sizeof(r->body), "r%zu", seq);
 	r->seq = seq;
 }

@@ -12,7 +12,7 @@
  *
  * Memory: the arena is one mapping of the size given to runsort_new(),
  * touched only as far as it is filled, holding the records from its start
- * and a 16-byte index entry per record from its end.  When the two meet the
+ * and a 32-byte index entry per record from its end.  When the two meet the
  * arena is sorted and written as a run.  While merging, the runs share a
  * read-buffer budget of the same size.  A single record bigger than the
  * whole arena still works (the arena grows for it alone).
