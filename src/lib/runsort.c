@@ -123,7 +123,8 @@ struct sort_context {
 	const char *arena;
 };
 
-static int
+/* Inlined: the sort's inner loops call it for every step. */
+static inline __attribute__((always_inline)) int
 entry_compare(const struct sort_context *sc, const struct entry *a,
     const struct entry *b)
 {
