@@ -101,3 +101,15 @@ rm leaf/c.txt
 "$BIN/json-merge" --min-age 0 --no-claim leaf >out 2>err
 [ "$(jq -r .v out | tr '\n' ' ')" = "b a a b2 " ] ||
 	fail "stale journal trusted: $(jq -r .v out | tr '\n' ' ')"
+
+# A leaf we may not write: no claim, but the records still come out.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	mkdir ro
+	printf '[{"timestamp":1,"v":"ro"}]' >ro/a.txt
+	chmod 755 . ro
+	chmod 644 ro/a.txt
+	as_nobody "$BIN/json-merge" --min-age 0 "$PWD/ro" 2>err | cat >out
+	[ "$(jq -r .v out)" = ro ] || fail "read-only leaf: $(cat err)"
+	[ -e ro/.consolidated.jsonl.journal ] && fail "claimed a read-only leaf"
+fi
+exit 0
