@@ -13,8 +13,9 @@
 # real crash of its partner.
 #
 # By default every second jsonl-write call and every fifth json-merge call
-# (a different share in each scenario), about 200 runs; LEAFPACK_LONG=1
-# (make crash) every call of both, about 600.
+# (a different share in each scenario), about 150 runs; LEAFPACK_LONG=1
+# (make crash) every call of both, and then both programs traced together
+# and each killed at its Nth call of SYSCALL, about 1000 runs.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/write.sh"
 need_cmd strace
@@ -80,13 +81,21 @@ for scenario in fresh incremental kept; do
 	points trace.write $write_step $phase | sed 's/^/jsonl-write /' >points
 	points trace.merge $merge_step $phase | sed 's/^/json-merge /' >>points
 	[ "$(wc -l <points)" -gt 40 ] || fail "$scenario: too few kill points"
+	if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
+		{ points trace.write 1 0; points trace.merge 1 0; } |
+		    sort -u | sed 's/^/both /' >>points
+	fi
 	phase=$((phase + 1))
 
 	while read -r prog call n; do
 		setup $scenario
 		kill="-qq -o /dev/null -e inject=$call:signal=SIGKILL:when=$n"
 		# shellcheck disable=SC2086
-		if [ "$prog" = json-merge ]; then
+		if [ "$prog" = both ]; then
+			strace -f $kill sh -c '"$1" --min-age 0 leaf 2>/dev/null |
+			    "$2" --remove-sources "leaf/$3" 2>/dev/null' sh \
+			    "$BIN/json-merge" "$BIN/jsonl-write" "$OUT"
+		elif [ "$prog" = json-merge ]; then
 			{ strace $kill "$BIN/json-merge" --min-age 0 leaf; } \
 			    2>/dev/null | "$BIN/jsonl-write" \
 			    --remove-sources "leaf/$OUT" 2>/dev/null
