@@ -1,0 +1,50 @@
+#!/bin/sh
+# Consolidating without --remove-sources keeps the sources and leaves the
+# journal committed; the next json-merge knows those sources are in the
+# output (each record stays once), new sources join, a plain jsonl-write
+# may not replace that output, and a later --remove-sources run removes
+# the kept sources too and the journal with them.
+. "$LEAFPACK_TESTS/lib.sh"
+. "$LEAFPACK_TESTS/lib/write.sh"
+
+mkleaf leaf 4 3 a
+records leaf >want.a
+pair leaf
+[ "$merge_status" -eq 0 ] && [ "$write_status" -eq 0 ] || fail "first run"
+jq -c . "leaf/$OUT" | sort >got
+same_file got want.a
+[ "$(ls leaf/*.txt | wc -l)" -eq 4 ] || fail "sources were removed"
+jq -e '.state == "committed" and (.sources | length) == 4' \
+    "leaf/.$OUT.journal" >/dev/null || fail "journal: $(cat "leaf/.$OUT.journal")"
+
+# Again with nothing new: same records, once each.
+pair leaf
+[ "$write_status" -eq 0 ] || fail "second run: $(cat write.err)"
+jq -c . "leaf/$OUT" | sort >got
+same_file got want.a
+
+# New sources join; the old ones still count once.
+mkleaf leaf 3 3 b
+{ cat want.a; find leaf -name 'b*.txt' -exec jq -c '.[]' {} +; } | sort >want
+pair leaf
+[ "$write_status" -eq 0 ] || fail "third run: $(cat write.err)"
+jq -c . "leaf/$OUT" | sort >got
+same_file got want
+jq -e '(.kept | length) == 4 and (.sources | length) == 3' \
+    "leaf/.$OUT.journal" >/dev/null || fail "journal: $(cat "leaf/.$OUT.journal")"
+
+# Replacing that output outside json-merge is refused.
+cp "leaf/$OUT" before
+printf '{"x":1}\n' | expect_status 4 "$BIN/jsonl-write" "leaf/$OUT"
+grep -q "records sources already in leaf/$OUT" err || fail "$(cat err)"
+same_file "leaf/$OUT" before
+
+# A kept source rewritten since is read again: its new record joins (its
+# old ones are in the output already).  The removing run takes the kept and
+# the new sources away, and the journal with them.
+printf '[{"timestamp":"2024-03-02T00:00:00Z","id":"new-a01"}]' >leaf/a01.txt
+{ cat want; echo '{"timestamp":"2024-03-02T00:00:00Z","id":"new-a01"}'; } |
+    sort >want2
+pair leaf --remove-sources
+[ "$write_status" -eq 0 ] || fail "removing run: $(cat write.err)"
+check_done leaf want2
