@@ -599,8 +599,8 @@ finish_leaf(struct leaf *l, struct totals *t)
 		t->bytes_in += stat_number(ms, "bytes_in");
 		t->files_consumed += consumed;
 		t->bytes_out += stat_number(ws, "bytes");
-		t->files_removed += stat_number(ws, "removed");
-		if (consumed == 0 && stat_number(ws, "removed") == 0)
+		t->files_removed += stat_number(ws, "sources_removed");
+		if (consumed == 0 && stat_number(ws, "sources_removed") == 0)
 			t->leaves_unchanged++;
 		else
 			t->leaves_consolidated++;
@@ -1142,6 +1142,7 @@ main(int argc, char *argv[])
 		struct pollfd pfd[2 + 2 * 1024 + 2];
 		char buf[65536];
 		unsigned long long backlog;
+		int timeout;
 		ssize_t got;
 		pid_t pid;
 		int st;
@@ -1167,6 +1168,15 @@ main(int argc, char *argv[])
 				if (leaf_running(&slots[i]))
 					kill(-slots[i].pgid, SIGTERM);
 		}
+		for (i = 0; i < (size_t)opt.parallel; i++) {
+			if (!leaf_running(&slots[i]) ||
+			    !leaf_finished(&slots[i]))
+				continue;
+			st = finish_leaf(&slots[i], &t);
+			if (st > status)
+				status = st;
+			running--;
+		}
 		for (i = 0; !stopping && running < (size_t)opt.parallel &&
 		    i < (size_t)opt.parallel; i++) {
 			if (leaf_running(&slots[i]))
@@ -1178,15 +1188,6 @@ main(int argc, char *argv[])
 				slots[i].merge = 0;
 				slots[i].merge_status = EXIT_FAILED << 8;
 			}
-		}
-		for (i = 0; i < (size_t)opt.parallel; i++) {
-			if (!leaf_running(&slots[i]) ||
-			    !leaf_finished(&slots[i]))
-				continue;
-			st = finish_leaf(&slots[i], &t);
-			if (st > status)
-				status = st;
-			running--;
 		}
 		if (leaves_fd < 0 && scan == 0 && filter == 0 &&
 		    running == 0 && (queue_empty(&q) || stopping))
@@ -1210,8 +1211,12 @@ main(int argc, char *argv[])
 			pfd[npoll++] = (struct pollfd){
 			    .fd = slots[i].write_err.fd, .events = POLLIN };
 		}
-		if (poll(pfd, npoll, progress_enabled() ?
-		    PROGRESS_INTERVAL_MS : -1) < 0 && errno != EINTR)
+		/* A leaf that failed to start is finished already. */
+		timeout = progress_enabled() ? PROGRESS_INTERVAL_MS : -1;
+		for (i = 0; i < (size_t)opt.parallel; i++)
+			if (leaf_running(&slots[i]) && leaf_finished(&slots[i]))
+				timeout = 0;
+		if (poll(pfd, npoll, timeout) < 0 && errno != EINTR)
 			diag_err(EXIT_FAILED, "poll");
 		while (read(wake[0], buf, sizeof(buf)) > 0)
 			;
