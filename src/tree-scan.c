@@ -99,6 +99,7 @@ struct worker {
 	char *in;
 	size_t inlen, incap;
 	struct buf out;		/* jobs not sent yet */
+	unsigned nunsent;	/* how many, the last ones of jobs[] */
 	struct deque queue;	/* pending directories, children of its reads */
 };
 
@@ -577,11 +578,13 @@ worker_lost(struct scan *s, int slot, int kill_it)
 	}
 	close(w->fd);
 	w->fd = -1;
-	if (w->njobs > 0)
+	/* Jobs still unsent when it went were never started. */
+	if (w->njobs > w->nunsent)
 		stalled_add(s, job_finish(s, w));
 	while (w->njobs > 0)
 		deque_push(&w->queue, job_finish(s, w));
 	w->out.len = 0;
+	w->nunsent = 0;
 	reap_workers();
 	/* On failure the slot stays empty; dispatch tries again. */
 	worker_spawn(s, slot);
@@ -627,6 +630,7 @@ job_add(struct scan *s, int slot, struct node *n)
 	if (w->njobs == 0)
 		w->deadline = scanworker_clock_ms() + s->time_limit_ms + s->grace_ms;
 	w->jobs[(w->first + w->njobs++) % PIPELINE] = n;
+	w->nunsent++;
 	s->inflight++;
 }
 
@@ -640,10 +644,11 @@ jobs_send(struct scan *s, int slot)
 	if (w->out.len == 0)
 		return 0;
 	if (scanworker_send(w->fd, w->out.s, w->out.len) != 0) {
-		worker_lost(s, slot, 1);
+		worker_lost(s, slot, 0);	/* it died */
 		return -1;
 	}
 	w->out.len = 0;
+	w->nunsent = 0;
 	return 0;
 }
 
