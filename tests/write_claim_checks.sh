@@ -1,0 +1,60 @@
+#!/bin/sh
+# jsonl-write commits a claim only if its input is exactly what json-merge
+# wrote (records, bytes, hash) unless --filtered, and only if the output is
+# still the file json-merge read.  Otherwise status 4, the previous output
+# untouched, no source removed, and the claim stays for a rerun.
+. "$LEAFPACK_TESTS/lib.sh"
+. "$LEAFPACK_TESTS/lib/write.sh"
+
+mkleaf leaf 3 4 s
+printf '{"timestamp":"2024-01-01T00:00:00Z","id":"old"}\n' >"leaf/$OUT"
+records leaf >want
+cp "leaf/$OUT" before
+
+# untouched: the output, the sources and the claim are as they were.
+untouched() {
+	same_file "leaf/$OUT" before
+	[ "$(ls leaf/*.txt | wc -l)" -eq 3 ] || fail "$1: a source was removed"
+	grep -q '"state":"merged"' "leaf/.$OUT.journal" || fail "$1: claim gone"
+	[ -z "$(find leaf -name ".$OUT.tmp.*")" ] || fail "$1: a temporary is left"
+}
+
+"$BIN/json-merge" --claim --min-age 0 leaf >merged || fail "json-merge"
+
+# A record dropped, one changed, one added: each detected.
+sed 1d merged >dropped
+sed 's/"id":"s01-1"/"id":"s01-X"/' merged >changed
+{ cat merged; echo '{"extra":1}'; } >added
+for input in dropped changed added; do
+	expect_status 4 "$BIN/jsonl-write" --remove-sources "leaf/$OUT" <$input
+	grep -q "input is not what json-merge wrote for leaf (use --filtered when a filter sits between them)" err ||
+	    fail "$input: $(cat err)"
+	untouched $input
+done
+
+# The output replaced since json-merge read it: refused, even --filtered.
+cp "leaf/$OUT" saved
+cp saved "leaf/$OUT.new" && mv "leaf/$OUT.new" "leaf/$OUT"
+cp "leaf/$OUT" before
+expect_status 4 "$BIN/jsonl-write" --filtered --remove-sources "leaf/$OUT" <merged
+grep -q "leaf/$OUT changed since json-merge read it" err || fail "$(cat err)"
+untouched replaced
+rm "leaf/$OUT"
+expect_status 4 "$BIN/jsonl-write" "leaf/$OUT" <merged
+grep -q "leaf/$OUT changed since json-merge read it" err || fail "$(cat err)"
+[ ! -e "leaf/$OUT" ] || fail "an output appeared"
+
+# The real run, through a filter that keeps everything: --filtered commits.
+cp saved "leaf/$OUT"
+{ "$BIN/json-merge" --min-age 0 leaf; echo $? >ms; } | jq -c . |
+    "$BIN/jsonl-write" --filtered --remove-sources "leaf/$OUT" ||
+    fail "--filtered run"
+[ "$(cat ms)" -eq 0 ] || fail "json-merge exited $(cat ms)"
+check_done leaf want
+
+# A journal that is not one: refused, named.
+mkleaf leaf2 1 1 s
+echo 'not json' >"leaf2/.$OUT.journal"
+printf '1\n' | expect_status 4 "$BIN/jsonl-write" "leaf2/$OUT"
+grep -q "leaf2/.$OUT.journal: not a valid journal" err || fail "$(cat err)"
+[ ! -e "leaf2/$OUT" ] || fail "written despite the bad journal"
