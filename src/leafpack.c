@@ -187,7 +187,8 @@ struct totals {
 
 static struct {
 	struct args merge_opts, filter_opts;
-	char *jq;
+	char *jq;		/* --jq FILTER */
+	char *jq_program;	/* what jq runs for it */
 	char *output;
 	char *stalled_path;
 	char *progdir;		/* where our sibling programs are */
@@ -545,7 +546,8 @@ start_leaf(struct leaf *l, const char *dir)
 		close(merge_out[1]);
 		args_add(&av, "jq");
 		args_add(&av, "-c");
-		args_add(&av, opt.jq);
+		args_add(&av, "-n");
+		args_add(&av, opt.jq_program);
 		l->jq = spawn(av.v, merge_out[0], jq_out[1], -1, l->pgid);
 		args_free(&av);
 		close(merge_out[0]);
@@ -1023,7 +1025,14 @@ main(int argc, char *argv[])
 			add_option(&opt.merge_opts, "--memory", optarg);
 			break;
 		case OPT_JQ:
+			/* jq 1.6 exits 0 when an error hit any record but the
+			 * last: inputs inside one program stops at the first.
+			 * The newline ends a comment at the end of FILTER. */
 			opt.jq = optarg;
+			free(opt.jq_program);
+			if (asprintf(&opt.jq_program, "inputs | (%s\n)", optarg)
+			    < 0)
+				diag_err(EXIT_FAILED, "out of memory");
 			break;
 		case OPT_DRY_RUN:
 			opt.dry_run = true;
@@ -1319,6 +1328,7 @@ main(int argc, char *argv[])
 	free(scan_stalled);
 	free(filter_stalled);
 	free(opt.progdir);
+	free(opt.jq_program);
 	args_free(&opt.merge_opts);
 	args_free(&opt.filter_opts);
 	free(slots);

@@ -9,12 +9,12 @@ nl='
 '
 mv root/e0001 "root/entity one${nl}x"
 mv "root/entity one${nl}x/audit/2024-03-01" \
-    "root/entity one${nl}x/audit/2024-03-01 $(printf '\377\n')z"
+    "root/entity one${nl}x/audit/2024-03-01 $(printf '\377')${nl}z"
 mv root/e0002/audit/2024-03-02/part-00001-*.txt \
-    "root/e0002/audit/2024-03-02/a b$(printf '\n\001').txt"
+    "root/e0002/audit/2024-03-02/a b${nl}$(printf '\001').txt"
 source_records root >before.records
 expect_status 0 "$BIN/leafpack" root
-[ "$(find root -name consolidated.jsonl | wc -l)" -eq 4 ] ||
+[ "$(find root -name consolidated.jsonl -printf x)" = xxxx ] ||
     fail "not every leaf was consolidated"
 [ -z "$(find root -name '*.txt')" ] || fail "sources left"
 output_records root >after.records
