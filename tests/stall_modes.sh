@@ -6,6 +6,7 @@
 # which frees them.  Healthy directories keep working meanwhile.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
+. "$LEAFPACK_TESTS/lib/stallscan.sh"
 need_stallfs
 need_cmd perl
 
@@ -25,20 +26,9 @@ reader() {
 	' "$1" "$2" &
 }
 
-# state PID: the process state letter, empty when it is gone or a zombie.
+# state PID: the process state letter.
 state() {
-	ps -o stat= -p "$1" | cut -c1 | tr -d Z
-}
-
-# wait_gone PID SECONDS: fails unless PID ends within SECONDS.
-wait_gone() {
-	_n=0
-	while [ -n "$(state "$1")" ]; do
-		_n=$((_n + 1))
-		[ $_n -le $(($2 * 10)) ] ||
-			fail "process $1 still there after $2 s (state $(state "$1"))"
-		sleep 0.1
-	done
+	ps -o stat= -p "$1" | cut -c1
 }
 
 # healthy_ok MNT: a directory that is not hung still lists.
@@ -73,14 +63,14 @@ for sig in TERM INT HUP USR1; do
 done
 sleep 1
 for r in $r1 $r2; do
-	[ -n "$(state $r)" ] || fail "nokill: reader $r ended on a catchable signal"
+	alive "$r" || fail "nokill: reader $r ended on a catchable signal"
 done
 [ ! -e nokill.1 ] && [ ! -e nokill.2 ] ||
 	fail "nokill: a listing returned: $(cat nokill.*)"
 healthy_ok mnt_nokill
 kill -KILL $r2
 wait_gone $r2 3
-[ -n "$(state $r1)" ] || fail "nokill: killing the second reader ended the first"
+alive $r1 || fail "nokill: killing the second reader ended the first"
 kill -KILL $r1
 wait_gone $r1 3
 stallfs_unmount mnt_nokill
@@ -97,7 +87,7 @@ healthy_ok mnt_unk
 kill -KILL $r1 $r2
 sleep 2
 for r in $r1 $r2; do
-	s=$(state $r)
+	s=$(state "$r")
 	[ "$s" = D ] || fail "unkillable: reader $r is in state '$s' after SIGKILL, not D"
 done
 echo "unkillable: readers in D after SIGKILL, waiting in" \

@@ -48,6 +48,22 @@ wait_scan_procs() {
 	done
 }
 
+# alive PID: true while PID runs (a zombie has ended).
+alive() {
+	ps -o stat= -p "$1" | grep -q '^[^Z]'
+}
+
+# wait_gone PID SECONDS: fails unless PID ends within SECONDS.
+wait_gone() {
+	_tries=0
+	while alive "$1"; do
+		_tries=$((_tries + 1))
+		[ $_tries -le $(($2 * 10)) ] ||
+			fail "process $1 still there after $2 s"
+		sleep 0.1
+	done
+}
+
 # now: seconds since the epoch, with fractions.
 now() {
 	date +%s.%N
