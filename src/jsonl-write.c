@@ -321,6 +321,7 @@ check_claim(struct journal *claim)
 		fail("%s: %s", jpath, errno == EBADMSG ?
 		    "not a valid journal: nothing written" : strerror(errno));
 	if (r == 0) {
+		journal_free(claim);
 		if (opt.remove_sources)
 			fail("no claim from json-merge in %s: nothing removed",
 			    diag_quote(out.dir));

@@ -9,6 +9,8 @@
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/write.sh"
 need_cmd strace
+# LeakSanitizer cannot run under ptrace.
+sanitized && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
 
 # A leaf with an output and new sources.

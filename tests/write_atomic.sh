@@ -26,6 +26,8 @@ exec 3<&-
 
 # The order of the durable steps.
 need_cmd strace
+# LeakSanitizer cannot run under ptrace.
+sanitized && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 printf '{"c":3}\n' | strace -qq -o trace -e trace=openat,fsync,rename,renameat,renameat2 \
     "$BIN/jsonl-write" d/out.jsonl || fail "traced run"
 awk '
