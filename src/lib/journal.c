@@ -314,12 +314,39 @@ journal_classify(const char *entry, const char *name, long long *pid)
 	return JOURNAL_FILE_OTHER;
 }
 
+/*
+ * True when /proc says pid is a zombie: killed (say with the leafpack that
+ * ran it) and not yet reaped by init, which may take seconds.  It holds no
+ * claim any more, though kill(pid, 0) still succeeds.
+ */
+static int
+pid_is_zombie(long long pid)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold anything, so the last ')'. */
+	paren = strrchr(buf, ')');
+	return paren != NULL && paren[1] == ' ' &&
+	    (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 static int
 pid_alive(long long pid)
 {
 	if (pid <= 0 || pid > INT_MAX)
 		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	return (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
+	    !pid_is_zombie(pid);
 }
 
 int
