@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # merge_status, write_status: set by pair()
 # json-merge | jsonl-write --remove-sources killed with SIGKILL before a
 # system call, for every system call either program makes, then the same
 # command run again uninterrupted: every record ends up exactly once (jq),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # merge_status, write_status: set by pair()
 # write, fsync, rename and unlink failing with ENOSPC or EIO (strace -e
 # inject=SYSCALL:error=E:when=N) at each of their calls in jsonl-write,
 # and at json-merge's journal writes: a failure before the commit exits 4

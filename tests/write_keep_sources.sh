@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # merge_status, write_status: set by pair()
 # Consolidating without --remove-sources keeps the sources and leaves the
 # journal committed; the next json-merge knows those sources are in the
 # output (each record stays once), new sources join, a plain jsonl-write

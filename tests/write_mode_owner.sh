@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # merge_status, write_status: set by pair()
 # The output's mode and owner follow the rule of jsonl-write(1): those of
 # the first consumed source in byte order of names; else those of the
 # existing output; else 0666 minus the umask and the caller's ids.

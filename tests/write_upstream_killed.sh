@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # merge_status, write_status: set by pair()
 # json-merge killed in the middle of its output (SIGKILL, after part of it
 # went down the pipe): its claim stays "merging", so jsonl-write commits
 # nothing, with or without --filtered, and says why; the previous output and

@@ -46,6 +46,7 @@ records() {
 # jsonl-write OPTIONS DIR/consolidated.jsonl; the statuses of the two are
 # left in $merge_status and $write_status, their stderr in merge.err and
 # write.err.
+# shellcheck disable=SC2034
 pair() {
 	pair_dir=$1
 	shift
@@ -69,9 +70,9 @@ check_sorted() {
 	jq -r '.timestamp as $t | ($t[0:19] + "Z" | fromdateiso8601) -
 	    (if $t[19:] == "Z" then 0 else
 	    (($t[20:22] | tonumber) * 3600 + ($t[23:25] | tonumber) * 60) *
-	    (if $t[19:20] == "+" then 1 else -1 end) end)' "$1" >times ||
+	    (if $t[19:20] == "+" then 1 else -1 end) end)' "$1" >instants ||
 	    fail "$1: a line jq cannot read"
-	sort -n -c times 2>/dev/null || fail "$1: not in timestamp order"
+	sort -n -c instants 2>/dev/null || fail "$1: not in timestamp order"
 }
 
 # check_done DIR EXPECTED: fails unless DIR was consolidated completely:
