@@ -115,8 +115,9 @@ int journal_load(int dirfd, const char *name, struct journal *j);
  * Writes *j to a new temporary .NAME.journal.tmp.PID.RAND and rename()s it
  * over DIR/.NAME.journal.  With durable set, the temporary is fsync()ed
  * before the rename and the directory after it, so the journal survives a
- * power cut.  On failure the temporary is removed and the previous journal
- * (if any) is untouched.
+ * power cut (dirfd must then be an open directory, not AT_FDCWD).  On
+ * failure the temporary is removed and the previous journal (if any) is
+ * untouched.
  */
 int journal_store(int dirfd, const char *name, const struct journal *j,
     int durable);

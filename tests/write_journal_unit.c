@@ -1,0 +1,344 @@
+/*
+ * write_journal_unit - unit tests of the journal module (journal.h): the
+ * stream hash does not depend on chunking, names of any bytes survive a
+ * store and load, malformed journals are refused, the claim is exclusive,
+ * the absorbed-sources rule, holders' liveness and stale temporaries.
+ * Runs in the current directory; prints each failure, exits 1 if any.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+static int failures;
+
+#define CHECK(cond) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, \
+		    #cond); \
+		failures++; \
+	} \
+} while (0)
+
+static void
+test_hash(void)
+{
+	unsigned char data[200];
+	struct journal_hash whole, parts;
+	unsigned long long lines = 0;
+	uint64_t h;
+
+	for (size_t i = 0; i < sizeof(data); i++) {
+		data[i] = (unsigned char)(i * 37 + 11);
+		if (i % 50 == 49)
+			data[i] = '\n';
+		lines += data[i] == '\n';
+	}
+	journal_hash_init(&whole);
+	journal_hash_update(&whole, data, sizeof(data));
+	h = journal_hash_final(&whole);
+	CHECK(whole.records == lines && whole.bytes == sizeof(data));
+	for (size_t step = 1; step <= 17; step++) {
+		journal_hash_init(&parts);
+		for (size_t off = 0; off < sizeof(data); off += step)
+			journal_hash_update(&parts, data + off,
+			    off + step > sizeof(data) ? sizeof(data) - off : step);
+		CHECK(journal_hash_final(&parts) == h);
+		CHECK(parts.records == lines && parts.bytes == sizeof(data));
+	}
+	/* One byte changed, or one byte less: another hash. */
+	data[77] ^= 1;
+	journal_hash_init(&parts);
+	journal_hash_update(&parts, data, sizeof(data));
+	CHECK(journal_hash_final(&parts) != h);
+	data[77] ^= 1;
+	journal_hash_init(&parts);
+	journal_hash_update(&parts, data, sizeof(data) - 1);
+	CHECK(journal_hash_final(&parts) != h);
+	/* Trailing zero bytes are not lost in the padding. */
+	journal_hash_init(&whole);
+	journal_hash_update(&whole, "ab", 2);
+	journal_hash_init(&parts);
+	journal_hash_update(&parts, "ab\0", 3);
+	CHECK(journal_hash_final(&whole) != journal_hash_final(&parts));
+}
+
+static void
+test_classify(void)
+{
+	long long pid = 0;
+
+	CHECK(journal_classify("out.jsonl", "out.jsonl", NULL) ==
+	    JOURNAL_FILE_OUTPUT);
+	CHECK(journal_classify(".out.jsonl.journal", "out.jsonl", NULL) ==
+	    JOURNAL_FILE_JOURNAL);
+	CHECK(journal_classify(".out.jsonl.tmp.123.abc", "out.jsonl", &pid) ==
+	    JOURNAL_FILE_TEMP && pid == 123);
+	CHECK(journal_classify(".out.jsonl.journal.tmp.9.x", "out.jsonl",
+	    &pid) == JOURNAL_FILE_TEMP && pid == 9);
+	CHECK(journal_classify(".out.jsonl.tmp.", "out.jsonl", NULL) ==
+	    JOURNAL_FILE_OTHER);
+	CHECK(journal_classify(".out.jsonl.tmp.12", "out.jsonl", NULL) ==
+	    JOURNAL_FILE_OTHER);
+	CHECK(journal_classify(".out.jsonl.tmp.x.1", "out.jsonl", NULL) ==
+	    JOURNAL_FILE_OTHER);
+	CHECK(journal_classify("a.txt", "out.jsonl", NULL) ==
+	    JOURNAL_FILE_OTHER);
+	CHECK(journal_classify(".other.journal", "out.jsonl", NULL) ==
+	    JOURNAL_FILE_OTHER);
+}
+
+static int
+count_entries(const char *prefix)
+{
+	char cmd[256];
+	FILE *p;
+	int n = 0, c;
+
+	snprintf(cmd, sizeof(cmd), "ls -a | grep -c '^%s' || true", prefix);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	while ((c = fgetc(p)) != EOF)
+		;
+	pclose(p);
+	return n;
+}
+
+static void
+write_file(const char *name, const char *text)
+{
+	FILE *f = fopen(name, "w");
+
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) == EOF) {
+		perror(name);
+		exit(1);
+	}
+}
+
+static void
+test_store_load(void)
+{
+	static const char *const names[] = {
+		"plain.txt", "new\nline.txt", "quote\"\\.txt", "\xff\xfe.txt",
+		"t\xc3\xa9st.txt",
+	};
+	struct journal j, back;
+	struct journal_entry e;
+	struct stat st;
+
+	CHECK(journal_init(&j) == 0);
+	CHECK(stat(".", &st) == 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		CHECK(journal_entry_from_stat(&e, names[i], &st) == 0);
+		e.id.ino = 1000 + i;
+		CHECK(journal_entries_append(i % 2 ? &j.kept : &j.sources,
+		    i % 2 ? &j.nkept : &j.nsources, &e) == 0);
+		free(e.name);
+	}
+	j.state = JOURNAL_COMMITTED;
+	j.has_base = 1;
+	j.base.ino = 18446744073709551000ULL;
+	j.base.size = 12345;
+	j.base.mtime_ns = 1700000000123456789LL;
+	j.output_ino = 42;
+	j.records = 7;
+	j.bytes = 99;
+	j.hash = 0xfedcba9876543210ULL;
+	/* Durable: the directory must be a real descriptor to fsync. */
+	int dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(journal_store(dirfd, "o.jsonl", &j, 1) == 0);
+	close(dirfd);
+	CHECK(count_entries(".o.jsonl.journal.tmp") == 0);
+	CHECK(journal_load(AT_FDCWD, "o.jsonl", &back) == 1);
+	CHECK(back.state == JOURNAL_COMMITTED && back.pid == j.pid &&
+	    strcmp(back.host, j.host) == 0);
+	CHECK(back.has_base && journal_identity_equal(&back.base, &j.base));
+	CHECK(back.output_ino == 42 && back.records == 7 && back.bytes == 99 &&
+	    back.hash == j.hash);
+	CHECK(back.nkept == j.nkept && back.nsources == j.nsources);
+	for (size_t i = 0; i < back.nsources && i < j.nsources; i++) {
+		CHECK(strcmp(back.sources[i].name, j.sources[i].name) == 0);
+		CHECK(journal_identity_equal(&back.sources[i].id,
+		    &j.sources[i].id));
+		CHECK(back.sources[i].mode == j.sources[i].mode &&
+		    back.sources[i].uid == j.sources[i].uid);
+	}
+	for (size_t i = 0; i < back.nkept && i < j.nkept; i++)
+		CHECK(strcmp(back.kept[i].name, j.kept[i].name) == 0);
+	journal_free(&back);
+
+	/* No base: null, and back. */
+	j.has_base = 0;
+	CHECK(journal_store(AT_FDCWD, "o.jsonl", &j, 0) == 0);
+	CHECK(journal_load(AT_FDCWD, "o.jsonl", &back) == 1 && !back.has_base);
+	journal_free(&back);
+
+	/* The claim is exclusive, and leaves no temporary either way. */
+	CHECK(journal_create(AT_FDCWD, "o.jsonl", &j) == -1 && errno == EEXIST);
+	CHECK(journal_create(AT_FDCWD, "p.jsonl", &j) == 0);
+	CHECK(journal_load(AT_FDCWD, "p.jsonl", &back) == 1);
+	journal_free(&back);
+	CHECK(count_entries(".o.jsonl.journal.tmp") == 0 &&
+	    count_entries(".p.jsonl.journal.tmp") == 0);
+	CHECK(journal_remove(AT_FDCWD, "p.jsonl") == 0);
+	CHECK(journal_load(AT_FDCWD, "p.jsonl", &back) == 0);
+	journal_free(&back);
+	journal_free(&j);
+
+	/* Malformed journals. */
+	static const char *const bad[] = {
+		"", "not json", "{}", "[]",
+		"{\"version\":2,\"state\":\"merged\"}",
+		"{\"version\":1,\"state\":\"done\",\"holder\":{\"host\":\"h\","
+		"\"pid\":1},\"base\":null,\"output_ino\":0,\"kept\":[],"
+		"\"sources\":[],\"records\":0,\"bytes\":0,\"hash\":\"0\"}",
+		"{\"version\":1,\"state\":\"merged\",\"holder\":{\"host\":\"h\","
+		"\"pid\":1},\"base\":null,\"output_ino\":0,\"kept\":[],"
+		"\"sources\":[{\"name_hex\":\"6g\",\"ino\":1,\"size\":1,"
+		"\"mtime_ns\":1,\"mode\":1,\"uid\":0,\"gid\":0}],\"records\":0,"
+		"\"bytes\":0,\"hash\":\"0\"}",
+		"{\"version\":1,\"state\":\"merged\",\"holder\":{\"host\":\"h\","
+		"\"pid\":1},\"base\":null,\"output_ino\":0,\"kept\":[],"
+		"\"sources\":[],\"records\":0,\"bytes\":0,\"hash\":\"0\"} x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(".bad.journal", bad[i]);
+		errno = 0;
+		CHECK(journal_load(AT_FDCWD, "bad", &back) == -1 &&
+		    errno == EBADMSG);
+	}
+}
+
+/* Makes a file NAME and stores its entry in *e. */
+static void
+make_source(const char *name, struct journal_entry *e)
+{
+	struct stat st;
+
+	write_file(name, "[1]");
+	if (stat(name, &st) == -1 || journal_entry_from_stat(e, name, &st)) {
+		perror(name);
+		exit(1);
+	}
+}
+
+static void
+test_absorbed(void)
+{
+	struct journal j;
+	struct journal_entry e, *out;
+	struct stat st;
+	size_t n;
+
+	journal_init(&j);
+	make_source("k1.txt", &e);
+	journal_entries_append(&j.kept, &j.nkept, &e);
+	free(e.name);
+	make_source("k2.txt", &e);
+	journal_entries_append(&j.kept, &j.nkept, &e);
+	free(e.name);
+	make_source("s1.txt", &e);
+	journal_entries_append(&j.sources, &j.nsources, &e);
+	free(e.name);
+	write_file("a.jsonl", "1\n");
+	stat("a.jsonl", &st);
+
+	/* Committed, and the output is the committed one: kept + sources. */
+	j.state = JOURNAL_COMMITTED;
+	j.output_ino = st.st_ino;
+	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	    n == 3);
+	journal_entries_free(out, n);
+	/* A changed source no longer counts. */
+	write_file("k2.txt", "[1,2]");
+	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	    n == 2 && strcmp(out[0].name, "k1.txt") == 0);
+	journal_entries_free(out, n);
+	/* Not the committed output but the base: kept only. */
+	j.output_ino = st.st_ino + 1;
+	j.has_base = 1;
+	journal_identity_from_stat(&j.base, &st);
+	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	    n == 1);
+	journal_entries_free(out, n);
+	/* A claim (not committed) reading this output: kept too. */
+	j.state = JOURNAL_MERGED;
+	j.output_ino = st.st_ino;
+	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	    n == 1);
+	journal_entries_free(out, n);
+	/* Neither: none; no output: none; no journal: none. */
+	j.base.ino = st.st_ino + 1;
+	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	    n == 0 && out == NULL);
+	CHECK(journal_absorbed(AT_FDCWD, "missing.jsonl", &j, &out, &n) == 0 &&
+	    n == 0);
+	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", NULL, &out, &n) == 0 &&
+	    n == 0);
+	journal_free(&j);
+}
+
+static void
+test_holders(void)
+{
+	struct journal j;
+	pid_t child;
+	char name[64];
+
+	journal_init(&j);
+	CHECK(!journal_holder_alive(&j));	/* ours */
+	CHECK(journal_is_ours(&j));
+	j.pid = 1;
+	CHECK(journal_holder_alive(&j));
+	CHECK(!journal_is_ours(&j));
+	j.state = JOURNAL_COMMITTED;
+	CHECK(!journal_holder_alive(&j));
+	j.state = JOURNAL_MERGED;
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	j.pid = child;
+	CHECK(!journal_holder_alive(&j));
+	free(j.host);
+	j.host = strdup("some-other-host.invalid");
+	j.file_mtime_ns = 0;
+	CHECK(!journal_holder_alive(&j));	/* older than an hour */
+	j.file_mtime_ns = (long long)time(NULL) * 1000000000LL;
+	CHECK(journal_holder_alive(&j));
+	journal_free(&j);
+
+	/* Stale temporaries: the dead child's go, ours and init's stay. */
+	snprintf(name, sizeof(name), ".x.jsonl.tmp.%ld.a", (long)child);
+	write_file(name, "");
+	snprintf(name, sizeof(name), ".x.jsonl.journal.tmp.%ld.b", (long)child);
+	write_file(name, "");
+	snprintf(name, sizeof(name), ".x.jsonl.tmp.%ld.c", (long)getpid());
+	write_file(name, "");
+	write_file(".x.jsonl.tmp.1.d", "");
+	CHECK(journal_remove_stale_temps(AT_FDCWD, "x.jsonl") == 2);
+	CHECK(count_entries(".x.jsonl") == 2);
+}
+
+int
+main(void)
+{
+	test_hash();
+	test_classify();
+	test_store_load();
+	test_absorbed();
+	test_holders();
+	if (failures)
+		fprintf(stderr, "%d failures\n", failures);
+	return failures ? 1 : 0;
+}
