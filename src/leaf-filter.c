@@ -175,7 +175,8 @@ load_names(struct filter *f, const char *file)
 		diag_err(EXIT_FAILED, "%s", diag_quote(file));
 	pathstream_free(&ps);
 	fclose(in);
-	qsort(f->names, f->nnames, sizeof(*f->names), cmp_string);
+	if (f->nnames > 1)
+		qsort(f->names, f->nnames, sizeof(*f->names), cmp_string);
 	f->names_given = true;
 }
 
@@ -212,7 +213,7 @@ wanted(const struct filter *f, const char *path)
 	for (i = 0; i < f->nglobs; i++)
 		if (fnmatch(f->globs[i], name, 0) == 0)
 			return true;
-	return f->names_given && bsearch(&name, f->names, f->nnames,
+	return f->nnames > 0 && bsearch(&name, f->names, f->nnames,
 	    sizeof(*f->names), cmp_string) != NULL;
 }
 

@@ -111,7 +111,8 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 		n++;
 	}
 	closedir(dir);
-	qsort(list, n, sizeof(*list), compare_names);
+	if (n > 1)	/* list is NULL when n is 0: not for qsort */
+		qsort(list, n, sizeof(*list), compare_names);
 	*names = list;
 	*count = n;
 	return 0;
