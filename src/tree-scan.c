@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -82,10 +83,15 @@ struct deque {
  * it, so that it does not wait for the parent between two directories.
  * Only the first is being read; when the worker is killed the others go
  * back to the queue, so a hung directory still costs only itself. */
-#define PIPELINE 8
+#define PIPELINE 16
+/* A worker sends its replies once it has this many, or runs out of jobs:
+ * the parent then refills its pipeline before it is empty. */
+#define REPLY_BATCH (PIPELINE / 2)
 /* How long the workers must be quiet before the leaves written so far are
  * flushed to stdout. */
 #define FLUSH_DELAY_MS 5
+/* How soon the parent looks again at a busy worker that is between jobs. */
+#define RECHECK_MS 50
 
 struct worker {
 	pid_t pid;
@@ -93,7 +99,9 @@ struct worker {
 	uint32_t gen;		/* bumped by each new worker in the slot */
 	struct node *jobs[PIPELINE];	/* sent, in the order sent */
 	unsigned first, njobs;
-	long long deadline;	/* for jobs[first], the one being read */
+	uint32_t job_number[PIPELINE];	/* as the worker counts them */
+	uint32_t next_number;
+	uint64_t *state;	/* its shared word (scanworker.h) */
 	struct node *children;	/* names received for it so far */
 	uint64_t nchildren;
 	char *in;
@@ -124,7 +132,8 @@ struct scan {
 	int *pfd_slot;
 	unsigned inflight;
 	uint64_t next_id;
-	long long last_poll;	/* when poll(2) last returned */
+	uint64_t *states;	/* the workers' shared words, a cache line each */
+	long long base_ms;	/* what their times count from */
 	int out_dirty;
 
 	/* (st_dev, st_ino) of every live node read: loop detection */
@@ -475,6 +484,8 @@ worker_spawn(struct scan *s, int slot)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return -1;
+	__atomic_store_n(w->state, 0, __ATOMIC_RELEASE);
+	w->next_number = 1;
 	w->pid = fork();
 	if (w->pid < 0) {
 		close(sv[0]);
@@ -483,7 +494,8 @@ worker_spawn(struct scan *s, int slot)
 	}
 	if (w->pid == 0) {
 		worker_spawn_child(sv[1], parent);
-		scanworker_main(3, s->timeout_ms);
+		scanworker_main(3, s->timeout_ms, w->state, s->base_ms,
+		    REPLY_BATCH);
 	}
 	close(sv[1]);
 	w->fd = sv[0];
@@ -547,7 +559,6 @@ job_finish(struct scan *s, struct worker *w)
 	w->first = (w->first + 1) % PIPELINE;
 	w->njobs--;
 	s->inflight--;
-	w->deadline = s->last_poll + s->time_limit_ms + s->grace_ms;
 	node_free_list(w->children);
 	w->children = NULL;
 	w->nchildren = 0;
@@ -571,6 +582,7 @@ static void
 worker_lost(struct scan *s, int slot, int kill_it)
 {
 	struct worker *w = &s->workers[slot];
+	struct scanworker_state st;
 
 	if (kill_it) {
 		kill(w->pid, SIGKILL);
@@ -578,11 +590,19 @@ worker_lost(struct scan *s, int slot, int kill_it)
 	}
 	close(w->fd);
 	w->fd = -1;
-	/* Jobs still unsent when it went were never started. */
-	if (w->njobs > w->nunsent)
-		stalled_add(s, job_finish(s, w));
-	while (w->njobs > 0)
-		deque_push(&w->queue, job_finish(s, w));
+	/* Its word says which job it was reading: that one is stalled.  The
+	 * others were answered (in replies lost with it), or never started:
+	 * they go back to the queue. */
+	scanworker_state_get(w->state, &st);
+	while (w->njobs > 0) {
+		int hung = st.reading && st.job == w->job_number[w->first];
+		struct node *n = job_finish(s, w);
+
+		if (hung)
+			stalled_add(s, n);
+		else
+			deque_push(&w->queue, n);
+	}
 	w->out.len = 0;
 	w->nunsent = 0;
 	reap_workers();
@@ -627,8 +647,7 @@ job_add(struct scan *s, int slot, struct node *n)
 	}
 	h.len = w->out.len - start - sizeof(h);
 	memcpy(w->out.s + start, &h, sizeof(h));
-	if (w->njobs == 0)
-		w->deadline = scanworker_clock_ms() + s->time_limit_ms + s->grace_ms;
+	w->job_number[(w->first + w->njobs) % PIPELINE] = w->next_number++;
 	w->jobs[(w->first + w->njobs++) % PIPELINE] = n;
 	w->nunsent++;
 	s->inflight++;
@@ -793,7 +812,6 @@ worker_input(struct scan *s, int slot)
 		return;
 	}
 	w->inlen += n;
-	w->deadline = s->last_poll + s->time_limit_ms + s->grace_ms;
 	while (w->inlen - off >= sizeof(h)) {
 		memcpy(&h, w->in + off, sizeof(h));
 		if (w->inlen - off - sizeof(h) < h.len)
@@ -828,34 +846,46 @@ worker_input(struct scan *s, int slot)
 	w->inlen -= off;
 }
 
+/*
+ * When the worker in slot must be killed: the deadline of the job its word
+ * says it reads, or, between jobs, a check soon (its next job's clock
+ * starts in its word, unseen until then; a late look is a late kill).
+ */
+static long long
+worker_deadline(struct scan *s, int slot, long long now)
+{
+	struct worker *w = &s->workers[slot];
+	struct scanworker_state st;
+	uint32_t first = w->job_number[w->first];
+
+	scanworker_state_get(w->state, &st);
+	/* Job numbers wrap around at 2^32: compare by difference. */
+	if (st.reading && (uint32_t)(st.job - first) < w->njobs)
+		return s->base_ms + st.since_ms + s->time_limit_ms +
+		    s->grace_ms;
+	return now + RECHECK_MS;
+}
+
 /* Waits for the workers, up to the nearest deadline, and kills those
  * that missed theirs. */
 static void
 wait_workers(struct scan *s)
 {
-	long long now, next = -1, busy;
+	long long now, next = -1;
 	int np = 0, timeout, ready;
 
+	now = scanworker_clock_ms();
 	for (int i = 0; i < s->nworkers; i++) {
+		long long deadline;
+
 		if (s->workers[i].njobs == 0)
 			continue;
 		s->pfd[np].fd = s->workers[i].fd;
 		s->pfd[np].events = POLLIN;
 		s->pfd_slot[np++] = i;
-	}
-	now = scanworker_clock_ms();
-	/* Time the parent spent blocked (on a slow stdout reader) is not the
-	 * workers' time. */
-	busy = now - s->last_poll;
-	for (int i = 0; i < s->nworkers; i++) {
-		struct worker *w = &s->workers[i];
-
-		if (w->njobs == 0)
-			continue;
-		if (busy > 100)
-			w->deadline += busy;
-		if (next < 0 || w->deadline < next)
-			next = w->deadline;
+		deadline = worker_deadline(s, i, now);
+		if (next < 0 || deadline < next)
+			next = deadline;
 	}
 	timeout = next < now ? 0 : (int)(next - now);
 	if (progress_enabled() && timeout > PROGRESS_INTERVAL_MS)
@@ -867,7 +897,6 @@ wait_workers(struct scan *s)
 	ready = poll(s->pfd, np, timeout);
 	if (ready == 0)
 		output_flush(s);
-	s->last_poll = scanworker_clock_ms();
 	if (ready < 0) {
 		if (errno == EINTR)
 			return;
@@ -876,10 +905,20 @@ wait_workers(struct scan *s)
 	for (int k = 0; k < np; k++)
 		if (s->pfd[k].revents != 0)
 			worker_input(s, s->pfd_slot[k]);
+	/* Only a worker that is reading a directory is killed: one that
+	 * waits for the parent (a slow stdout) is not stalled. */
+	now = scanworker_clock_ms();
 	for (int i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
+		struct scanworker_state st;
 
-		if (w->njobs > 0 && w->deadline <= s->last_poll)
+		if (w->njobs == 0)
+			continue;
+		scanworker_state_get(w->state, &st);
+		if (st.reading && (uint32_t)(st.job -
+		    w->job_number[w->first]) < w->njobs &&
+		    s->base_ms + st.since_ms + s->time_limit_ms +
+		    s->grace_ms <= now)
 			worker_lost(s, i, 1);
 	}
 }
@@ -1046,6 +1085,7 @@ scan_free(struct scan *s)
 	}
 	reap_idle_workers(s);
 	free(s->workers);
+	munmap(s->states, s->nworkers * 64);
 	free(s->pfd);
 	free(s->pfd_slot);
 	free(s->buckets);
@@ -1251,6 +1291,14 @@ main(int argc, char *argv[])
 	memset(s->workers, 0, s->nworkers * sizeof(*s->workers));
 	s->pfd = xrealloc(NULL, s->nworkers * sizeof(*s->pfd));
 	s->pfd_slot = xrealloc(NULL, s->nworkers * sizeof(*s->pfd_slot));
+	/* The workers' words: shared memory, one cache line each. */
+	s->states = mmap(NULL, s->nworkers * 64, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s->states == MAP_FAILED)
+		diag_err(EXIT_FAILED, "mmap");
+	s->base_ms = scanworker_clock_ms();
+	for (int i = 0; i < s->nworkers; i++)
+		s->workers[i].state = s->states + i * 8;
 	s->chaincap = 64;
 	s->chain = xrealloc(NULL, s->chaincap * sizeof(*s->chain));
 	for (int i = 0; i < s->nworkers; i++) {
@@ -1262,7 +1310,6 @@ main(int argc, char *argv[])
 	for (int i = argc - 1; i >= 0; i--)
 		deque_push(&s->workers[0].queue,
 		    node_new(s, NULL, argv[i], strlen(argv[i])));
-	s->last_poll = scanworker_clock_ms();
 	scan_run(s);
 	report_stalled(s);
 	if (s->sort)

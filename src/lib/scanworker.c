@@ -17,6 +17,14 @@
 /* getdents64() buffer: a directory of tens of entries is one call (plus
  * the one that returns 0). */
 #define DENTS_SIZE (64 * 1024)
+/* Replies held before sending: a NAMES chunk and many small replies. */
+#define OUT_SIZE (2 * SCAN_CHUNK_SIZE)
+#define NO_NAMES ((size_t)-1)
+
+/* The shared word: job number (32 bits), reading (1 bit), since (31 bits
+ * of milliseconds from base: 24 days). */
+#define STATE_READING (1ULL << 31)
+#define STATE_SINCE_MASK 0x7fffffffULL
 
 struct worker {
 	int sock;
@@ -32,9 +40,13 @@ struct worker {
 	uint64_t *comp_id;
 	const char **comp_name;
 	size_t comp_cap;
-	/* a NAMES header, then names, then room for a DONE message */
+	/* replies not sent yet; names_at: the current job's NAMES message */
 	char *out;
-	size_t out_len;
+	size_t out_len, names_at;
+	unsigned held, batch;	/* jobs answered in out; when to send */
+	uint64_t *word;
+	long long base_ms;
+	uint32_t job;
 	char *dents;
 };
 
@@ -156,6 +168,102 @@ cache_put(struct worker *w, uint64_t id, int fd)
 	w->cache_used[victim] = ++w->clock;
 }
 
+/* Publishes what the worker does: reading job w->job since now, or not
+ * (between jobs, or waiting for the parent, which is no stall). */
+static void
+state_set(struct worker *w, int reading)
+{
+	uint64_t v = (uint64_t)w->job << 32;
+
+	if (reading)
+		v |= STATE_READING | ((uint64_t)(scanworker_clock_ms() -
+		    w->base_ms) & STATE_SINCE_MASK);
+	__atomic_store_n(w->word, v, __ATOMIC_RELEASE);
+}
+
+void
+scanworker_state_get(const uint64_t *word, struct scanworker_state *st)
+{
+	uint64_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+	st->job = v >> 32;
+	st->reading = (v & STATE_READING) != 0;
+	st->since_ms = (long long)(v & STATE_SINCE_MASK);
+}
+
+/* Closes the current job's NAMES message, if it has one. */
+static void
+names_end(struct worker *w)
+{
+	struct scan_msg_head head = { SCAN_MSG_NAMES, 0 };
+
+	if (w->names_at == NO_NAMES)
+		return;
+	head.len = w->out_len - w->names_at - sizeof(head);
+	memcpy(w->out + w->names_at, &head, sizeof(head));
+	w->names_at = NO_NAMES;
+}
+
+/* Sends the replies held. */
+static void
+out_send(struct worker *w)
+{
+	names_end(w);
+	if (w->out_len > 0)
+		send_or_exit(w, w->out, w->out_len);
+	w->out_len = 0;
+	w->held = 0;
+}
+
+/* Sends what is held in the middle of a directory (its names fill a
+ * chunk).  Meanwhile the timer is off and the worker is not reading: a
+ * parent busy writing stdout does not make the directory stalled.  The
+ * directory then gets its time afresh. */
+static void
+out_send_reading(struct worker *w)
+{
+	timer_set(0);
+	state_set(w, 0);
+	out_send(w);
+	timer_set(scanworker_time_limit(w->timeout_ms));
+	w->armed_at = scanworker_clock_ms();
+	state_set(w, 1);
+}
+
+static void
+add_name(struct worker *w, const char *name, size_t len)
+{
+	if ((w->names_at != NO_NAMES &&
+	    w->out_len - w->names_at - sizeof(struct scan_msg_head) + len >
+	    SCAN_CHUNK_SIZE) || w->out_len + sizeof(struct scan_msg_head) +
+	    len > OUT_SIZE)
+		out_send_reading(w);
+	if (w->names_at == NO_NAMES) {
+		w->names_at = w->out_len;
+		w->out_len += sizeof(struct scan_msg_head);
+	}
+	memcpy(w->out + w->out_len, name, len);
+	w->out_len += len;
+}
+
+/* Ends the job's reply: a message of type and len bytes of payload. */
+static void
+reply(struct worker *w, uint32_t type, const void *payload, uint32_t len)
+{
+	struct scan_msg_head head = { type, len };
+
+	state_set(w, 0);
+	names_end(w);
+	if (w->out_len + sizeof(head) + len > OUT_SIZE)
+		out_send(w);
+	memcpy(w->out + w->out_len, &head, sizeof(head));
+	if (len > 0)
+		memcpy(w->out + w->out_len + sizeof(head), payload, len);
+	w->out_len += sizeof(head) + len;
+	if (++w->held >= w->batch)
+		out_send(w);
+}
+
 /*
  * Makes the next whole job available at w->in + w->in_start, reading as
  * much as the socket holds (several queued jobs in one call).  Returns 1,
@@ -186,6 +294,7 @@ read_job(struct worker *w, struct scan_job_head *h)
 			if (w->in == NULL)
 				_exit(1);
 		}
+		out_send(w);	/* about to wait: the parent gets all */
 		n = read(w->sock, w->in + w->in_end, w->in_cap - w->in_end);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -268,21 +377,6 @@ open_job_dir(struct worker *w, const struct scan_job_head *h, long n)
 	return -1;
 }
 
-/* Sends the names gathered so far.  The timer is off meanwhile: a parent
- * busy writing stdout does not make the directory stalled. */
-static void
-flush_names(struct worker *w)
-{
-	struct scan_msg_head head = { SCAN_MSG_NAMES, w->out_len - sizeof(head) };
-
-	timer_set(0);
-	memcpy(w->out, &head, sizeof(head));
-	send_or_exit(w, w->out, w->out_len);
-	w->out_len = sizeof(head);
-	timer_set(scanworker_time_limit(w->timeout_ms));
-	w->armed_at = scanworker_clock_ms();
-}
-
 /* Gathers the names of fd's subdirectories in w->out, sending full
  * chunks.  Returns 0 or -1 with errno set. */
 static int
@@ -290,7 +384,6 @@ read_dir(struct worker *w, int fd)
 {
 	struct stat st;
 	ssize_t n;
-	size_t len;
 
 	for (;;) {
 		if (alarm_fired) {
@@ -321,43 +414,21 @@ read_dir(struct worker *w, int fd)
 			}
 			if (type != DT_DIR)
 				continue;
-			len = strlen(name) + 1;
-			if (w->out_len + len > sizeof(struct scan_msg_head) +
-			    SCAN_CHUNK_SIZE)
-				flush_names(w);
-			memcpy(w->out + w->out_len, name, len);
-			w->out_len += len;
+			add_name(w, name, strlen(name) + 1);
 		}
 	}
 }
 
-/* Sends the names not sent yet and the end of the job, in one write: a
- * small directory costs one. */
 static void
-send_done(struct worker *w, int status, int error, const struct stat *st)
+reply_done(struct worker *w, int status, int error, const struct stat *st)
 {
-	struct scan_msg_head head = { SCAN_MSG_DONE,
-	    sizeof(struct scan_msg_done) };
 	struct scan_msg_done done = { status, error, 0, 0 };
-	size_t start = 0;
 
 	if (st != NULL) {
 		done.dev = st->st_dev;
 		done.ino = st->st_ino;
 	}
-	if (w->out_len > sizeof(head)) {
-		struct scan_msg_head names = { SCAN_MSG_NAMES,
-		    w->out_len - sizeof(head) };
-
-		memcpy(w->out, &names, sizeof(names));
-	} else {
-		start = sizeof(head);
-	}
-	memcpy(w->out + w->out_len, &head, sizeof(head));
-	memcpy(w->out + w->out_len + sizeof(head), &done, sizeof(done));
-	send_or_exit(w, w->out + start,
-	    w->out_len + sizeof(head) + sizeof(done) - start);
-	w->out_len = sizeof(head);
+	reply(w, SCAN_MSG_DONE, &done, sizeof(done));
 }
 
 static void
@@ -370,12 +441,12 @@ serve_job(struct worker *w, const struct scan_job_head *h, const char *p)
 	n = parse_job(w, h, p);
 	if (n < 0)
 		_exit(1);	/* the parent never sends this */
+	w->job++;
 	timer_start_job(w);
+	state_set(w, 1);
 	fd = open_job_dir(w, h, n);
 	if (fd == -2) {
-		struct scan_msg_head miss = { SCAN_MSG_MISS, 0 };
-
-		send_or_exit(w, &miss, sizeof(miss));
+		reply(w, SCAN_MSG_MISS, NULL, 0);
 		return;
 	}
 	if (fd < 0)
@@ -384,7 +455,7 @@ serve_job(struct worker *w, const struct scan_job_head *h, const char *p)
 		goto fail_close;
 	if ((h->flags & SCAN_JOB_XDEV) && (uint64_t)st.st_dev != h->xdev_dev) {
 		close(fd);
-		send_done(w, SCAN_DIR_XDEV, 0, &st);
+		reply_done(w, SCAN_DIR_XDEV, 0, &st);
 		return;
 	}
 	if (read_dir(w, fd) != 0)
@@ -392,11 +463,11 @@ serve_job(struct worker *w, const struct scan_job_head *h, const char *p)
 	/* Only a directory with subdirectories is an anchor for later jobs.
 	 * The timer is left running: an idle worker retries the read it
 	 * interrupts. */
-	if (w->out_len > sizeof(struct scan_msg_head))
+	if (w->names_at != NO_NAMES)
 		cache_put(w, w->comp_id[n - 1], fd);
 	else
 		close(fd);
-	send_done(w, SCAN_DIR_READ, 0, &st);
+	reply_done(w, SCAN_DIR_READ, 0, &st);
 	return;
 
 fail_close:
@@ -405,13 +476,14 @@ fail:
 	/* A call the timer interrupted, or one that returned just as it
 	 * fired, leaves the directory unread for the same reason. */
 	if (errno == EINTR || alarm_fired)
-		send_done(w, SCAN_DIR_STALLED, 0, NULL);
+		reply_done(w, SCAN_DIR_STALLED, 0, NULL);
 	else
-		send_done(w, SCAN_DIR_ERROR, errno, NULL);
+		reply_done(w, SCAN_DIR_ERROR, errno, NULL);
 }
 
 void
-scanworker_main(int sock, long long timeout_ms)
+scanworker_main(int sock, long long timeout_ms, uint64_t *word,
+    long long base_ms, unsigned batch)
 {
 	static struct worker w;
 	struct scan_job_head h;
@@ -430,12 +502,14 @@ scanworker_main(int sock, long long timeout_ms)
 		w.cache_fd[i] = -1;
 	w.in_cap = 64 * 1024;
 	w.in = malloc(w.in_cap);
-	w.out = malloc(SCAN_CHUNK_SIZE + 2 * sizeof(struct scan_msg_head) +
-	    sizeof(struct scan_msg_done));
+	w.word = word;
+	w.base_ms = base_ms;
+	w.batch = batch ? batch : 1;
+	w.names_at = NO_NAMES;
+	w.out = malloc(OUT_SIZE);
 	w.dents = malloc(DENTS_SIZE);
 	if (w.in == NULL || w.out == NULL || w.dents == NULL)
 		_exit(1);
-	w.out_len = sizeof(struct scan_msg_head);
 	while (read_job(&w, &h)) {
 		serve_job(&w, &h, w.in + w.in_start + sizeof(h));
 		w.in_start += sizeof(h) + h.len;

@@ -16,8 +16,17 @@
  *
  * Each job's opens and reads run under an interval timer (setitimer,
  * SIGALRM without SA_RESTART); a call it interrupts makes the directory
- * SCAN_DIR_STALLED (see scanworker_time_limit()).  A worker stuck where no signal reaches it is the
- * parent's business: it kills the worker and never waits for it.
+ * SCAN_DIR_STALLED (see scanworker_time_limit()).  A worker stuck where no
+ * signal reaches it is the parent's business: it kills the worker and
+ * never waits for it.
+ *
+ * Replies are sent in batches (a message per directory would cost the
+ * scan its time in wake-ups), so the parent cannot tell from the socket
+ * which job a silent worker is on.  The worker says so in a word of shared
+ * memory instead: the number of the job it is reading and since when, or
+ * that it is between jobs.  That gives the parent a deadline per job and,
+ * when it kills a worker, which job hung (stalled) and which were done or
+ * not started (to be read again).
  */
 #ifndef LEAFPACK_SCANWORKER_H
 #define LEAFPACK_SCANWORKER_H
@@ -64,14 +73,26 @@ enum {
 /* The largest NAMES payload a worker sends. */
 #define SCAN_CHUNK_SIZE (64 * 1024)
 
+/* What a worker is doing, decoded from its shared word. */
+struct scanworker_state {
+	uint32_t job;		/* jobs are numbered 1, 2, ... as received */
+	int reading;		/* 1: opening or reading job's directory */
+	long long since_ms;	/* when reading: since when (base-relative) */
+};
+
+/* Decodes the shared word of a worker (0 before its first job). */
+void scanworker_state_get(const uint64_t *word, struct scanworker_state *st);
+
 /*
  * The worker process: serves jobs from sock until end-of-file, then exits
  * with _exit(0) (_exit(1) when the parent goes away or sends garbage); it
  * never returns and never touches stdio.  timeout_ms bounds each job's
- * opens and reads.
+ * opens and reads.  word is its shared word (MAP_SHARED memory the parent
+ * reads), base_ms the scanworker_clock_ms() that times in it count from.
+ * Replies are held until batch jobs are answered or no job is waiting.
  */
-void scanworker_main(int sock, long long timeout_ms)
-	__attribute__((noreturn));
+void scanworker_main(int sock, long long timeout_ms, uint64_t *word,
+    long long base_ms, unsigned batch) __attribute__((noreturn));
 
 /*
  * The longest a worker lets one directory's opens and reads run before its
