@@ -58,7 +58,9 @@ GENTREE=$TOP/tests/bin/gentree
 # The interpreter itself, not a version manager's shim script.
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=
 RESULTS=$W/results.tsv
-export TOP PY W LC_ALL=C
+# A snapshot of bin/, so that a rebuild during the run changes nothing.
+LPBIN=$W/bin
+export TOP PY W LPBIN LC_ALL=C
 
 die() {
 	echo "bench: $*" >&2
@@ -81,7 +83,7 @@ have() {
 # built PROG...: true when every bin/PROG is built.
 built() {
 	for prog in "$@"; do
-		[ -x "$TOP/bin/$prog" ] || return 1
+		[ -x "$LPBIN/$prog" ] || return 1
 	done
 }
 
@@ -98,10 +100,10 @@ consolidation_cmd() {
 	leafpack-P[12])
 		jobs=${1#leafpack-P}
 		if built leafpack tree-scan leaf-filter json-merge jsonl-write; then
-			cmd="\"\$TOP/bin/leafpack\" -P $jobs --min-age 0 $keep \"\$ROOT\""
+			cmd="\"\$LPBIN/leafpack\" -P $jobs --min-age 0 $keep \"\$ROOT\""
 		elif built tree-scan json-merge jsonl-write; then
 			# The driver has not landed: its pipeline by hand.
-			cmd="\"\$TOP/bin/tree-scan\" -0 \"\$ROOT\" | xargs -0 -P $jobs -n 1 sh -c '\"\$TOP/bin/json-merge\" --min-age 0 \"\$1\" | \"\$TOP/bin/jsonl-write\" $leafpack_rm \"\$1/consolidated.jsonl\"' _"
+			cmd="\"\$LPBIN/tree-scan\" -0 \"\$ROOT\" | xargs -0 -P $jobs -n 1 sh -c '\"\$LPBIN/json-merge\" --min-age 0 \"\$1\" | \"\$LPBIN/jsonl-write\" $leafpack_rm \"\$1/consolidated.jsonl\"' _"
 		else
 			why="bin/leafpack and its stages (or tree-scan, json-merge, jsonl-write) not built"
 		fi
@@ -133,8 +135,8 @@ scan_cmd() {
 		cmd="\"\$TOP/bench/bin/walk\" \"\$ROOT\"" lists=leaves ;;
 	tree-scan-j[124])
 		lists=leaves
-		if [ -x "$TOP/bin/tree-scan" ]; then
-			cmd="\"\$TOP/bin/tree-scan\" -j ${1#tree-scan-j} \"\$ROOT\""
+		if built tree-scan; then
+			cmd="\"\$LPBIN/tree-scan\" -j ${1#tree-scan-j} \"\$ROOT\""
 		else
 			why="bin/tree-scan not built"
 		fi
@@ -425,7 +427,7 @@ section_memory() {
 				fi
 				memory=
 				[ "$name" = json-merge-64M ] && memory="--memory 64M"
-				cmd="TMPDIR=\"\$W/tmp\" \"\$TOP/bin/json-merge\" $memory --min-age 0 \"\$ROOT/e0001/audit/2024-03-01\""
+				cmd="TMPDIR=\"\$W/tmp\" \"\$LPBIN/json-merge\" $memory --min-age 0 \"\$ROOT/e0001/audit/2024-03-01\""
 				measure memory "$name" leaf "$run" "$W/out/merged.jsonl"
 				mv "$W/out/merged.jsonl" "$leaf/consolidated.jsonl"
 				;;
@@ -447,6 +449,8 @@ section_memory() {
 main() {
 	trap cleanup INT TERM
 	mkdir -p "$W/log" "$W/out" || die "cannot create $W"
+	rm -rf "$LPBIN"
+	mkdir "$LPBIN" && cp -p "$TOP"/bin/* "$LPBIN"/ 2>/dev/null
 	rm -f "$RESULTS" "$W/verdicts.tsv" "$W/missing.tsv" "$W/trees.tsv"
 	: >"$RESULTS"
 	: >"$W/verdicts.tsv"
