@@ -507,27 +507,32 @@ mount_present(void)
 static void *
 keeper(void *arg)
 {
+	bool gone;
+
 	(void)arg;
 	for (unsigned tick = 1;; tick++) {
 		sleep_ms(KEEPER_TICK_MS);
 		held_answer();
-		if (tick % MOUNT_CHECK_TICKS == 0 && !mount_present()) {
-			/*
-			 * A lazy unmount leaves the connection open while
-			 * readers hold files in it: end the session ourselves,
-			 * which closes the connection and frees them all.
-			 */
-			pthread_mutex_lock(&fs.held_lock);
+		gone = tick % MOUNT_CHECK_TICKS == 0 && !mount_present();
+		pthread_mutex_lock(&fs.held_lock);
+		/*
+		 * A lazy unmount leaves the connection open while readers
+		 * hold files in it: end the session ourselves, which closes
+		 * the connection and frees them all.  Not once main has left
+		 * the loop: its signal handlers may be gone by then.
+		 */
+		if (gone && !fs.stopping) {
 			fs.unmounted = true;
-			pthread_mutex_unlock(&fs.held_lock);
 			fuse_session_exit(fs.session);
 			pthread_kill(fs.main_thread, SIGTERM);
+		}
+		if (gone || fs.stopping) {
+			pthread_mutex_unlock(&fs.held_lock);
 			return NULL;
 		}
+		pthread_mutex_unlock(&fs.held_lock);
 	}
 }
-
-/* ---- operations ---- */
 
 /*
  * libfuse 3.14 never passes FUSE_PARALLEL_DIROPS to the kernel, whatever
@@ -1151,11 +1156,16 @@ main(int argc, char **argv)
 	pthread_mutex_lock(&fs.held_lock);
 	fs.stopping = true;
 	pthread_mutex_unlock(&fs.held_lock);
+	pthread_join(keeper_thread, NULL);
 	held_answer();
 	if (!fs.unmounted && mount_present())
 		fuse_session_unmount(fs.session);
 	fuse_remove_signal_handlers(fs.session);
 	/* Closing the connection ends whatever requests are left. */
 	fuse_session_destroy(fs.session);
+	fuse_opt_free_args(&args);
+	free(mountopts);
+	free(hangs);
+	free(slows);
 	return ret < 0 ? 1 : 0;
 }

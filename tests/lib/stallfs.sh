@@ -59,7 +59,8 @@ stallfs_mount() {
 }
 
 # stallfs_unmount MNT: lazily unmounts MNT and waits for its stallfs to exit
-# (killing it after 10 s), which frees every reader blocked in it.
+# (killing it after 10 s), which frees every reader blocked in it; fails
+# unless stallfs exits 0 (a crash or a sanitizer report is a failure).
 stallfs_unmount() {
 	_pid=$(printf '%s' "$_stallfs_list" | while read -r p m; do
 		[ "$m" = "$1" ] && echo "$p"
@@ -76,11 +77,16 @@ stallfs_unmount() {
 		sleep 0.1
 	done
 	wait "$_pid" 2>/dev/null
+	_status=$?
 	_stallfs_list=$(printf '%s' "$_stallfs_list" | while read -r p m; do
 		[ "$p" = "$_pid" ] || echo "$p $m"
 	done)
 	[ -z "$_stallfs_list" ] || _stallfs_list="$_stallfs_list
 "
+	if [ $_status -ne 0 ]; then
+		tail -n 20 stallfs.log >&2
+		fail "stallfs of $1 exited $_status after the unmount"
+	fi
 }
 
 # stallfs_cleanup: unmounts every mount of this test (the exit trap).
