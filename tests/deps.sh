@@ -5,7 +5,7 @@
 set -eu
 
 packages="build-essential pkg-config libjson-c-dev libfuse3-dev fuse3 jq
-mandoc shellcheck strace parallel time"
+mandoc shellcheck strace parallel time procps"
 missing=
 for p in $packages; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
