@@ -70,8 +70,8 @@ static const char options_text[] =
     "default)\n"
     "  -j N                tree-scan workers (tree-scan's default)\n"
     "  -t SECONDS          time limit per directory read (default 30)\n"
-    "  -P N                leaves consolidated at once (default: CPUs, at "
-    "least 2)\n"
+    "  -P N                leaves consolidated at once (default: 4 x CPUs, "
+    "4 to 64)\n"
     "      --jq FILTER     pass every record through jq -c FILTER\n"
     "      --dry-run       print the leaves that would be consolidated; "
     "change nothing\n"
@@ -943,9 +943,13 @@ main(int argc, char *argv[])
 	long long n;
 
 	diag_init(argv[0]);
-	opt.parallel = sysconf(_SC_NPROCESSORS_ONLN);
-	if (opt.parallel < 2)
-		opt.parallel = 2;
+	/* A leaf's commit waits on fsync far longer than it computes: with
+	 * 2 CPUs, -P 8 took a fifth of the time of -P 2 (local ext4). */
+	opt.parallel = 4 * sysconf(_SC_NPROCESSORS_ONLN);
+	if (opt.parallel < 4)
+		opt.parallel = 4;
+	if (opt.parallel > 64)
+		opt.parallel = 64;
 	while ((c = getopt_long(argc, argv, "0j:t:P:", long_options, NULL))
 	    != -1) {
 		switch (c) {
