@@ -693,28 +693,39 @@ queues_empty(const struct scan *s)
 	return 1;
 }
 
-/* Gives pending directories to the workers: first one to each idle
+/*
+ * Gives pending directories to the workers: first one to each idle
  * worker, then more to each, up to PIPELINE.  A worker with more than half
- * its pipeline still queued gets none, so jobs go out in batches. */
+ * its pipeline still queued gets none, so jobs go out in batches.  Jobs
+ * queued behind a directory that hangs wait for the worker to be killed,
+ * so workers get more than one only while there is plenty left for the
+ * others.
+ */
 static void
 dispatch(struct scan *s)
 {
 	unsigned room[MAX_WORKERS];
+	size_t pending = 0;
 	struct node *n;
 
-	for (int i = 0; i < s->nworkers; i++)
+	for (int i = 0; i < s->nworkers; i++) {
 		room[i] = s->workers[i].njobs <= PIPELINE / 2 ? PIPELINE : 0;
+		pending += s->workers[i].queue.len;
+	}
 	for (unsigned level = 1; level <= PIPELINE; level++) {
 		for (int i = 0; i < s->nworkers; i++) {
 			struct worker *w = &s->workers[i];
 
 			if (w->njobs >= level || level > room[i])
 				continue;
+			if (level > 1 && pending < (size_t)s->nworkers)
+				goto send;
 			if (w->fd < 0 && worker_spawn(s, i) != 0)
 				continue;
 			n = queue_take(s, i);
 			if (n == NULL)
 				goto send;
+			pending--;
 			job_add(s, i, n);
 		}
 	}
