@@ -895,9 +895,12 @@ claim_finish(struct leaf *l, const struct output *out)
 }
 
 /*
- * Takes the claim back after a failure, if it is still ours: the journal
- * found at the start is put back as it was (its kept sources must stay
- * known), or ours is removed when there was none.
+ * After a failure the claim stays, in state "merging": whatever reached
+ * stdout is incomplete, and a jsonl-write downstream must see that and
+ * refuse to commit (with no journal at all it would take the stream for a
+ * plain write and replace the output with it).  The claim carries the base
+ * output and its kept sources, so nothing the previous journal knew is lost;
+ * the next run takes the dead claim over.
  */
 static void
 claim_abort(struct leaf *l)
@@ -909,11 +912,9 @@ claim_abort(struct leaf *l)
 	l->claimed = 0;
 	if (journal_load(l->dirfd, opt.output, &now) != 1)
 		return;
-	if (journal_is_ours(&now)) {
-		if (l->had_journal)
-			journal_store(l->dirfd, opt.output, &l->previous, 0);
-		else
-			journal_remove(l->dirfd, opt.output);
+	if (journal_is_ours(&now) && now.state != JOURNAL_MERGING) {
+		l->mine.state = JOURNAL_MERGING;
+		journal_store(l->dirfd, opt.output, &l->mine, 0);
 	}
 	journal_free(&now);
 }

@@ -87,13 +87,16 @@ jq -e '(.kept | map(.name_hex)) == ["612e747874"] and
     (.sources | map(.name_hex)) == ["622e747874"] and .base != null' $J \
     >/dev/null || fail "claim over a committed journal: $(cat $J)"
 
-# A failure after claiming puts the committed journal back.
+# A failure after claiming leaves the claim in state merging (so that a
+# jsonl-write downstream refuses), still naming the kept sources of the
+# committed journal it replaced.
 cp committed.json $J
 printf '[1,]' >leaf/c.txt
 "$BIN/json-merge" --min-age 0 --strict leaf 2>err | cat >out
 [ -s out ] && fail "--strict failure printed records"
-[ "$(jq -S . $J)" = "$(jq -S . committed.json)" ] ||
-	fail "committed journal not restored: $(cat $J)"
+[ "$(jq -r .state $J)" = merging ] || fail "failed claim not merging: $(cat $J)"
+[ "$(jq -c '[.kept[].name_hex]' $J)" = "$(jq -c '[(.kept + .sources)[].name_hex]' committed.json)" ] ||
+	fail "kept sources of the committed journal lost: $(cat $J)"
 
 # Once the output is replaced (another inode), the kept sources count again.
 cp leaf/consolidated.jsonl new && mv new leaf/consolidated.jsonl

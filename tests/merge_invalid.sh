@@ -51,12 +51,14 @@ expect_status 4 "$BIN/json-merge" --min-age 0 --strict leaf
 [ -s out ] && fail "--strict printed records"
 grep -q 'strict' err || fail "--strict failure not explained"
 
-# Piped into a consumer, a failed leaf leaves no claim behind.
+# Piped into a consumer, a failed leaf leaves its claim in state merging, so
+# that the consumer (jsonl-write) refuses to commit the incomplete stream.
 rm leaf/bad-*.txt
 printf '[1,]' >leaf/bad.txt
 "$BIN/json-merge" --min-age 0 --strict leaf 2>err | cat >out
 [ -s out ] && fail "--strict printed records into the pipe"
-[ -e leaf/.consolidated.jsonl.journal ] && fail "claim left after failure"
+[ "$(jq -r .state leaf/.consolidated.jsonl.journal)" = merging ] ||
+	fail "failed leaf did not leave a merging claim"
 [ "$(cd leaf && cksum ./good*)" = "$(printf '%s\n' "$sums" | grep good)" ] ||
 	fail "a good source was changed"
 exit 0
