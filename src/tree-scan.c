@@ -593,7 +593,8 @@ worker_lost(struct scan *s, int slot, int kill_it)
 	/* Its word says which job it was reading: that one is stalled.  The
 	 * others were answered (in replies lost with it), or never started:
 	 * they go back to the queue. */
-	scanworker_state_get(w->state, &st);
+	scanworker_state_get(w->state, s->base_ms, scanworker_clock_ms(),
+	    &st);
 	while (w->njobs > 0) {
 		int hung = st.reading && st.job == w->job_number[w->first];
 		struct node *n = job_finish(s, w);
@@ -869,10 +870,10 @@ worker_deadline(struct scan *s, int slot, long long now)
 	struct scanworker_state st;
 	uint32_t first = w->job_number[w->first];
 
-	scanworker_state_get(w->state, &st);
+	scanworker_state_get(w->state, s->base_ms, now, &st);
 	/* Job numbers wrap around at 2^32: compare by difference. */
 	if (st.reading && (uint32_t)(st.job - first) < w->njobs)
-		return s->base_ms + st.since_ms + s->time_limit_ms +
+		return st.since_ms + s->time_limit_ms +
 		    s->grace_ms;
 	return now + RECHECK_MS;
 }
@@ -925,10 +926,10 @@ wait_workers(struct scan *s)
 
 		if (w->njobs == 0)
 			continue;
-		scanworker_state_get(w->state, &st);
+		scanworker_state_get(w->state, s->base_ms, now, &st);
 		if (st.reading && (uint32_t)(st.job -
 		    w->job_number[w->first]) < w->njobs &&
-		    s->base_ms + st.since_ms + s->time_limit_ms +
+		    st.since_ms + s->time_limit_ms +
 		    s->grace_ms <= now)
 			worker_lost(s, i, 1);
 	}

@@ -182,13 +182,18 @@ state_set(struct worker *w, int reading)
 }
 
 void
-scanworker_state_get(const uint64_t *word, struct scanworker_state *st)
+scanworker_state_get(const uint64_t *word, long long base_ms,
+    long long now_ms, struct scanworker_state *st)
 {
 	uint64_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	uint64_t now_rel = (uint64_t)(now_ms - base_ms);
 
 	st->job = v >> 32;
 	st->reading = (v & STATE_READING) != 0;
-	st->since_ms = (long long)(v & STATE_SINCE_MASK);
+	/* The latest time not after now with those low 31 bits: exact, as a
+	 * job is never read for 24 days. */
+	st->since_ms = base_ms + (long long)(now_rel -
+	    ((now_rel - (v & STATE_SINCE_MASK)) & STATE_SINCE_MASK));
 }
 
 /* Closes the current job's NAMES message, if it has one. */

@@ -77,11 +77,14 @@ enum {
 struct scanworker_state {
 	uint32_t job;		/* jobs are numbered 1, 2, ... as received */
 	int reading;		/* 1: opening or reading job's directory */
-	long long since_ms;	/* when reading: since when (base-relative) */
+	long long since_ms;	/* when reading: since when (the clock of
+				 * scanworker_clock_ms()) */
 };
 
-/* Decodes the shared word of a worker (0 before its first job). */
-void scanworker_state_get(const uint64_t *word, struct scanworker_state *st);
+/* Decodes the shared word of a worker (0 before its first job), given the
+ * base_ms the worker was started with and the time now. */
+void scanworker_state_get(const uint64_t *word, long long base_ms,
+    long long now_ms, struct scanworker_state *st);
 
 /*
  * The worker process: serves jobs from sock until end-of-file, then exits
