@@ -132,7 +132,7 @@ struct scan {
 	int *pfd_slot;
 	unsigned inflight;
 	uint64_t next_id;
-	uint64_t *states;	/* the workers' shared words, a cache line each */
+	uint64_t *states;	/* the workers' shared words, 64 bytes each */
 	long long base_ms;	/* what their times count from */
 	int out_dirty;
 
@@ -1292,7 +1292,8 @@ main(int argc, char *argv[])
 	if (s->stalled_path != NULL) {
 		s->stalled_file = fopen(s->stalled_path, "we");
 		if (s->stalled_file == NULL)
-			diag_err(EXIT_FAILED, "%s", diag_quote(s->stalled_path));
+			diag_err(EXIT_FAILED, "%s",
+			    diag_quote(s->stalled_path));
 	}
 	/* Leaves are written in large blocks, flushed whenever the parent
 	 * waits for its workers. */

@@ -73,7 +73,8 @@ progress_due(void)
 	if (!enabled)
 		return 0;
 	now = seconds_since(&started);
-	return last_draw < 0 || (now - last_draw) * 1000 >= PROGRESS_INTERVAL_MS;
+	return last_draw < 0 ||
+	    (now - last_draw) * 1000 >= PROGRESS_INTERVAL_MS;
 }
 
 void
@@ -91,7 +92,9 @@ progress_show(const char *fmt, ...)
 	va_end(ap);
 	if (len < 0)
 		return;
-	max = width - 1 < (int)sizeof(text) - 1 ? width - 1 : (int)sizeof(text) - 1;
+	max = width - 1;
+	if (max > (int)sizeof(text) - 1)
+		max = sizeof(text) - 1;
 	if (len > max)
 		len = max;
 	/* One write per drawing, so the terminal never shows half a line. */

@@ -399,7 +399,8 @@ read_dir(struct worker *w, int fd)
 		if (n <= 0)
 			return (int)n;
 		for (ssize_t off = 0; off < n;) {
-			struct dirent64 *d = (struct dirent64 *)(w->dents + off);
+			struct dirent64 *d =
+			    (struct dirent64 *)(w->dents + off);
 			const char *name = d->d_name;
 			unsigned char type = d->d_type;
 
