@@ -786,29 +786,27 @@ print_summary(const struct totals *t, double secs, char **stalled_dirs,
 
 	if (opt.stats == 2) {
 		json_object *o = json_object_new_object(), *dirs;
+		const struct {
+			const char *name;
+			unsigned long long value;
+		} counts[] = {
+			{ "leaves_found", t->leaves_found },
+			{ "leaves_consolidated", t->leaves_consolidated },
+			{ "leaves_unchanged", t->leaves_unchanged },
+			{ "leaves_partial", t->leaves_partial },
+			{ "leaves_failed", t->leaves_failed },
+			{ "files_consumed", t->files_consumed },
+			{ "files_removed", t->files_removed },
+			{ "records", t->records },
+			{ "bytes_in", t->bytes_in },
+			{ "bytes_out", t->bytes_out },
+		};
 
 		json_object_object_add(o, "dry_run",
 		    json_object_new_boolean(opt.dry_run));
-		json_object_object_add(o, "leaves_found",
-		    json_object_new_uint64(t->leaves_found));
-		json_object_object_add(o, "leaves_consolidated",
-		    json_object_new_uint64(t->leaves_consolidated));
-		json_object_object_add(o, "leaves_unchanged",
-		    json_object_new_uint64(t->leaves_unchanged));
-		json_object_object_add(o, "leaves_partial",
-		    json_object_new_uint64(t->leaves_partial));
-		json_object_object_add(o, "leaves_failed",
-		    json_object_new_uint64(t->leaves_failed));
-		json_object_object_add(o, "files_consumed",
-		    json_object_new_uint64(t->files_consumed));
-		json_object_object_add(o, "files_removed",
-		    json_object_new_uint64(t->files_removed));
-		json_object_object_add(o, "records",
-		    json_object_new_uint64(t->records));
-		json_object_object_add(o, "bytes_in",
-		    json_object_new_uint64(t->bytes_in));
-		json_object_object_add(o, "bytes_out",
-		    json_object_new_uint64(t->bytes_out));
+		for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+			json_object_object_add(o, counts[i].name,
+			    json_object_new_uint64(counts[i].value));
 		json_object_object_add(o, "sources_skipped",
 		    json_object_get(t->skipped));
 		dirs = json_object_new_array();
