@@ -126,6 +126,7 @@ struct worker {
 	pid_t pid;
 	int request;		/* write end: length-prefixed paths */
 	int reply;		/* read end: struct verdict */
+	int died;		/* wait status of one that died, or 0 */
 };
 
 struct counts {
@@ -512,6 +513,7 @@ died:
 		return ASK_STALLED;
 	}
 	w->pid = -1;
+	w->died = status;
 	errno = EIO;
 	return ASK_FAILED;
 }
@@ -673,7 +675,12 @@ main(int argc, char *argv[])
 				    diag_quote(stalled_path));
 			continue;
 		case ASK_FAILED:
-			diag_warn("%s", diag_quote(path));
+			if (w.died != 0 && WIFSIGNALED(w.died))
+				diag_warnx("%s: its examiner died of signal "
+				    "%d", diag_quote(path), WTERMSIG(w.died));
+			else
+				diag_warn("%s", diag_quote(path));
+			w.died = 0;
 			c.unreadable++;
 			continue;
 		case ASK_OK:
