@@ -83,7 +83,7 @@ struct deque {
  * it, so that it does not wait for the parent between two directories.
  * Only the first is being read; when the worker is killed the others go
  * back to the queue, so a hung directory still costs only itself. */
-#define PIPELINE 16
+#define PIPELINE 32
 /* A worker sends its replies once it has this many, or runs out of jobs:
  * the parent then refills its pipeline before it is empty. */
 #define REPLY_BATCH (PIPELINE / 2)
