@@ -697,6 +697,8 @@ main(int argc, char *argv[])
 			c.unreadable++;
 		} else if (v.busy) {
 			/* Its holder finishes it; json-merge would refuse. */
+			diag_warnx("%s: busy: another run is consolidating it; "
+			    "left to it", diag_quote(path));
 			c.busy++;
 		} else if (v.unfinished || v.fresh >= f.min_files) {
 			if (pathstream_write(stdout, path, delim) < 0) {

@@ -181,7 +181,7 @@ struct totals {
 	unsigned long long leaves_found, leaves_done, leaves_consolidated,
 	    leaves_partial, leaves_failed, leaves_unchanged, files_consumed,
 	    files_removed, records, bytes_in, bytes_out, errors, stalled,
-	    leaves_idle;
+	    leaves_idle, leaves_busy;
 	json_object *skipped;	/* reason -> count */
 };
 
@@ -795,6 +795,7 @@ print_summary(const struct totals *t, double secs, char **stalled_dirs,
 			{ "leaves_unchanged", t->leaves_unchanged },
 			{ "leaves_partial", t->leaves_partial },
 			{ "leaves_failed", t->leaves_failed },
+			{ "leaves_busy", t->leaves_busy },
 			{ "files_consumed", t->files_consumed },
 			{ "files_removed", t->files_removed },
 			{ "records", t->records },
@@ -824,17 +825,18 @@ print_summary(const struct totals *t, double secs, char **stalled_dirs,
 	}
 	human_bytes(in, sizeof(in), t->bytes_in);
 	human_bytes(out, sizeof(out), t->bytes_out);
-	if (t->leaves_found == 0 && nstalled == 0) {
+	if (t->leaves_found == 0 && nstalled == 0 && t->leaves_busy == 0) {
 		fprintf(stderr, "%s: nothing to do: no leaf has new sources\n",
 		    diag_progname());
 		return;
 	}
 	fprintf(stderr, "%s: %s%llu leaves %s (%llu partial, %llu failed, "
-	    "%llu unchanged), %llu files %s, %llu records, %s in, %s out, "
-	    "%zu stalled, %.1fs\n", diag_progname(),
+	    "%llu busy, %llu unchanged), %llu files %s, %llu records, %s in, "
+	    "%s out, %zu stalled, %.1fs\n", diag_progname(),
 	    opt.dry_run ? "dry run: " : "", t->leaves_consolidated,
 	    opt.dry_run ? "to consolidate" : "consolidated",
-	    t->leaves_partial, t->leaves_failed, t->leaves_unchanged,
+	    t->leaves_partial, t->leaves_failed, t->leaves_busy,
+	    t->leaves_unchanged,
 	    opt.dry_run ? t->files_consumed : t->files_removed,
 	    opt.dry_run ? "to consume" : "removed", t->records, in, out,
 	    nstalled, secs);
@@ -1286,6 +1288,7 @@ main(int argc, char *argv[])
 	unlink(filter_stalled);
 	t.stalled = stalled.n;
 	t.leaves_idle = stat_number(filter_err.stats, "leaves_idle");
+	t.leaves_busy = stat_number(filter_err.stats, "leaves_busy");
 	if (stat_number(filter_err.stats, "sources_too_young") > 0)
 		json_object_object_add(t.skipped, "too_young",
 		    json_object_new_uint64(stat_number(filter_err.stats,
@@ -1321,7 +1324,8 @@ main(int argc, char *argv[])
 			status = EXIT_FAILED;
 		}
 	}
-	if (stalled.n > 0 && status < EXIT_PARTIAL)
+	/* A leaf left to another run, or stalled, is a part not done. */
+	if ((stalled.n > 0 || t.leaves_busy > 0) && status < EXIT_PARTIAL)
 		status = EXIT_PARTIAL;
 	if (opt.dry_run && diag_close_stdout() < 0)
 		status = EXIT_FAILED;
