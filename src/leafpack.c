@@ -38,6 +38,7 @@
 
 #include "diag.h"
 #include "exitcode.h"
+#include "journal.h"
 #include "pathstream.h"
 #include "progress.h"
 #include "units.h"
@@ -165,6 +166,7 @@ struct errpipe {
 	size_t len, cap;
 	char *held;		/* a held "{..." line, or NULL */
 	json_object *stats;	/* the parsed last line, once closed */
+	bool quiet;		/* drop the lines instead */
 };
 
 struct leaf {
@@ -172,7 +174,8 @@ struct leaf {
 	pid_t merge, jq, write;	/* 0 once reaped (or never started) */
 	int merge_status, jq_status, write_status;
 	int hold;		/* our copy of the pipe into jsonl-write */
-	pid_t pgid;
+	pid_t pgid;		/* also json-merge's pid */
+	bool withdrawn;		/* nothing new: jsonl-write stopped */
 	struct errpipe merge_err, write_err;
 };
 
@@ -331,6 +334,8 @@ errpipe_open(struct errpipe *e, int *child_end)
 static void
 errpipe_line(struct errpipe *e, const char *line, size_t len)
 {
+	if (e->quiet)
+		return;
 	if (e->held != NULL) {
 		progress_clear();
 		fprintf(stderr, "%s\n", e->held);
@@ -588,7 +593,7 @@ finish_leaf(struct leaf *l, struct totals *t)
 {
 	json_object *ms = l->merge_err.stats, *ws = l->write_err.stats;
 	bool merged = exited_with(l->merge_status, EXIT_DONE, EXIT_PARTIAL);
-	bool written = opt.dry_run ||
+	bool written = opt.dry_run || l->withdrawn ||
 	    exited_with(l->write_status, EXIT_DONE, EXIT_PARTIAL);
 	bool jq_ok = !opt.jq || opt.dry_run ||
 	    exited_with(l->jq_status, EXIT_DONE, EXIT_DONE);
@@ -597,7 +602,8 @@ finish_leaf(struct leaf *l, struct totals *t)
 
 	t->leaves_done++;
 	if (merged && written && jq_ok) {
-		t->records += stat_number(ms, "records");
+		if (!l->withdrawn)
+			t->records += stat_number(ms, "records");
 		t->bytes_in += stat_number(ms, "bytes_in");
 		t->files_consumed += consumed;
 		t->bytes_out += stat_number(ws, "bytes");
@@ -607,8 +613,9 @@ finish_leaf(struct leaf *l, struct totals *t)
 		else
 			t->leaves_consolidated++;
 		status = exited_with(l->merge_status, EXIT_DONE, EXIT_DONE) &&
-		    (opt.dry_run || exited_with(l->write_status, EXIT_DONE,
-		    EXIT_DONE)) ? EXIT_DONE : EXIT_PARTIAL;
+		    (opt.dry_run || l->withdrawn || exited_with(
+		    l->write_status, EXIT_DONE, EXIT_DONE)) ? EXIT_DONE :
+		    EXIT_PARTIAL;
 		if (status == EXIT_PARTIAL)
 			t->leaves_partial++;
 		if (opt.dry_run && pathstream_write(stdout, l->dir, opt.delim)
@@ -636,6 +643,44 @@ finish_leaf(struct leaf *l, struct totals *t)
 	return status;
 }
 
+/*
+ * True when DIR's journal is the claim of our json-merge (pid) with nothing
+ * consumed and nothing kept: a commit would only rewrite the output with
+ * the same records (or make an empty one), and remove nothing.
+ */
+static bool
+claim_is_idle(const char *dir, pid_t pid)
+{
+	struct journal j;
+	bool idle;
+	int dfd, r;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return false;
+	r = journal_load(dfd, opt.output, &j);
+	idle = r == 1 && j.state == JOURNAL_MERGED && j.pid == pid &&
+	    j.nkept == 0 && j.nsources == 0;
+	if (r >= 0)
+		journal_free(&j);
+	close(dfd);
+	return idle;
+}
+
+/* Removes the idle claim of our json-merge, if it is still that. */
+static void
+claim_withdraw(const char *dir, pid_t pid)
+{
+	int dfd;
+
+	if (!claim_is_idle(dir, pid))
+		return;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    journal_remove(dfd, opt.output) < 0)
+		diag_warn("%s: removing the claim", diag_quote(dir));
+	if (dfd >= 0)
+		close(dfd);
+}
+
 /* Reaps one child of a leaf; releases jsonl-write when upstream is done. */
 static bool
 leaf_reaped(struct leaf *l, pid_t pid, int status)
@@ -651,6 +696,8 @@ leaf_reaped(struct leaf *l, pid_t pid, int status)
 		l->write = 0;
 		l->write_status = status;
 		errpipe_read(&l->write_err, true);
+		if (l->withdrawn)
+			claim_withdraw(l->dir, l->pgid);
 	} else
 		return false;
 	if (l->hold >= 0 && l->merge == 0 && l->jq == 0) {
@@ -658,6 +705,16 @@ leaf_reaped(struct leaf *l, pid_t pid, int status)
 		    (opt.jq && !exited_with(l->jq_status, EXIT_DONE,
 		    EXIT_DONE)))
 			poison(l);
+		else if (stat_number(l->merge_err.stats, "sources") == 0 &&
+		    l->merge_err.stats != NULL && l->write > 0 &&
+		    claim_is_idle(l->dir, l->pgid)) {
+			/* Nothing new (say only invalid sources): leave the
+			 * leaf as it is rather than rewrite it.  jsonl-write
+			 * cannot have committed: we hold its input open. */
+			l->withdrawn = true;
+			l->write_err.quiet = true;
+			kill(l->write, SIGTERM);
+		}
 		close(l->hold);
 		l->hold = -1;
 	}
@@ -825,9 +882,16 @@ print_summary(const struct totals *t, double secs, char **stalled_dirs,
 	}
 	human_bytes(in, sizeof(in), t->bytes_in);
 	human_bytes(out, sizeof(out), t->bytes_out);
-	if (t->leaves_found == 0 && nstalled == 0 && t->leaves_busy == 0) {
-		fprintf(stderr, "%s: nothing to do: no leaf has new sources\n",
-		    diag_progname());
+	if (!opt.dry_run && t->leaves_consolidated == 0 &&
+	    t->files_removed == 0 && t->leaves_failed == 0 && nstalled == 0 &&
+	    t->leaves_busy == 0) {
+		if (t->leaves_unchanged == 0)
+			fprintf(stderr, "%s: nothing to do: no leaf has new "
+			    "sources\n", diag_progname());
+		else
+			fprintf(stderr, "%s: nothing to do: %llu leaves hold "
+			    "only sources that cannot be consumed, left in "
+			    "place\n", diag_progname(), t->leaves_unchanged);
 		return;
 	}
 	fprintf(stderr, "%s: %s%llu leaves %s (%llu partial, %llu failed, "
