@@ -889,9 +889,10 @@ print_summary(const struct totals *t, double secs, char **stalled_dirs,
 			fprintf(stderr, "%s: nothing to do: no leaf has new "
 			    "sources\n", diag_progname());
 		else
-			fprintf(stderr, "%s: nothing to do: %llu leaves hold "
-			    "only sources that cannot be consumed, left in "
-			    "place\n", diag_progname(), t->leaves_unchanged);
+			fprintf(stderr, "%s: nothing to do: no new sources "
+			    "(%llu leaves hold sources that cannot be "
+			    "consumed, left in place)\n", diag_progname(),
+			    t->leaves_unchanged);
 		return;
 	}
 	fprintf(stderr, "%s: %s%llu leaves %s (%llu partial, %llu failed, "

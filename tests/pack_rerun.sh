@@ -25,5 +25,5 @@ expect_status 1 "$BIN/leafpack" bad
 (cd bad && find . -type f -printf '%p %i %s %T@\n' | sort) >second
 same_file first second
 [ -z "$(find bad -name '.*')" ] || fail "a claim or temporary was left"
-grep -q 'nothing to do: 3 leaves' err || fail "the rerun: $(cat err)"
+grep -q 'nothing to do: no new sources (3 leaves' err || fail "the rerun: $(cat err)"
 exit 0
