@@ -45,8 +45,9 @@ if [ "$large" = 1 ]; then
 	: "${ENTITIES:=1500}" "${DATES:=3}" "${FILES:=20}" "${BIG_MB:=1024}"
 else
 	# A third of the medium tree (ENTITIES=300): the default run
-	# must take minutes; on the medium tree the first run alone (copy, run
-	# and check of 9 contenders x 2 variants) took 10 minutes here.
+	# must take minutes.  Here (2 cores, load 3 to 5 from other work) the
+	# default took 14.5 minutes, half of it copies and checks outside the
+	# timing; the medium tree's first run alone took 10.
 	: "${ENTITIES:=100}" "${DATES:=1}" "${FILES:=30}" "${BIG_MB:=256}"
 fi
 : "${TYPES:=3}" "${RECORDS:=20}" "${SCAN_ENTITIES:=1500}"
