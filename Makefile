@@ -114,6 +114,7 @@ demo: all tests
 	sh tests/demo.sh
 
 bench: all tests
+	sh tests/deps.sh bench
 	sh bench/run.sh $(if $(LARGE),--large)
 
 install: all

@@ -2,10 +2,12 @@
 # Installs the Debian packages that building and testing leafpack need, when
 # they are missing.  As root it runs apt-get; otherwise it prints the command
 # and stops, so that `make check` never fails later for an obscure reason.
+# With the argument "bench" it also installs the peers `make bench` measures.
 set -eu
 
 packages="build-essential pkg-config libjson-c-dev libfuse3-dev fuse3 jq
 mandoc shellcheck strace parallel time procps"
+[ "${1:-}" = bench ] && packages="$packages bfs fd-find miller python3"
 missing=
 for p in $packages; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
