@@ -565,12 +565,12 @@ main(int argc, char **argv)
 			}
 		} else if (claim.nkept + claim.nsources > 0)
 			journal_needed = 1;	/* the kept sources */
-		if (!journal_needed) {
-			if (journal_remove(out.dirfd, out.name) == -1)
-				partial = after_commit_warn(leaf_path(jname));
-			else if (fsync(out.dirfd) == -1)
-				partial = after_commit_warn(out.dir);
-		}
+		/* Not synced: if the unlink is lost, the committed journal
+		 * comes back naming the current output and sources that are
+		 * gone, and the next run simply drops it. */
+		if (!journal_needed &&
+		    journal_remove(out.dirfd, out.name) == -1)
+			partial = after_commit_warn(leaf_path(jname));
 		free(jname);
 		journal_free(&claim);
 	}
