@@ -837,7 +837,11 @@ claim_begin(struct leaf *l, int claim)
 	if (journal_absorbed(l->dirfd, opt.output,
 	    l->had_journal ? &l->previous : NULL, &l->absorbed,
 	    &l->nabsorbed) < 0)
-		fail_leaf(l, "%s: %s", diag_quote(l->dir), strerror(errno));
+		fail_leaf(l, "%s: %s", errno == EBADMSG ?
+		    leaf_path(l, opt.output) : diag_quote(l->dir),
+		    errno == EBADMSG ? "attribute " JOURNAL_ATTR " is not a "
+		    "valid journal (remove it once no run is using the leaf)" :
+		    strerror(errno));
 	if (l->nabsorbed > 1)
 		qsort(l->absorbed, l->nabsorbed, sizeof(*l->absorbed),
 		    compare_entries);

@@ -7,12 +7,16 @@
  * order of the steps below is what makes a SIGKILL between any two system
  * calls harmless:
  *   1. stdin -> temporary .NAME.tmp.PID.RAND in the same directory;
- *   2. at EOF: check the journal's claim, set mode/owner, fsync the temp;
- *   3. claim: journal state "committed" naming the temp's inode (durable);
+ *   2. at EOF: check the journal's claim; with one, attach the committed
+ *      record to the temp (attribute JOURNAL_ATTR); set mode/owner; fsync;
+ *   3. claim, where the attribute could not be set: journal file in state
+ *      "committed" naming the temp's inode (durable);
  *   4. rename(temp, NAME), fsync(DIR): the commit;
- *   5. remove the sources whose identity still matches, then the journal.
+ *   5. remove the sources whose identity still matches, fsync(DIR), then
+ *      the claim or journal file, and the attribute.
  * Until 4 the previous output is untouched and a rerun starts over; after
- * 3 the journal tells a rerun which sources the output holds.
+ * it (after 3 with the journal file) the record tells a rerun which
+ * sources the output holds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,6 +303,28 @@ copy_stdin(void)
 /* ---- the claim ---- */
 
 /*
+ * The output's own commit record (journal.h) naming sources that are still
+ * there forbids a plain write, as a committed journal file does.  One whose
+ * sources are all gone only missed its removal: it holds nothing back.
+ */
+static void
+refuse_if_holding(void)
+{
+	struct journal_entry *held;
+	size_t nheld;
+
+	if (journal_absorbed(out.dirfd, out.name, NULL, &held, &nheld) == -1)
+		fail("%s: %s", leaf_path(out.name), errno == EBADMSG ?
+		    "attribute " JOURNAL_ATTR " is not a valid journal: "
+		    "nothing written" : strerror(errno));
+	journal_entries_free(held, nheld);
+	if (nheld > 0)
+		fail("%s (attribute " JOURNAL_ATTR ") records sources already "
+		    "in %s: only json-merge's output may replace it (nothing "
+		    "written)", leaf_path(out.name), leaf_path(out.name));
+}
+
+/*
  * Checks the journal json-merge left and returns 1 with *claim loaded when
  * it is a claim to commit, 0 when there is no journal (a plain write).
  * Anything else fails: nothing has been replaced yet.
@@ -325,6 +352,7 @@ check_claim(struct journal *claim)
 		if (opt.remove_sources)
 			fail("no claim from json-merge in %s: nothing removed",
 			    diag_quote(out.dir));
+		refuse_if_holding();
 		return 0;
 	}
 	switch (claim->state) {
@@ -497,8 +525,9 @@ main(int argc, char **argv)
 {
 	struct journal claim, done;
 	struct stat st;
+	sigset_t held, saved_mask;
 	char *jname = NULL;
-	int have_claim, partial = 0, journal_needed;
+	int have_claim, in_attr = 0, partial = 0, journal_needed;
 
 	diag_init(argv[0]);
 	clock_gettime(CLOCK_MONOTONIC, &stats.start);
@@ -508,6 +537,14 @@ main(int argc, char **argv)
 	if (out.dirfd == -1)
 		diag_err(EXIT_FAILED, "%s", diag_quote(out.dir));
 	catch_signals();
+	/* A signal between the creation and temp_live would leave the
+	 * temporary behind: hold them until the handler knows its name. */
+	sigemptyset(&held);
+	sigaddset(&held, SIGINT);
+	sigaddset(&held, SIGTERM);
+	sigaddset(&held, SIGHUP);
+	sigaddset(&held, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &held, &saved_mask);
 	/* Created 0600: nobody reads it before its mode is decided. */
 	out.fd = journal_temp_create(out.dirfd, out.name, "tmp", 0600,
 	    &out.temp);
@@ -516,15 +553,12 @@ main(int argc, char **argv)
 		    diag_quote(out.dir));
 	snprintf(out.handler_temp, sizeof(out.handler_temp), "%s", out.temp);
 	out.temp_live = 1;
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 
 	copy_stdin();
 	have_claim = check_claim(&claim);
-	set_mode_owner(have_claim ? &claim : NULL);
-	if (fsync(out.fd) == -1 || fstat(out.fd, &st) == -1)
+	if (fstat(out.fd, &st) == -1)
 		write_failed();
-	if (close(out.fd) == -1)
-		write_failed();
-
 	if (have_claim) {
 		/* The commit record: once the rename below is done, it says
 		 * which sources the output holds, whatever happens next. */
@@ -544,11 +578,24 @@ main(int argc, char **argv)
 		jname = journal_name(out.name);
 		if (jname == NULL)
 			fail("out of memory");
-		if (journal_store(out.dirfd, out.name, &done, 1) == -1)
-			fail("%s: %s", leaf_path(jname), strerror(errno));
-		/* done borrowed claim's entries; free only what it owns. */
-		free(done.host);
+		/* On the temporary itself, while it is still ours (0600):
+		 * the fsync below makes it durable with the data, the rename
+		 * publishes both at once. */
+		in_attr = journal_attr_store(out.fd, &done) == 0;
 	}
+	set_mode_owner(have_claim ? &claim : NULL);
+	if (fsync(out.fd) == -1)
+		write_failed();
+	if (!in_attr) {
+		if (close(out.fd) == -1)
+			write_failed();
+		out.fd = -1;
+	}
+	if (have_claim && !in_attr &&
+	    journal_store(out.dirfd, out.name, &done, 1) == -1)
+		fail("%s: %s", leaf_path(jname), strerror(errno));
+	if (have_claim)
+		free(done.host);	/* done borrowed claim's entries */
 	if (renameat(out.dirfd, out.temp, out.dirfd, out.name) == -1)
 		fail("%s: rename: %s", leaf_path(out.name), strerror(errno));
 	out.temp_live = 0;
@@ -565,15 +612,28 @@ main(int argc, char **argv)
 			}
 		} else if (claim.nkept + claim.nsources > 0)
 			journal_needed = 1;	/* the kept sources */
-		/* Not synced: if the unlink is lost, the committed journal
-		 * comes back naming the current output and sources that are
-		 * gone, and the next run simply drops it. */
-		if (!journal_needed &&
+		/*
+		 * Neither is synced: a lost unlink brings back a claim of a
+		 * dead process whose base is no longer the output, or a
+		 * committed journal naming the output and sources that are all
+		 * gone; a lost attribute removal leaves a record whose sources
+		 * are all gone.  Each adds nothing, and the next run drops it.
+		 */
+		if (in_attr) {
+			/* Our claim file was only the claim. */
+			if (journal_remove(out.dirfd, out.name) == -1 &&
+			    errno != ENOENT)
+				partial = after_commit_warn(leaf_path(jname));
+			if (!journal_needed)
+				fremovexattr(out.fd, JOURNAL_ATTR);
+		} else if (!journal_needed &&
 		    journal_remove(out.dirfd, out.name) == -1)
 			partial = after_commit_warn(leaf_path(jname));
 		free(jname);
 		journal_free(&claim);
 	}
+	if (out.fd >= 0)
+		close(out.fd);
 	free(out.temp);
 	close(out.dirfd);
 	free(out.dir);

@@ -253,6 +253,15 @@ leaf_journal_load(int dfd, const char *output, struct leaf_journal *lj)
 	r = journal_absorbed(dfd, output, r == 1 ? &j : NULL, &lj->absorbed,
 	    &lj->nabsorbed);
 	journal_free(&j);
+	if (r < 0 && errno == EBADMSG) {
+		/* The output's record is malformed: json-merge reports it. */
+		lj->unfinished = true;
+		return 0;
+	}
+	/* Without a claim, sources the output holds are those of a commit
+	 * (its record on the output, or its journal file). */
+	if (!lj->busy && !lj->unfinished && lj->nabsorbed > 0)
+		lj->committed = true;
 	return r;
 }
 

@@ -6,7 +6,7 @@
 set -eu
 
 packages="build-essential pkg-config libjson-c-dev libfuse3-dev fuse3 jq
-mandoc shellcheck strace parallel time procps"
+mandoc shellcheck strace parallel time procps attr"
 [ "${1:-}" = bench ] && packages="$packages bfs fd-find miller python3"
 missing=
 for p in $packages; do

@@ -1,12 +1,18 @@
 #!/bin/sh
 # shellcheck disable=SC2154 # merge_status, write_status: set by pair()
 # Consolidating without --remove-sources keeps the sources and leaves the
-# journal committed; the next json-merge knows those sources are in the
-# output (each record stays once), new sources join, a plain jsonl-write
-# may not replace that output, and a later --remove-sources run removes
-# the kept sources too and the journal with them.
+# commit record (on the output as attribute user.leafpack.journal, with no
+# journal file left; or, with LEAFPACK_NO_XATTR=1, the journal file); the
+# next json-merge knows those sources are in the output (each record stays
+# once), new sources join, a plain jsonl-write may not replace that output,
+# and a later --remove-sources run removes the kept sources too and the
+# record with them.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/write.sh"
+
+for mode in $modes; do
+use_mode "$mode"
+rm -rf leaf
 
 mkleaf leaf 4 3 a
 records leaf >want.a
@@ -15,8 +21,13 @@ pair leaf
 jq -c . "leaf/$OUT" | sort >got
 same_file got want.a
 [ "$(ls leaf/*.txt | wc -l)" -eq 4 ] || fail "sources were removed"
-jq -e '.state == "committed" and (.sources | length) == 4' \
-    "leaf/.$OUT.journal" >/dev/null || fail "journal: $(cat "leaf/.$OUT.journal")"
+record leaf | jq -e '.state == "committed" and (.sources | length) == 4' \
+    >/dev/null || fail "$mode: record: $(record leaf)"
+if [ $mode = xattr ]; then
+	[ ! -e "leaf/.$OUT.journal" ] || fail "a journal file is left"
+else
+	[ -f "leaf/.$OUT.journal" ] || fail "no journal file"
+fi
 
 # Again with nothing new: same records, once each.
 pair leaf
@@ -31,8 +42,8 @@ pair leaf
 [ "$write_status" -eq 0 ] || fail "third run: $(cat write.err)"
 jq -c . "leaf/$OUT" | sort >got
 same_file got want
-jq -e '(.kept | length) == 4 and (.sources | length) == 3' \
-    "leaf/.$OUT.journal" >/dev/null || fail "journal: $(cat "leaf/.$OUT.journal")"
+record leaf | jq -e '(.kept | length) == 4 and (.sources | length) == 3' \
+    >/dev/null || fail "$mode: record: $(record leaf)"
 
 # Replacing that output outside json-merge is refused.
 cp "leaf/$OUT" before
@@ -49,3 +60,4 @@ printf '[{"timestamp":"2024-03-02T00:00:00Z","id":"new-a01"}]' >leaf/a01.txt
 pair leaf --remove-sources
 [ "$write_status" -eq 0 ] || fail "removing run: $(cat write.err)"
 check_done leaf want2
+done

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -420,11 +421,26 @@ int
 journal_absorbed(int dirfd, const char *name, const struct journal *j,
     struct journal_entry **out, size_t *nout)
 {
+	struct journal attr;
 	struct stat st;
-	int have_output;
+	int have_output, r;
 
 	*out = NULL;
 	*nout = 0;
+	/* The record on the output describes exactly that inode's bytes: it
+	 * came into place with them, so it wins over any journal file. */
+	r = journal_attr_load(dirfd, name, &attr);
+	if (r == -1)
+		return -1;
+	if (r == 1) {
+		r = append_still_matching(dirfd, attr.kept, attr.nkept, out,
+		    nout) == -1 || append_still_matching(dirfd, attr.sources,
+		    attr.nsources, out, nout) == -1;
+		journal_free(&attr);
+		if (r)
+			goto fail;
+		return 0;
+	}
 	if (j == NULL)
 		return 0;
 	have_output = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -757,6 +773,42 @@ out:
 	return ret;
 }
 
+/*
+ * Parses text (len bytes, NUL-terminated here, freed here) into *j and
+ * dates it with st's mtime.  -1 (EBADMSG) with j freed on malformation.
+ */
+static int
+parse_text(char *text, size_t len, const struct stat *st, struct journal *j)
+{
+	int bad;
+
+	text[len] = '\0';
+	bad = journal_parse(text, len, j) == -1;
+	free(text);
+	if (bad) {
+		journal_free(j);
+		errno = EBADMSG;
+		return -1;
+	}
+	j->file_mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL +
+	    st->st_mtim.tv_nsec;
+	return 0;
+}
+
+/* Fails a load: closes fd (if >= 0), frees text and j, keeps errno. */
+static int
+load_failed(int fd, char *text, struct journal *j)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	journal_free(j);
+	errno = saved;
+	return -1;
+}
+
 int
 journal_load(int dirfd, const char *name, struct journal *j)
 {
@@ -764,7 +816,7 @@ journal_load(int dirfd, const char *name, struct journal *j)
 	char *jname, *text = NULL;
 	size_t len = 0;
 	ssize_t got;
-	int fd, saved;
+	int fd;
 
 	if (journal_init(j) == -1)
 		return -1;
@@ -798,27 +850,93 @@ journal_load(int dirfd, const char *name, struct journal *j)
 		len += (size_t)got;
 	}
 	close(fd);
-	text[len] = '\0';
-	if (journal_parse(text, len, j) == -1) {
-		free(text);
-		journal_free(j);
-		errno = EBADMSG;
-		return -1;
-	}
-	free(text);
-	j->file_mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
-	    st.st_mtim.tv_nsec;
-	return 1;
+	return parse_text(text, len, &st, j) == -1 ? -1 : 1;
 fail_fd:
-	saved = errno;
-	close(fd);
-	errno = saved;
+	return load_failed(fd, text, j);
 fail:
-	saved = errno;
+	return load_failed(-1, text, j);
+}
+
+/* ---- the record attached to the output ---- */
+
+int
+journal_attr_load(int dirfd, const char *name, struct journal *j)
+{
+	struct stat st;
+	char *text = NULL, *grown;
+	ssize_t len;
+	int fd;
+
+	if (journal_init(j) == -1)
+		return -1;
+	/* O_NONBLOCK: an output that is a FIFO must not hang us. */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT || errno == ELOOP || errno == EACCES)
+			goto none;
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1)
+		goto fail_fd;
+	if (!S_ISREG(st.st_mode))
+		goto none_fd;
+	/* Size it, then read it; it may grow in between (ERANGE). */
+	for (;;) {
+		len = fgetxattr(fd, JOURNAL_ATTR, NULL, 0);
+		if (len >= 0) {
+			grown = realloc(text, (size_t)len + 1);
+			if (grown == NULL)
+				goto fail_fd;
+			text = grown;
+			len = fgetxattr(fd, JOURNAL_ATTR, text, (size_t)len + 1);
+			if (len >= 0)
+				break;
+		}
+		if (errno == ENODATA || errno == ENOTSUP)
+			goto none_fd;
+		if (errno != ERANGE)
+			goto fail_fd;
+	}
+	close(fd);
+	if (parse_text(text, (size_t)len, &st, j) == -1)
+		return -1;
+	if (j->state == JOURNAL_COMMITTED && j->output_ino == st.st_ino)
+		return 1;
+	/* Another inode's record (a copy), or not a commit: nothing. */
+	journal_free(j);
+	return 0;
+none_fd:
+	close(fd);
+none:
 	free(text);
 	journal_free(j);
+	return 0;
+fail_fd:
+	return load_failed(fd, text, j);
+fail:
+	return load_failed(-1, text, j);
+}
+
+int
+journal_attr_store(int fd, const struct journal *j)
+{
+	const char *off = getenv("LEAFPACK_NO_XATTR");
+	char *text;
+	int ret, saved;
+
+	if (off != NULL && strcmp(off, "1") == 0) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	text = journal_serialize(j);
+	if (text == NULL)
+		return -1;
+	ret = fsetxattr(fd, JOURNAL_ATTR, text, strlen(text), XATTR_CREATE);
+	saved = errno;
+	free(text);
 	errno = saved;
-	return -1;
+	return ret;
 }
 
 /* ---- writing ---- */

@@ -131,6 +131,38 @@ int journal_store(int dirfd, const char *name, const struct journal *j,
  */
 int journal_create(int dirfd, const char *name, const struct journal *j);
 
+/*
+ * The commit record can also live on the output itself, in the extended
+ * attribute JOURNAL_ATTR: jsonl-write sets it on the temporary before the
+ * one fsync() of the data, so that the rename() that publishes the output
+ * publishes its record with it, and no journal file needs to be written,
+ * synced or left behind.  The value is the committed journal, in the same
+ * JSON form as the file.  It tells what the output holds only while its
+ * output_ino is the inode it is attached to (a copy made with its
+ * attributes is another inode, and holds nothing as far as we know).
+ */
+#define JOURNAL_ATTR "user.leafpack.journal"
+
+/*
+ * Sets JOURNAL_ATTR on the open file fd to *j (XATTR_CREATE: fd is a new
+ * temporary).  Fails with ENOTSUP without trying when the environment
+ * variable LEAFPACK_NO_XATTR is 1 (tests use it to cover the journal file).
+ * On any failure (ENOTSUP, E2BIG, ENOSPC, EACCES, ...) the caller keeps the
+ * record in the journal file instead.
+ */
+int journal_attr_store(int fd, const struct journal *j);
+
+/*
+ * Reads the commit record attached to the current output DIR/NAME into *j
+ * (free with journal_free() when it returns 1; otherwise j owns nothing).
+ * Returns 1 when the output is a regular file whose JOURNAL_ATTR holds a
+ * committed journal with output_ino equal to its inode; 0 when there is no
+ * output, no attribute, no attribute support, or the output cannot be
+ * opened for reading (EACCES: it cannot be merged either); -1 on error,
+ * with errno EBADMSG when the attribute is not a well-formed journal.
+ */
+int journal_attr_load(int dirfd, const char *name, struct journal *j);
+
 /* Unlinks DIR/.NAME.journal (ENOENT is an error the caller may ignore). */
 int journal_remove(int dirfd, const char *name);
 
@@ -148,8 +180,10 @@ int journal_is_ours(const struct journal *j);
 
 /*
  * The sources whose records are already in the current output DIR/NAME,
- * given the leaf's journal j (NULL when there is none, or it could not be
- * parsed).  With O = fstatat(DIR, NAME, AT_SYMLINK_NOFOLLOW):
+ * given the leaf's journal file j (NULL when there is none, or it could not
+ * be parsed).  The output's own record comes first: when
+ * journal_attr_load() finds one, its kept + sources.  Otherwise, with
+ * O = fstatat(DIR, NAME, AT_SYMLINK_NOFOLLOW):
  *   j committed and O.ino == output_ino  -> kept + sources;
  *   else O exists and j has a base with O.ino == base.ino  -> kept;
  *   else -> none.

@@ -59,9 +59,34 @@ pair() {
 	merge_status=$(cat merge.status)
 }
 
-# leftovers DIR: the journal and temporaries of the output left in DIR.
+# leftovers DIR: the journal and temporaries of the output left in DIR, and
+# the commit record attached to the output (attribute user.leafpack.journal).
 leftovers() {
 	find "$1" -maxdepth 1 -name ".$OUT*"
+	if [ -f "$1/$OUT" ] && getfattr --absolute-names --only-values \
+	    -n user.leafpack.journal "$1/$OUT" >/dev/null 2>&1; then
+		echo "$1/$OUT: attribute user.leafpack.journal"
+	fi
+}
+
+# record DIR: the commit record of DIR's output: its attribute
+# user.leafpack.journal when it has one, else the journal file.
+record() {
+	getfattr --absolute-names --only-values -n user.leafpack.journal \
+	    "$1/$OUT" 2>/dev/null || cat "$1/.$OUT.journal" 2>/dev/null
+}
+
+# modes: the two ways jsonl-write keeps its commit record, for tests that
+# run once in each: "xattr" (on the output) and "file" (the journal file,
+# forced with LEAFPACK_NO_XATTR=1).  use_mode MODE sets the environment.
+modes="xattr file"
+use_mode() {
+	if [ "$1" = file ]; then
+		LEAFPACK_NO_XATTR=1
+		export LEAFPACK_NO_XATTR
+	else
+		unset LEAFPACK_NO_XATTR
+	fi
 }
 
 # check_sorted FILE: fails unless the records of FILE are in timestamp
