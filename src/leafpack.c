@@ -269,32 +269,45 @@ find_progdir(void)
  * Starts argv[0] with stdin, stdout and stderr on the given descriptors (-1:
  * /dev/null for stdin and stdout, ours for stderr), in process group pgid
  * (0: a new one), killed when we die.  Returns its pid, or -1.
+ *
+ * Every signal is blocked across the fork: a child that has not yet reset
+ * our handlers would otherwise run on_signal() for a SIGTERM we send it (to
+ * withdraw or poison a leaf) and carry on into jsonl-write as if never
+ * told, and it would write our wake-up pipe.  Blocked, such a signal waits
+ * until the default action is back, then acts.
  */
 static pid_t
 spawn(char **argv, int in, int out, int err, pid_t pgid)
 {
-	pid_t parent = getpid(), pid = fork();
-	sigset_t none;
+	static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	pid_t parent = getpid(), pid;
+	sigset_t all, old;
+	size_t i;
 
-	if (pid < 0) {
-		diag_warn("fork");
-		return -1;
-	}
-	if (pid > 0) {
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid != 0) {
+		int saved = errno;
+
 		/* Both sides set the group, so that it is set whichever runs
 		 * first (the kill of a group must not miss a child). */
-		setpgid(pid, pgid ? pgid : pid);
+		if (pid > 0)
+			setpgid(pid, pgid ? pgid : pid);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (pid < 0) {
+			errno = saved;
+			diag_warn("fork");
+		}
 		return pid;
 	}
 	setpgid(0, pgid);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(EXIT_FAILED);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		signal(handled[i], SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 	if (in < 0 || out < 0) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -494,6 +507,16 @@ poison(struct leaf *l)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+static void
+close_all(const int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 static bool
 exited_with(int status, int a, int b)
 {
@@ -501,12 +524,14 @@ exited_with(int status, int a, int b)
 	    (WEXITSTATUS(status) == a || WEXITSTATUS(status) == b);
 }
 
-static int
+/* Starts the pipeline of a leaf; one that cannot start is finished at once,
+ * failed. */
+static void
 start_leaf(struct leaf *l, const char *dir)
 {
 	struct args av = { 0 };
-	int merge_out[2] = { -1, -1 }, jq_out[2] = { -1, -1 }, err_merge,
-	    err_write;
+	int merge_out[2] = { -1, -1 }, jq_out[2] = { -1, -1 },
+	    err_merge = -1, err_write = -1;
 	char *outpath;
 	size_t i;
 
@@ -517,13 +542,15 @@ start_leaf(struct leaf *l, const char *dir)
 		diag_err(EXIT_FAILED, "out of memory");
 	errpipe_open(&l->merge_err, &err_merge);
 	if (err_merge < 0)
-		return -1;
+		goto fail;
 	if (!opt.dry_run) {
 		errpipe_open(&l->write_err, &err_write);
-		if (err_write < 0 || pipe2(merge_out, O_CLOEXEC) < 0 ||
+		if (err_write < 0)
+			goto fail;
+		if (pipe2(merge_out, O_CLOEXEC) < 0 ||
 		    (opt.jq && pipe2(jq_out, O_CLOEXEC) < 0)) {
 			diag_warn("pipe");
-			return -1;
+			goto fail;
 		}
 	}
 
@@ -539,11 +566,12 @@ start_leaf(struct leaf *l, const char *dir)
 	    0);
 	args_free(&av);
 	close(err_merge);
+	err_merge = -1;
 	if (l->merge < 0)
-		return -1;
+		goto fail;
 	l->pgid = l->merge;
 	if (opt.dry_run)
-		return 0;
+		return;
 
 	/* Our copy of the write end of the pipe into jsonl-write is l->hold:
 	 * see the head comment.  It is close-on-exec, so no child holds it. */
@@ -584,7 +612,18 @@ start_leaf(struct leaf *l, const char *dir)
 		l->write = 0;
 		l->write_status = EXIT_FAILED << 8;
 	}
-	return 0;
+	return;
+
+fail:
+	/* A leaf that does not start holds no descriptor: a pipe end left
+	 * open here is one whose end of file the loop would wait for, with
+	 * no child left to give it. */
+	l->merge = 0;
+	l->merge_status = EXIT_FAILED << 8;
+	close_all((int[]){ err_merge, err_write, merge_out[0], merge_out[1],
+	    jq_out[0], jq_out[1] }, 6);
+	errpipe_free(&l->merge_err);
+	errpipe_free(&l->write_err);
 }
 
 /* Adds a finished leaf to the totals; returns its exit status. */
@@ -982,6 +1021,13 @@ temp_file(void)
 }
 
 static void
+poll_add(struct pollfd *pfd, size_t *n, int fd)
+{
+	if (fd >= 0)
+		pfd[(*n)++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+}
+
+static void
 add_option(struct args *a, const char *name, const char *value)
 {
 	args_add(a, name);
@@ -998,6 +1044,7 @@ main(int argc, char *argv[])
 	struct leaf *slots;
 	struct errpipe filter_err, scan_err;
 	struct sigaction sa;
+	sigset_t sigs;
 	const char *why, *path;
 	char *scan_stalled = NULL, *filter_stalled = NULL, *date, *list;
 	pid_t scan = 0, filter = 0;
@@ -1158,6 +1205,15 @@ main(int argc, char *argv[])
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_flags |= SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
+	/* A mask is inherited through exec: with SIGCHLD blocked by whoever
+	 * started us, a child whose pipes closed before it could be reaped
+	 * would never wake the loop again (seen: a hang in 2 runs of 3). */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	progress_init(opt.progress);
 
 	/* The leaves: tree-scan over the roots, or the arguments themselves
@@ -1215,6 +1271,13 @@ main(int argc, char *argv[])
 
 	if ((slots = calloc(opt.parallel, sizeof(*slots))) == NULL)
 		diag_err(EXIT_FAILED, "out of memory");
+	/* An idle slot has no pipes: zeroed, it would name our stdin, which
+	 * the loop would then poll, read (blocking, on a terminal or a pipe
+	 * left open) and close as if it were a child's stderr. */
+	for (i = 0; i < (size_t)opt.parallel; i++) {
+		slots[i].merge_err.fd = slots[i].write_err.fd = -1;
+		slots[i].hold = -1;
+	}
 	status = EXIT_DONE;
 	for (;;) {
 		struct pollfd pfd[2 + 2 * 1024 + 2];
@@ -1262,35 +1325,34 @@ main(int argc, char *argv[])
 			if ((path = queue_pop(&q)) == NULL)
 				break;
 			running++;
-			if (start_leaf(&slots[i], path) < 0) {
-				slots[i].merge = 0;
-				slots[i].merge_status = EXIT_FAILED << 8;
-			}
+			start_leaf(&slots[i], path);
 		}
 		if (leaves_fd < 0 && scan == 0 && filter == 0 &&
 		    running == 0 && (queue_empty(&q) || stopping))
 			break;
 
+		/* Only open descriptors: poll() refuses more entries than the
+		 * limit on open files, and nothing looks at revents. */
 		npoll = 0;
-		pfd[npoll++] = (struct pollfd){ .fd = wake[0],
-		    .events = POLLIN };
+		poll_add(pfd, &npoll, wake[0]);
 		/* Leaves are read ahead only so far: memory stays bounded
 		 * however many a tree has (leaf-filter then waits on us). */
 		backlog = t.leaves_found - t.leaves_done - running;
-		pfd[npoll++] = (struct pollfd){ .fd = backlog < MAX_BACKLOG ?
-		    leaves_fd : -1, .events = POLLIN };
-		pfd[npoll++] = (struct pollfd){ .fd = scan_err.fd,
-		    .events = POLLIN };
-		pfd[npoll++] = (struct pollfd){ .fd = filter_err.fd,
-		    .events = POLLIN };
+		if (backlog < MAX_BACKLOG)
+			poll_add(pfd, &npoll, leaves_fd);
+		poll_add(pfd, &npoll, scan_err.fd);
+		poll_add(pfd, &npoll, filter_err.fd);
 		for (i = 0; i < (size_t)opt.parallel; i++) {
-			pfd[npoll++] = (struct pollfd){
-			    .fd = slots[i].merge_err.fd, .events = POLLIN };
-			pfd[npoll++] = (struct pollfd){
-			    .fd = slots[i].write_err.fd, .events = POLLIN };
+			poll_add(pfd, &npoll, slots[i].merge_err.fd);
+			poll_add(pfd, &npoll, slots[i].write_err.fd);
 		}
-		/* A leaf that failed to start is finished already. */
+		/* While a child lives, SIGCHLD is the news of its exit once
+		 * its pipes are closed; the wait is bounded all the same, so
+		 * that news lost would cost a second, never the run. */
 		timeout = progress_enabled() ? PROGRESS_INTERVAL_MS : -1;
+		if (timeout < 0 && (scan > 0 || filter > 0 || running > 0))
+			timeout = 1000;
+		/* A leaf that failed to start is finished already. */
 		for (i = 0; i < (size_t)opt.parallel; i++)
 			if (leaf_running(&slots[i]) && leaf_finished(&slots[i]))
 				timeout = 0;
@@ -1322,10 +1384,12 @@ main(int argc, char *argv[])
 			got = read(leaves_fd, buf, sizeof(buf));
 			if (got < 0 && errno == EINTR)
 				continue;
-			if (got < 0 && errno == EAGAIN)
+			/* leaf-filter was reaped: all it wrote is here, and
+			 * whatever still holds the pipe must not hold us. */
+			if (got < 0 && errno == EAGAIN && filter > 0)
 				break;
 			if (got <= 0) {
-				if (got < 0)
+				if (got < 0 && errno != EAGAIN)
 					diag_warn("reading from leaf-filter");
 				close(leaves_fd);
 				leaves_fd = -1;
