@@ -54,6 +54,8 @@ BENCHPROGS := $(patsubst bench/%.c,bench/bin/%,$(wildcard bench/*.c))
 .PHONY: all tests check check-deps check-build check-man check-asan test \
 	demo bench install uninstall clean
 .DELETE_ON_ERROR:
+# Objects are built by pattern rules only; keep them between builds.
+.SECONDARY:
 
 all: $(BINS)
 
