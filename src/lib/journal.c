@@ -547,15 +547,32 @@ identity_to_json(struct json_object *obj, const struct journal_identity *id)
 	    -1 : 0;
 }
 
+/*
+ * True when name can be stored as a plain JSON string that reads back as
+ * the same bytes: printable ASCII without quotes or backslashes.  Plain
+ * names keep the commit record small enough for an extended attribute
+ * (about 4 KB on ext4) on leaves of tens of sources; others go hex-encoded.
+ */
+static int
+name_is_plain(const char *name)
+{
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
+}
+
 static int
 entry_to_json(struct json_object *obj, const struct journal_entry *e)
 {
-	char *hex = hex_encode(e->name);
+	int plain = name_is_plain(e->name);
+	char *hex = plain ? NULL : hex_encode(e->name);
 	int ret;
 
-	if (hex == NULL)
+	if (!plain && hex == NULL)
 		return -1;
-	ret = add(obj, "name_hex", json_object_new_string(hex)) == -1 ||
+	ret = (plain ? add(obj, "name", json_object_new_string(e->name)) :
+	    add(obj, "name_hex", json_object_new_string(hex))) == -1 ||
 	    identity_to_json(obj, &e->id) == -1 ||
 	    add(obj, "mode", json_object_new_int64(e->mode)) == -1 ||
 	    add(obj, "uid", json_object_new_int64(e->uid)) == -1 ||
@@ -687,8 +704,11 @@ entries_from_json(struct json_object *root, const char *key,
 	n = json_object_array_length(array);
 	for (size_t i = 0; i < n; i++) {
 		obj = json_object_array_get_idx(array, i);
+		int plain = json_object_object_get_ex(obj, "name", NULL);
+
 		if (!json_object_is_type(obj, json_type_object) ||
-		    get_field(obj, "name_hex", json_type_string, &hex) == -1 ||
+		    get_field(obj, plain ? "name" : "name_hex",
+		    json_type_string, &hex) == -1 ||
 		    identity_from_json(obj, &e.id) == -1 ||
 		    get_u64(obj, "mode", &mode) == -1 ||
 		    get_u64(obj, "uid", &uid) == -1 ||
@@ -697,7 +717,8 @@ entries_from_json(struct json_object *root, const char *key,
 		e.mode = (unsigned)mode;
 		e.uid = (unsigned)uid;
 		e.gid = (unsigned)gid;
-		e.name = hex_decode(json_object_get_string(hex));
+		e.name = plain ? strdup(json_object_get_string(hex)) :
+		    hex_decode(json_object_get_string(hex));
 		if (e.name == NULL)
 			return -1;
 		/* journal_entries_append() copies the name. */

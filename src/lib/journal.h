@@ -12,8 +12,10 @@
  *    "output_ino":.., "kept":[entry..], "sources":[entry..],
  *    "records":.., "bytes":.., "hash":"<16 hex digits>"}
  *
- * with entry = {"name_hex":..,"ino":..,"size":..,"mtime_ns":..,"mode":..,
- * "uid":..,"gid":..}; names are hex-encoded so that any bytes survive.
+ * with entry = {"name":..,"ino":..,"size":..,"mtime_ns":..,"mode":..,
+ * "uid":..,"gid":..}; a name that is not printable ASCII without quotes or
+ * backslashes is stored as "name_hex" instead, so that any bytes survive
+ * (plain names keep the record small enough for an extended attribute).
  * It is only ever replaced whole (a temporary .NAME.journal.tmp.PID.RAND
  * renamed over it), so a reader never sees half of one.
  *
