@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "exitcode.h"
 #include "journal.h"
 #include "jsonscan.h"
+#include "pathstream.h"
 #include "runsort.h"
 #include "sortkey.h"
 #include "sources.h"
@@ -36,12 +38,18 @@
 #include "version.h"
 
 static const char usage_text[] =
-    "usage: json-merge [--key PATH] [--match GLOB]... [--min-age DURATION] "
-    "[--output NAME]\n"
-    "                  [--memory SIZE] [--strict] [--claim | --no-claim] "
-    "[--stats[=json]] DIR\n";
+    "usage: json-merge [-0] [--key PATH] [--match GLOB]... "
+    "[--min-age DURATION]\n"
+    "                  [--output NAME] [--memory SIZE] [--strict] "
+    "[--claim | --no-claim]\n"
+    "                  [--stats[=json]] [DIR]\n";
 
 static const char options_text[] =
+    "  without DIR: read leaf directories from stdin, one per line, and "
+    "write\n"
+    "  a leaf stream for jsonl-write (see json-merge(1))\n"
+    "  -0                      the directories on stdin end with NUL, not "
+    "newline\n"
     "      --key PATH          sort by the value at PATH (default "
     "timestamp)\n"
     "      --match GLOB        sources are files matching GLOB (repeatable; "
@@ -78,6 +86,7 @@ static struct {
 	int strict;
 	enum claim_mode claim;
 	int stats;		/* 0, 1 text, 2 json */
+	int delim;		/* of the directories on stdin */
 } opt;
 
 /* Why a source was not consumed, for --stats. */
@@ -131,7 +140,20 @@ struct leaf {
 	char current[PATH_MAX * 2];
 	/* what failed during the merge, for its message */
 	const char *merge_failure;
+	/* held while reading, so that a failed leaf releases them */
+	int srcfd;
+	char **names;
+	size_t nnames;
 };
+
+/*
+ * The leaf stream (no DIR operand): leaves read from stdin one after the
+ * other, each framed on stdout for jsonl-write (see json-merge(1)).  A
+ * failed leaf returns to the loop through failed_leaf.
+ */
+static int streaming;
+static jmp_buf failed_leaf;
+static int stdout_broken;	/* jsonl-write is gone: no more leaves */
 
 static struct leaf leaf;
 
@@ -167,13 +189,14 @@ elapsed(void)
 	    (now.tv_nsec - stats.start.tv_nsec) / 1e9;
 }
 
+static json_object *stats_json(void);
+
 /* The last line of stderr: the counts, as text or one JSON object. */
 static void
 print_stats(const char *dir)
 {
 	unsigned long long skipped = 0;
-	json_object *o, *s;
-	char secs[32];
+	json_object *o;
 
 	for (int i = 0; i < SKIP_REASONS; i++)
 		skipped += stats.skipped[i];
@@ -188,6 +211,22 @@ print_stats(const char *dir)
 		    stats.bytes_in, stats.bytes_out, stats.runs, elapsed());
 		return;
 	}
+	o = stats_json();
+	fprintf(stderr, "%s\n",
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+/* The counts as one JSON object (--stats=json, and the end of a leaf in
+ * the leaf stream). */
+static json_object *
+stats_json(void)
+{
+	json_object *o, *s;
+	char secs[32];
+
+	if (leaf.sorter != NULL)
+		stats.runs = runsort_runs_spilled(leaf.sorter);
 	o = json_object_new_object();
 	s = json_object_new_object();
 	json_object_object_add(o, "sources",
@@ -207,9 +246,7 @@ print_stats(const char *dir)
 	snprintf(secs, sizeof(secs), "%.3f", elapsed());
 	json_object_object_add(o, "elapsed",
 	    json_object_new_double_s(atof(secs), secs));
-	fprintf(stderr, "%s\n",
-	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
+	return o;
 }
 
 /* What scanning a source came to. */
@@ -443,6 +480,13 @@ add_consumed(struct leaf *l, const char *name, const struct stat *st)
 	l->nconsumed++;
 }
 
+static void
+source_close(struct leaf *l)
+{
+	close(l->srcfd);
+	l->srcfd = -1;
+}
+
 /*
  * Consumes the source name if it is eligible: its records go to the
  * sorter.  Returns 0, or 1 when it was skipped for a reason that makes the
@@ -460,6 +504,7 @@ consume_source(struct leaf *l, const char *name)
 	/* O_NONBLOCK: a fifo named like a source must not hang us. */
 	fd = openat(l->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK | O_NOCTTY);
+	l->srcfd = fd;
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;	/* gone since the listing */
@@ -478,7 +523,7 @@ consume_source(struct leaf *l, const char *name)
 	if (fstat(fd, &st) < 0) {
 		stats.skipped[SKIP_UNREADABLE]++;
 		diag_warn("%s", l->current);
-		close(fd);
+		source_close(l);
 		return 1;
 	}
 	switch (sources_classify(&l->rules, name, &st)) {
@@ -486,26 +531,26 @@ consume_source(struct leaf *l, const char *name)
 		break;
 	case SOURCES_TOO_YOUNG:
 		stats.skipped[SKIP_TOO_YOUNG]++;
-		close(fd);
+		source_close(l);
 		return 0;
 	case SOURCES_SYMLINK:
 	case SOURCES_NOT_REGULAR:
 		stats.skipped[SKIP_NOT_REGULAR]++;
 		diag_warnx("%s: not a regular file; not consumed", l->current);
-		close(fd);
+		source_close(l);
 		return 1;
 	case SOURCES_IGNORED:
-		close(fd);
+		source_close(l);
 		return 0;
 	}
 	if (is_absorbed(l, name, &st)) {
 		/* Its records are in the existing output already. */
-		close(fd);
+		source_close(l);
 		return 0;
 	}
 	r = read_source(l, fd, &st, &err);
 	saved = errno;
-	close(fd);
+	source_close(l);
 	errno = saved;
 	switch (r) {
 	case SCAN_OK:
@@ -559,13 +604,20 @@ lines_open(struct lines *lr, struct leaf *l)
 	return lr->buf == NULL ? -1 : 0;
 }
 
+/* Frees what lines_open() allocated; harmless on a zeroed or closed one. */
 static void
 lines_close(struct lines *lr)
 {
 	free(lr->buf);
 	jsonscan_buf_free(&lr->compact);
 	sortkey_buf_free(&lr->key);
+	memset(lr, 0, sizeof(*lr));
 }
+
+/* The readers of the existing output (checking, sorting, merging) and the
+ * key of the previous line: file-scope so that a failed leaf frees them. */
+static struct lines check_lines, sort_lines, merge_lines;
+static struct sortkey_buf prev_key;
 
 /*
  * The next line (without its '\n'; a last line without one counts).
@@ -649,39 +701,39 @@ line_record(struct lines *lr, const char *line, size_t len,
 static void
 check_output(struct leaf *l)
 {
-	struct sortkey_buf prev = { 0 };
+	struct sortkey_buf *prev = &prev_key;
 	struct jsonscan_error err;
-	struct lines lr;
+	struct lines *lr = &check_lines;
 	char *line;
 	size_t len;
 	int r;
 
-	if (lines_open(&lr, l) < 0)
+	if (lines_open(lr, l) < 0)
 		fail_leaf(l, "out of memory");
 	l->out_sorted = 1;
-	while ((r = lines_next(&lr, &line, &len)) > 0) {
-		if (line_record(&lr, line, len, &err) < 0)
+	while ((r = lines_next(lr, &line, &len)) > 0) {
+		if (line_record(lr, line, len, &err) < 0)
 			fail_leaf(l, "%s:%llu:%lu: %s", leaf_path(l, opt.output),
-			    lr.lineno, err.column, err.reason);
-		if (lr.lineno > 1 && sortkey_compare(prev.data, prev.len,
-		    lr.key.data, lr.key.len) > 0)
+			    lr->lineno, err.column, err.reason);
+		if (lr->lineno > 1 && sortkey_compare(prev->data, prev->len,
+		    lr->key.data, lr->key.len) > 0)
 			l->out_sorted = 0;
-		if (prev.cap < lr.key.len) {
-			unsigned char *b = realloc(prev.data, lr.key.len);
+		if (prev->cap < lr->key.len) {
+			unsigned char *b = realloc(prev->data, lr->key.len);
 
 			if (b == NULL)
 				fail_leaf(l, "out of memory");
-			prev.data = b;
-			prev.cap = lr.key.len;
+			prev->data = b;
+			prev->cap = lr->key.len;
 		}
-		memcpy(prev.data, lr.key.data, lr.key.len);
-		prev.len = lr.key.len;
+		memcpy(prev->data, lr->key.data, lr->key.len);
+		prev->len = lr->key.len;
 	}
 	if (r < 0)
 		fail_leaf(l, "%s: %s", leaf_path(l, opt.output),
 		    strerror(errno));
-	sortkey_buf_free(&prev);
-	lines_close(&lr);
+	sortkey_buf_free(prev);
+	lines_close(lr);
 }
 
 /* runsort_input: the existing output's records, read a second time. */
@@ -715,20 +767,20 @@ output_next(void *ctx, const char **key, size_t *keylen, const char **record,
 static void
 sort_output(struct leaf *l)
 {
-	struct lines lr;
+	struct lines *lr = &sort_lines;
 	const char *key, *rec;
 	size_t keylen, reclen;
 	int r;
 
-	if (lines_open(&lr, l) < 0)
+	if (lines_open(lr, l) < 0)
 		fail_leaf(l, "out of memory");
-	while ((r = output_next(&lr, &key, &keylen, &rec, &reclen)) > 0)
+	while ((r = output_next(lr, &key, &keylen, &rec, &reclen)) > 0)
 		if (runsort_add(l->sorter, key, keylen, rec, reclen) < 0)
 			sorter_failed(l);
 	if (r < 0)
 		fail_leaf(l, "%s: %s", leaf_path(l, opt.output),
 		    strerror(errno));
-	lines_close(&lr);
+	lines_close(lr);
 }
 
 /* stdout, written in large blocks; counts and hashes what it writes. */
@@ -755,12 +807,17 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+static int frame_write(const char *type, const char *a, size_t alen,
+    const char *b, size_t blen);
+
 static int
 output_flush(struct output *o)
 {
 	/* Hashed by the block: the hash does not depend on the cutting. */
 	journal_hash_update(&o->hash, o->buf, o->len);
-	if (write_all(STDOUT_FILENO, o->buf, o->len) < 0) {
+	if (streaming ? o->len > 0 &&
+	    frame_write("data", o->buf, o->len, "", 0) < 0 :
+	    write_all(STDOUT_FILENO, o->buf, o->len) < 0) {
 		leaf.merge_failure = "stdout";
 		return -1;
 	}
@@ -782,6 +839,10 @@ output_record(void *ctx, const char *record, size_t reclen)
 		if (reclen + 1 > o->cap) {
 			journal_hash_update(&o->hash, record, reclen);
 			journal_hash_update(&o->hash, "\n", 1);
+			if (streaming)
+				return frame_write("data", record, reclen,
+				    "\n", 1) < 0 ?
+				    (leaf.merge_failure = "stdout", -1) : 0;
 			return write_all(STDOUT_FILENO, record, reclen) < 0 ||
 			    write_all(STDOUT_FILENO, "\n", 1) < 0 ?
 			    (leaf.merge_failure = "stdout", -1) : 0;
@@ -936,6 +997,8 @@ fail_leaf(struct leaf *l, const char *fmt, ...)
 	claim_abort(l);
 	if (opt.stats)
 		print_stats(l->dir);
+	if (streaming)
+		longjmp(failed_leaf, 1);
 	exit(EXIT_FAILED);
 }
 
@@ -979,11 +1042,15 @@ parse_options(int argc, char **argv)
 	opt.output = DEFAULT_OUTPUT;
 	opt.memory = DEFAULT_MEMORY;
 	opt.min_age_ms = SOURCES_DEFAULT_MIN_AGE_MS;
+	opt.delim = '\n';
 	opt.globs = calloc(argc, sizeof(*opt.globs));
 	if (opt.globs == NULL)
 		diag_err(EXIT_FAILED, "out of memory");
-	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "0", long_options, NULL)) != -1) {
 		switch (c) {
+		case '0':
+			opt.delim = '\0';
+			break;
 		case 'a':
 			if (units_parse_duration(optarg, &opt.min_age_ms,
 			    &why) < 0) {
@@ -1047,7 +1114,7 @@ parse_options(int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind > 1)
 		usage();
 }
 
@@ -1070,26 +1137,51 @@ open_output(struct leaf *l)
 		fail_leaf(l, "%s: not a regular file", leaf_path(l, opt.output));
 }
 
+/* Gives back what one leaf held, keeping the buffers, the sorter's arena
+ * and the options for the next. */
+static void
+leaf_reset(struct leaf *l)
+{
+	if (l->srcfd >= 0)
+		source_close(l);
+	sources_names_free(l->names, l->nnames);
+	l->names = NULL;
+	l->nnames = 0;
+	lines_close(&check_lines);
+	lines_close(&sort_lines);
+	lines_close(&merge_lines);
+	sortkey_buf_free(&prev_key);
+	journal_entries_free(l->consumed, l->nconsumed);
+	l->consumed = NULL;
+	l->nconsumed = l->consumedcap = 0;
+	journal_entries_free(l->absorbed, l->nabsorbed);
+	l->absorbed = NULL;
+	l->nabsorbed = 0;
+	journal_free(&l->previous);
+	journal_free(&l->mine);
+	if (l->outfd >= 0)
+		close(l->outfd);
+	if (l->dirfd >= 0)
+		close(l->dirfd);
+	l->outfd = l->dirfd = -1;
+	l->had_journal = l->claimed = l->out_sorted = 0;
+	l->merge_failure = NULL;
+}
+
 /* Frees what the leaf holds (the process ends anyway; this keeps leak
  * checkers meaningful). */
 static void
 leaf_free(struct leaf *l)
 {
+	leaf_reset(l);
 	runsort_free(l->sorter);
 	jsonscan_keypath_free(&l->keypath);
 	sortkey_buf_free(&l->key);
 	jsonscan_buf_free(&l->element);
 	free(l->scan);
 	free(l->buf);
-	journal_entries_free(l->consumed, l->nconsumed);
-	journal_entries_free(l->absorbed, l->nabsorbed);
-	journal_free(&l->previous);
-	journal_free(&l->mine);
 	free(l->journal_name);
 	free(opt.globs);
-	if (l->outfd >= 0)
-		close(l->outfd);
-	close(l->dirfd);
 }
 
 /* True when stdout feeds a consumer (jsonl-write) rather than a file. */
@@ -1102,22 +1194,177 @@ stdout_is_pipe(void)
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
+/* One frame of the leaf stream: "TYPE LENGTH\n", then the bytes of a and
+ * b.  A failure means jsonl-write is gone: no leaf can be handed over. */
+static int
+frame_write(const char *type, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	char head[64];
+	int n = snprintf(head, sizeof(head), "%s %zu\n", type, alen + blen);
+
+	if (write_all(STDOUT_FILENO, head, (size_t)n) < 0 ||
+	    write_all(STDOUT_FILENO, a, alen) < 0 ||
+	    write_all(STDOUT_FILENO, b, blen) < 0) {
+		stdout_broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Nothing to hand over: no new source, and none recorded as kept.  In the
+ * leaf stream the leaf is left as it is (no rewrite of the output with the
+ * same records) and the claim, ours or a dead run's with nothing in it,
+ * is removed.
+ */
+static int
+leaf_is_idle(const struct leaf *l)
+{
+	return l->nconsumed == 0 && l->nabsorbed == 0;
+}
+
+/* Merges the leaf l->dir onto stdout; returns EXIT_DONE or EXIT_PARTIAL
+ * (failures go through fail_leaf()), and sets *idle. */
+static int
+merge_leaf(struct leaf *l, struct output *out, int *idle)
+{
+	struct runsort_input first = { output_next, &merge_lines };
+	int partial = 0;
+
+	*idle = 0;
+	l->dirfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->dirfd < 0)
+		fail_leaf(l, "%s: %s", diag_quote(l->dir), strerror(errno));
+	open_output(l);
+	claim_begin(l, opt.claim == CLAIM_ALWAYS ||
+	    (opt.claim == CLAIM_AUTO && (streaming || stdout_is_pipe())));
+
+	/* Check the existing output before a byte goes out. */
+	if (l->outfd >= 0)
+		check_output(l);
+	if (l->sorter == NULL)
+		l->sorter = runsort_new(opt.memory, NULL);
+	else if (runsort_reset(l->sorter) < 0) {
+		runsort_free(l->sorter);
+		l->sorter = NULL;
+	}
+	if (l->sorter == NULL)
+		sorter_failed(l);
+	if (l->outfd >= 0 && !l->out_sorted)
+		sort_output(l);
+
+	sources_rules_init(&l->rules, opt.globs, opt.nglobs, opt.output,
+	    opt.min_age_ms);
+	if (sources_list(l->dirfd, &l->rules, &l->names, &l->nnames) < 0)
+		fail_leaf(l, "%s: %s", diag_quote(l->dir), strerror(errno));
+	for (size_t i = 0; i < l->nnames; i++)
+		partial |= consume_source(l, l->names[i]);
+
+	if (streaming && leaf_is_idle(l)) {
+		if (l->claimed && journal_remove(l->dirfd, opt.output) < 0 &&
+		    errno != ENOENT)
+			fail_leaf(l, "%s: %s", leaf_path(l, l->journal_name),
+			    strerror(errno));
+		l->claimed = 0;
+		*idle = 1;
+		return partial ? EXIT_PARTIAL : EXIT_DONE;
+	}
+	journal_hash_init(&out->hash);
+	out->len = 0;
+	if (l->outfd >= 0 && l->out_sorted && lines_open(&merge_lines, l) < 0)
+		fail_leaf(l, "out of memory");
+	if (runsort_finish(l->sorter, l->outfd >= 0 && l->out_sorted ?
+	    &first : NULL, output_record, out) < 0 || output_flush(out) < 0)
+		fail_leaf(l, "%s", merge_error(l));
+	if (l->outfd >= 0) {
+		struct stat now;
+
+		if (fstat(l->outfd, &now) < 0 || !same_file(&l->outst, &now))
+			fail_leaf(l, "%s: changed while read",
+			    leaf_path(l, opt.output));
+	}
+	claim_finish(l, out);
+	return partial ? EXIT_PARTIAL : EXIT_DONE;
+}
+
+/* The leaf stream: every directory named on stdin, framed on stdout. */
+static int
+merge_stream(struct leaf *l, struct output *out)
+{
+	struct pathstream in;
+	char *dir, *target;
+	ssize_t len;
+	int worst = EXIT_DONE;
+
+	streaming = 1;
+	pathstream_init(&in, stdin, opt.delim);
+	while (!stdout_broken && (len = pathstream_read(&in, &dir)) > 0) {
+		/* Both survive a longjmp() from fail_leaf(). */
+		volatile int status = EXIT_FAILED;
+		static int idle;
+		json_object *end;
+		const char *text;
+
+		if ((size_t)len != strlen(dir)) {
+			diag_warnx("stdin: record %llu holds a NUL byte "
+			    "(use -0)", in.count);
+			worst = EXIT_FAILED;
+			continue;
+		}
+		memset(&stats, 0, sizeof(stats));
+		clock_gettime(CLOCK_MONOTONIC, &stats.start);
+		l->dir = dir;
+		if (asprintf(&target, "%s%s%s", dir, dir[len - 1] == '/' ?
+		    "" : "/", opt.output) < 0)
+			diag_err(EXIT_FAILED, "out of memory");
+		if (frame_write("leaf", target, strlen(target), "\n", 1) < 0) {
+			free(target);
+			break;
+		}
+		free(target);
+		idle = 0;
+		if (setjmp(failed_leaf) == 0) {
+			status = merge_leaf(l, out, &idle);
+			if (opt.stats)
+				print_stats(l->dir);
+		}
+		leaf_reset(l);
+		if (status > worst)
+			worst = status;
+		end = stats_json();
+		json_object_object_add(end, "status",
+		    json_object_new_int(status));
+		json_object_object_add(end, "unchanged",
+		    json_object_new_boolean(idle));
+		text = json_object_to_json_string_ext(end,
+		    JSON_C_TO_STRING_PLAIN);
+		frame_write("end", text, strlen(text), "\n", 1);
+		json_object_put(end);
+	}
+	if (!stdout_broken && ferror(stdin)) {
+		diag_warn("stdin");
+		worst = EXIT_FAILED;
+	}
+	if (stdout_broken) {
+		diag_warn("stdout");
+		worst = EXIT_FAILED;
+	}
+	pathstream_free(&in);
+	return worst;
+}
+
 int
 main(int argc, char **argv)
 {
-	static struct lines outlines;
 	static struct output out;
-	struct runsort_input first = { output_next, &outlines };
 	struct leaf *l = &leaf;
-	char **names;
-	size_t nnames;
-	int partial = 0;
+	int status;
 
 	diag_init(argv[0]);
 	clock_gettime(CLOCK_MONOTONIC, &stats.start);
 	parse_options(argc, argv);
-	l->dir = argv[optind];
-	l->outfd = -1;
+	l->outfd = l->dirfd = l->srcfd = -1;
 	if (jsonscan_keypath_parse(opt.key, &l->keypath) < 0) {
 		diag_warnx("--key %s: not a dotted path of member names",
 		    diag_quote(opt.key));
@@ -1130,54 +1377,24 @@ main(int argc, char **argv)
 	l->scan = malloc(sizeof(*l->scan));
 	if (l->buf == NULL || out.buf == NULL || l->scan == NULL)
 		diag_err(EXIT_FAILED, "out of memory");
-
 	if ((l->journal_name = journal_name(opt.output)) == NULL)
 		diag_err(EXIT_FAILED, "out of memory");
-	l->dirfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (l->dirfd < 0)
-		fail_leaf(l, "%s: %s", diag_quote(l->dir), strerror(errno));
-	open_output(l);
-	claim_begin(l, opt.claim == CLAIM_ALWAYS ||
-	    (opt.claim == CLAIM_AUTO && stdout_is_pipe()));
 
-	/* Check the existing output before a byte goes out. */
-	if (l->outfd >= 0)
-		check_output(l);
-	l->sorter = runsort_new(opt.memory, NULL);
-	if (l->sorter == NULL)
-		sorter_failed(l);
-	if (l->outfd >= 0 && !l->out_sorted)
-		sort_output(l);
+	if (optind == argc) {
+		status = merge_stream(l, &out);
+	} else {
+		int idle;
 
-	sources_rules_init(&l->rules, opt.globs, opt.nglobs, opt.output,
-	    opt.min_age_ms);
-	if (sources_list(l->dirfd, &l->rules, &names, &nnames) < 0)
-		fail_leaf(l, "%s: %s", diag_quote(l->dir), strerror(errno));
-	for (size_t i = 0; i < nnames; i++)
-		partial |= consume_source(l, names[i]);
-	sources_names_free(names, nnames);
-
-	journal_hash_init(&out.hash);
-	if (l->outfd >= 0 && l->out_sorted && lines_open(&outlines, l) < 0)
-		fail_leaf(l, "out of memory");
-	if (runsort_finish(l->sorter, l->outfd >= 0 && l->out_sorted ?
-	    &first : NULL, output_record, &out) < 0 || output_flush(&out) < 0)
-		fail_leaf(l, "%s", merge_error(l));
-	if (l->outfd >= 0) {
-		struct stat now;
-
-		if (fstat(l->outfd, &now) < 0 || !same_file(&l->outst, &now))
-			fail_leaf(l, "%s: changed while read",
-			    leaf_path(l, opt.output));
+		l->dir = argv[optind];
+		status = merge_leaf(l, &out, &idle);
+		if (close(STDOUT_FILENO) < 0)
+			fail_leaf(l, "stdout: %s", strerror(errno));
+		if (opt.stats)
+			print_stats(l->dir);
 	}
-	claim_finish(l, &out);
-	if (close(STDOUT_FILENO) < 0)
-		fail_leaf(l, "stdout: %s", strerror(errno));
-	if (opt.stats)
-		print_stats(l->dir);
-	if (l->outfd >= 0 && l->out_sorted)
-		lines_close(&outlines);
 	free(out.buf);
 	leaf_free(l);
-	return partial ? EXIT_PARTIAL : EXIT_DONE;
+	if (streaming && diag_close_stdout() < 0)
+		status = EXIT_FAILED;
+	return status;
 }

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,9 +43,12 @@
 
 static const char usage_text[] =
     "usage: jsonl-write [--filtered] [--remove-sources] [--stats[=json]] "
-    "DIR/NAME\n";
+    "[DIR/NAME]\n";
 
 static const char options_text[] =
+    "  without DIR/NAME: read json-merge's leaf stream and commit every "
+    "leaf\n"
+    "  (see jsonl-write(1))\n"
     "      --filtered          a filter sits between json-merge and us: "
     "do not\n"
     "                          require its exact output\n"
@@ -67,6 +71,13 @@ static struct {
 	unsigned long long records, bytes, removed, kept;
 	struct timespec start;
 } stats;
+
+/*
+ * The leaf stream (no operand): json-merge's frames, a leaf after the
+ * other.  A failed leaf returns to the loop through failed_leaf.
+ */
+static int streaming;
+static jmp_buf failed_leaf;
 
 /* The output being written: DIR/NAME, and the temporary in DIR. */
 static struct {
@@ -122,6 +133,8 @@ fail(const char *fmt, ...)
 	va_end(ap);
 	remove_temp();
 	diag_warnx("%s", msg);
+	if (streaming)
+		longjmp(failed_leaf, 1);
 	exit(EXIT_FAILED);
 }
 
@@ -156,10 +169,11 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static int set_output(const char *path);
+
 static void
 parse_options(int argc, char **argv)
 {
-	const char *slash;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -190,9 +204,22 @@ parse_options(int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind > 1)
 		usage();
-	out.path = argv[optind];
+	if (argc - optind == 0)
+		return;
+	if (set_output(argv[optind]) < 0)
+		usage();
+}
+
+/* Sets out.path, out.dir and out.name from DIR/NAME; -1 (said) if it is
+ * not one. */
+static int
+set_output(const char *path)
+{
+	const char *slash;
+
+	out.path = path;
 	slash = strrchr(out.path, '/');
 	out.name = slash ? slash + 1 : out.path;
 	if (slash == NULL)
@@ -206,8 +233,9 @@ parse_options(int argc, char **argv)
 	if (*out.name == '\0' || strcmp(out.name, ".") == 0 ||
 	    strcmp(out.name, "..") == 0 || strlen(out.name) + 32 > NAME_MAX) {
 		diag_warnx("%s: not a file path DIR/NAME", diag_quote(out.path));
-		usage();
+		return -1;
 	}
+	return 0;
 }
 
 /* ---- copying stdin to the temporary ---- */
@@ -349,6 +377,9 @@ check_claim(struct journal *claim)
 		    "not a valid journal: nothing written" : strerror(errno));
 	if (r == 0) {
 		journal_free(claim);
+		if (streaming)
+			fail("no claim from json-merge in %s: nothing written",
+			    diag_quote(out.dir));
 		if (opt.remove_sources)
 			fail("no claim from json-merge in %s: nothing removed",
 			    diag_quote(out.dir));
@@ -377,6 +408,11 @@ check_claim(struct journal *claim)
 	 * claim needs --filtered: it is also what a second, refused run on a
 	 * busy leaf would send while the first run's claim is waiting here.
 	 */
+	if (streaming && (claim->records != wbuf.hash.records ||
+	    claim->bytes != wbuf.hash.bytes ||
+	    claim->hash != journal_hash_final(&wbuf.hash)))
+		fail("the leaf stream for %s is not what json-merge wrote: "
+		    "nothing written", diag_quote(out.dir));
 	if (!opt.filtered && wbuf.hash.records == 0 && claim->records > 0)
 		fail("no input, but json-merge wrote %llu records for %s "
 		    "(use --filtered if a filter drops them all): nothing "
@@ -494,6 +530,22 @@ elapsed(void)
 	    (double)(now.tv_nsec - stats.start.tv_nsec) / 1e9;
 }
 
+/* The counts of --stats=json. */
+static json_object *
+stats_json(void)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "records",
+	    json_object_new_uint64(stats.records));
+	json_object_object_add(o, "bytes", json_object_new_uint64(stats.bytes));
+	json_object_object_add(o, "sources_removed",
+	    json_object_new_uint64(stats.removed));
+	json_object_object_add(o, "sources_kept",
+	    json_object_new_uint64(stats.kept));
+	return o;
+}
+
 static void
 print_stats(void)
 {
@@ -506,14 +558,7 @@ print_stats(void)
 		    stats.removed, stats.kept, elapsed());
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "records",
-	    json_object_new_uint64(stats.records));
-	json_object_object_add(o, "bytes", json_object_new_uint64(stats.bytes));
-	json_object_object_add(o, "sources_removed",
-	    json_object_new_uint64(stats.removed));
-	json_object_object_add(o, "sources_kept",
-	    json_object_new_uint64(stats.kept));
+	o = stats_json();
 	json_object_object_add(o, "elapsed", json_object_new_double(elapsed()));
 	fprintf(stderr, "%s\n",
 	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -528,23 +573,15 @@ after_commit_warn(const char *what)
 	return 1;
 }
 
-int
-main(int argc, char **argv)
+/* Opens DIR and creates the temporary there. */
+static void
+open_temp(void)
 {
-	struct journal claim, done;
-	struct stat st;
 	sigset_t held, saved_mask;
-	char *jname = NULL;
-	int have_claim, in_attr = 0, partial = 0, journal_needed;
-
-	diag_init(argv[0]);
-	clock_gettime(CLOCK_MONOTONIC, &stats.start);
-	parse_options(argc, argv);
 
 	out.dirfd = open(out.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (out.dirfd == -1)
-		diag_err(EXIT_FAILED, "%s", diag_quote(out.dir));
-	catch_signals();
+		fail("%s: %s", diag_quote(out.dir), strerror(errno));
 	/* A signal between the creation and temp_live would leave the
 	 * temporary behind: hold them until the handler knows its name. */
 	sigemptyset(&held);
@@ -556,14 +593,29 @@ main(int argc, char **argv)
 	/* Created 0600: nobody reads it before its mode is decided. */
 	out.fd = journal_temp_create(out.dirfd, out.name, "tmp", 0600,
 	    &out.temp);
-	if (out.fd == -1)
-		diag_err(EXIT_FAILED, "%s: cannot create a temporary file",
-		    diag_quote(out.dir));
+	if (out.fd == -1) {
+		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+		fail("%s: cannot create a temporary file: %s",
+		    diag_quote(out.dir), strerror(errno));
+	}
 	snprintf(out.handler_temp, sizeof(out.handler_temp), "%s", out.temp);
 	out.temp_live = 1;
 	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+}
 
-	copy_stdin();
+/*
+ * Everything after the input is in the temporary: the claim, the commit,
+ * the removal of the sources.  Returns EXIT_DONE or EXIT_PARTIAL (failures
+ * before the commit go through fail()).
+ */
+static int
+commit(void)
+{
+	struct journal claim, done;
+	struct stat st;
+	char *jname = NULL;
+	int have_claim, in_attr = 0, partial = 0, journal_needed;
+
 	have_claim = check_claim(&claim);
 	if (fstat(out.fd, &st) == -1)
 		write_failed();
@@ -640,14 +692,315 @@ main(int argc, char **argv)
 		free(jname);
 		journal_free(&claim);
 	}
+	return partial ? EXIT_PARTIAL : EXIT_DONE;
+}
+
+/* Closes what the leaf held; the temporary, if still there, is removed. */
+static void
+leaf_close(void)
+{
+	remove_temp();
 	if (out.fd >= 0)
 		close(out.fd);
+	if (out.dirfd >= 0)
+		close(out.dirfd);
+	out.fd = out.dirfd = -1;
 	free(out.temp);
-	close(out.dirfd);
 	free(out.dir);
-	if (opt.stats)
+	out.temp = out.dir = NULL;
+}
+
+/* ---- the leaf stream ---- */
+
+/* The input, read in large blocks; offset counts for messages. */
+static struct {
+	char *buf;
+	size_t start, end;
+	unsigned long long offset;	/* of buf[start] in the stream */
+	int eof;
+} in;
+
+/* Makes at least want bytes available (fewer at the end of input). */
+static size_t
+in_fill(size_t want)
+{
+	ssize_t n;
+
+	while (in.end - in.start < want && !in.eof) {
+		if (in.start > 0) {
+			memmove(in.buf, in.buf + in.start, in.end - in.start);
+			in.end -= in.start;
+			in.start = 0;
+		}
+		n = read(STDIN_FILENO, in.buf + in.end, BUF_SIZE - in.end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			remove_temp();
+			diag_err(EXIT_FAILED, "stdin");
+		}
+		if (n == 0)
+			in.eof = 1;
+		in.end += (size_t)n;
+	}
+	return in.end - in.start;
+}
+
+static void
+in_skip(size_t n)
+{
+	in.start += n;
+	in.offset += n;
+}
+
+enum frame { FRAME_EOF, FRAME_LEAF, FRAME_DATA, FRAME_END };
+
+/* Reads the header of the next frame; stops the run on what is not one. */
+static enum frame
+frame_next(size_t *len)
+{
+	static const char *const names[] = { "leaf ", "data ", "end " };
+	char *nl, *p, *endp;
+	unsigned long long n;
+	size_t have = in_fill(48);
+
+	if (have == 0)
+		return FRAME_EOF;
+	nl = memchr(in.buf + in.start, '\n', have);
+	for (int i = 0; nl != NULL && i < 3; i++) {
+		size_t k = strlen(names[i]);
+
+		p = in.buf + in.start;
+		if ((size_t)(nl - p) <= k || memcmp(p, names[i], k) != 0 ||
+		    p[k] < '0' || p[k] > '9')
+			continue;
+		errno = 0;
+		n = strtoull(p + k, &endp, 10);
+		if (endp != nl || errno != 0 || n > SIZE_MAX / 2)
+			break;
+		*len = (size_t)n;
+		in_skip((size_t)(nl - p) + 1);
+		return (enum frame)(i + 1);
+	}
+	remove_temp();
+	diag_errx(EXIT_FAILED, "stdin: byte %llu: not json-merge's leaf stream "
+	    "(run json-merge without DIR, or give jsonl-write DIR/NAME)",
+	    in.offset);
+}
+
+/* The payload of a frame (len bytes) into a new string. */
+static char *
+frame_text(size_t len)
+{
+	char *text = malloc(len + 1);
+
+	if (text == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+	for (size_t got = 0; got < len;) {
+		size_t n = in_fill(len - got < BUF_SIZE ? len - got : BUF_SIZE);
+
+		if (n == 0) {
+			remove_temp();
+			diag_errx(EXIT_FAILED, "stdin: byte %llu: the stream "
+			    "ends inside a frame", in.offset);
+		}
+		if (n > len - got)
+			n = len - got;
+		memcpy(text + got, in.buf + in.start, n);
+		in_skip(n);
+		got += n;
+	}
+	text[len] = '\0';
+	return text;
+}
+
+/* A data frame's len bytes into the temporary (discarded when tofile is
+ * 0).  Returns 0, or -1 when the stream ends inside it. */
+static int
+frame_copy(size_t len, int tofile)
+{
+	while (len > 0) {
+		size_t n = in_fill(1);
+
+		if (n == 0)
+			return -1;
+		if (n > len)
+			n = len;
+		if (tofile) {
+			reserve(n);
+			memcpy(wbuf.data + wbuf.len, in.buf + in.start, n);
+			wbuf.len += n;
+		}
+		in_skip(n);
+		len -= n;
+	}
+	return 0;
+}
+
+/* What one leaf came to, on stdout (--stats=json) or stderr (--stats). */
+static void
+report_leaf(int status, int unchanged, json_object *merge)
+{
+	json_object *o;
+
+	if (opt.stats == 1) {
 		print_stats();
+		return;
+	}
+	if (opt.stats != 2)
+		return;
+	o = stats_json();
+	json_object_object_add(o, "output", json_object_new_string(out.path));
+	json_object_object_add(o, "status", json_object_new_int(status));
+	json_object_object_add(o, "unchanged",
+	    json_object_new_boolean(unchanged));
+	json_object_object_add(o, "merge", merge ? json_object_get(merge) :
+	    NULL);
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* The driver waits for this line to start the next leaf. */
+	if (fflush(stdout) == EOF)
+		diag_err(EXIT_FAILED, "stdout");
+	json_object_put(o);
+}
+
+/* json-merge's status for the leaf, from its end frame (4 if unreadable). */
+static int
+merge_status(json_object *end, int *unchanged)
+{
+	json_object *v;
+	int status = EXIT_FAILED;
+
+	*unchanged = 0;
+	if (end != NULL && json_object_object_get_ex(end, "status", &v))
+		status = json_object_get_int(v);
+	if (end != NULL && json_object_object_get_ex(end, "unchanged", &v))
+		*unchanged = json_object_get_boolean(v);
+	return status;
+}
+
+/*
+ * The leaf stream: for each leaf, its data into a temporary, then, when
+ * json-merge's end frame says it finished and the claim's hash matches
+ * what came, the commit.  A failed leaf costs that leaf only; a stream cut
+ * off inside a leaf (json-merge died) ends the run.
+ */
+static int
+write_stream(void)
+{
+	static int worst;
+	enum frame f;
+	size_t len;
+
+	if ((in.buf = malloc(BUF_SIZE)) == NULL ||
+	    (wbuf.data = malloc(BUF_SIZE)) == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+	wbuf.cap = BUF_SIZE;
+	worst = EXIT_DONE;
+	streaming = 1;
+	while ((f = frame_next(&len)) != FRAME_EOF) {
+		/* Read after a longjmp() from fail(). */
+		static json_object *end;
+		static int status, unchanged, at_end, cut;
+		static char *path;
+		char *text;
+
+		if (f != FRAME_LEAF)
+			diag_errx(EXIT_FAILED, "stdin: byte %llu: a frame "
+			    "outside a leaf", in.offset);
+		path = frame_text(len);
+		if (len > 0 && path[len - 1] == '\n')
+			path[len - 1] = '\0';
+		end = NULL;
+		status = EXIT_FAILED;
+		unchanged = at_end = cut = 0;
+		memset(&stats, 0, sizeof(stats));
+		clock_gettime(CLOCK_MONOTONIC, &stats.start);
+		wbuf.len = 0;
+		journal_hash_init(&wbuf.hash);
+		if (setjmp(failed_leaf) == 0) {
+			if (set_output(path) < 0)
+				fail("stdin: byte %llu: a leaf frame without "
+				    "a file path", in.offset);
+			open_temp();
+			while ((f = frame_next(&len)) == FRAME_DATA)
+				if (frame_copy(len, 1) < 0)
+					break;
+			if (f != FRAME_END) {
+				cut = 1;
+				fail("%s: json-merge's stream ends inside the "
+				    "leaf: nothing written", diag_quote(out.dir));
+			}
+			at_end = 1;
+			text = frame_text(len);
+			end = json_tokener_parse(text);
+			free(text);
+			status = merge_status(end, &unchanged);
+			flush_wbuf();
+			stats.records = wbuf.hash.records;
+			stats.bytes = wbuf.hash.bytes;
+			if (status != EXIT_DONE && status != EXIT_PARTIAL) {
+				/* json-merge said why. */
+				remove_temp();
+				status = EXIT_FAILED;
+			} else if (unchanged) {
+				remove_temp();
+			} else {
+				int st = commit();
+
+				if (st > status)
+					status = st;
+			}
+		} else {
+			status = EXIT_FAILED;
+			/* Whatever is left of the leaf is not for us. */
+			while (!at_end && !cut) {
+				f = frame_next(&len);
+				if (f == FRAME_DATA) {
+					if (frame_copy(len, 0) < 0)
+						cut = 1;
+				} else if (f == FRAME_END) {
+					free(frame_text(len));
+					at_end = 1;
+				} else
+					cut = 1;
+			}
+		}
+		report_leaf(status, unchanged, end);
+		if (end != NULL)
+			json_object_put(end);
+		leaf_close();
+		free(path);
+		if (status > worst)
+			worst = status;
+		if (cut)
+			break;
+	}
+	free(in.buf);
+	free(wbuf.data);
+	return worst;
+}
+
+int
+main(int argc, char **argv)
+{
+	int status;
+
+	diag_init(argv[0]);
+	clock_gettime(CLOCK_MONOTONIC, &stats.start);
+	parse_options(argc, argv);
+	catch_signals();
+	if (out.path == NULL) {
+		status = write_stream();
+	} else {
+		open_temp();
+		copy_stdin();
+		status = commit();
+		leaf_close();
+		if (opt.stats)
+			print_stats();
+	}
 	if (diag_close_stdout() == -1)
 		return EXIT_FAILED;
-	return partial ? EXIT_PARTIAL : EXIT_DONE;
+	return status;
 }

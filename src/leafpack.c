@@ -171,11 +171,32 @@ struct errpipe {
 
 struct leaf {
 	char *dir;
+	bool streamed;		/* handed to the slot's worker */
+	bool reported;		/* its report came (or the worker died) */
 	pid_t merge, jq, write;	/* 0 once reaped (or never started) */
 	int merge_status, jq_status, write_status;
 	int hold;		/* our copy of the pipe into jsonl-write */
 	pid_t pgid;		/* also json-merge's pid */
 	bool withdrawn;		/* nothing new: jsonl-write stopped */
+	struct errpipe merge_err, write_err;
+};
+
+/*
+ * Without --jq, each slot keeps one json-merge | jsonl-write pair that
+ * consolidates leaves one after the other (the leaf stream of json-merge(1)):
+ * the driver writes a leaf's path into json-merge and waits for
+ * jsonl-write's report line before it sends the next.  Starting two
+ * programs per leaf cost more than the leaf itself (about 10 ms of CPU
+ * against 3 ms here): each pair is started once, and again only after it
+ * died.
+ */
+struct worker {
+	pid_t merge, write;	/* 0 once reaped (or never started) */
+	pid_t pgid;
+	int paths;		/* into json-merge; -1 when none */
+	int reports;		/* from jsonl-write; -1 once closed */
+	char *buf;		/* a partial report line */
+	size_t len, cap;
 	struct errpipe merge_err, write_err;
 };
 
@@ -626,6 +647,256 @@ fail:
 	errpipe_free(&l->write_err);
 }
 
+/* ---- the workers of the leaf stream ---- */
+
+static void
+worker_init(struct worker *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->paths = w->reports = -1;
+	w->merge_err.fd = w->write_err.fd = -1;
+}
+
+/* True while a process or a pipe of the worker remains. */
+static bool
+worker_alive(const struct worker *w)
+{
+	return w->merge > 0 || w->write > 0 || w->reports >= 0 ||
+	    w->merge_err.fd >= 0 || w->write_err.fd >= 0;
+}
+
+/* Starts the pair; returns 0, or -1 (said) when it could not. */
+static void worker_free(struct worker *w);
+
+static int
+worker_start(struct worker *w)
+{
+	struct args av = { 0 };
+	int paths[2] = { -1, -1 }, mid[2] = { -1, -1 }, reports[2] = { -1, -1 },
+	    err_merge = -1, err_write = -1;
+	size_t i;
+
+	/* What is left of a pair that died goes (its processes are reaped
+	 * as strangers). */
+	worker_free(w);
+	worker_init(w);
+	errpipe_open(&w->merge_err, &err_merge);
+	errpipe_open(&w->write_err, &err_write);
+	if (err_merge < 0 || err_write < 0 || pipe2(paths, O_CLOEXEC) < 0 ||
+	    pipe2(mid, O_CLOEXEC) < 0 || pipe2(reports, O_CLOEXEC) < 0) {
+		diag_warn("pipe");
+		goto fail;
+	}
+	args_add_owned(&av, program("json-merge"));
+	args_add(&av, "-0");
+	for (i = 0; i < opt.merge_opts.n; i++)
+		args_add(&av, opt.merge_opts.v[i]);
+	w->merge = spawn(av.v, paths[0], mid[1], err_merge, 0);
+	args_free(&av);
+	if (w->merge < 0) {
+		w->merge = 0;
+		goto fail;
+	}
+	w->pgid = w->merge;
+	args_add_owned(&av, program("jsonl-write"));
+	if (!opt.keep_sources)
+		args_add(&av, "--remove-sources");
+	args_add(&av, "--stats=json");
+	w->write = spawn(av.v, mid[0], reports[1], err_write, w->pgid);
+	args_free(&av);
+	if (w->write < 0) {
+		w->write = 0;
+		kill(-w->pgid, SIGKILL);
+		goto fail;
+	}
+	close_all((int[]){ paths[0], mid[0], mid[1], reports[1], err_merge,
+	    err_write }, 6);
+	w->paths = paths[1];
+	w->reports = reports[0];
+	fcntl(w->reports, F_SETFL, O_NONBLOCK);
+	return 0;
+
+fail:
+	close_all((int[]){ paths[0], paths[1], mid[0], mid[1], reports[0],
+	    reports[1], err_merge, err_write }, 8);
+	errpipe_close(&w->merge_err);
+	errpipe_close(&w->write_err);
+	return -1;
+}
+
+/* Writes the whole buffer, or fails with EPIPE rather than die of it. */
+static int
+write_nosigpipe(int fd, const char *p, size_t n)
+{
+	sigset_t pipe_set, old;
+	struct timespec zero = { 0, 0 };
+	int ret = 0;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			ret = -1;
+			break;
+		}
+		p += w;
+		n -= w;
+	}
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+/* No more leaves for the worker: it finishes the one in hand and exits. */
+static void
+worker_retire(struct worker *w)
+{
+	if (w->paths >= 0) {
+		close(w->paths);
+		w->paths = -1;
+	}
+}
+
+/* Hands the leaf l->dir to the worker (started first if need be). */
+static void
+start_leaf_stream(struct leaf *l, struct worker *w, const char *dir)
+{
+	memset(l, 0, sizeof(*l));
+	l->hold = -1;
+	l->merge_err.fd = l->write_err.fd = -1;
+	l->streamed = true;
+	if ((l->dir = strdup(dir)) == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+	/* A pair that died after its last report is found here, by EPIPE:
+	 * the leaf goes to a new pair. */
+	for (int tries = 0;; tries++) {
+		if ((w->paths >= 0 || worker_start(w) == 0) &&
+		    write_nosigpipe(w->paths, dir, strlen(dir) + 1) == 0)
+			break;
+		worker_retire(w);
+		if (tries == 1 || w->merge == 0) {
+			/* It cannot start: the leaf fails, untouched. */
+			l->reported = true;
+			l->merge_status = EXIT_FAILED << 8;
+			return;
+		}
+	}
+	l->pgid = w->pgid;
+}
+
+/* The report of the leaf in hand: the fields finish_leaf() reads. */
+static void
+leaf_report(struct leaf *l, const char *line, size_t len)
+{
+	json_object *r = json_tokener_parse(line), *merge, *v;
+	int merge_status = EXIT_FAILED, write_status = EXIT_FAILED;
+
+	(void)len;
+	if (l == NULL || !l->streamed || l->reported) {
+		if (r != NULL)
+			json_object_put(r);
+		return;
+	}
+	l->reported = true;
+	if (r != NULL && json_object_object_get_ex(r, "merge", &merge) &&
+	    json_object_is_type(merge, json_type_object)) {
+		if (json_object_object_get_ex(merge, "status", &v))
+			merge_status = json_object_get_int(v);
+		l->merge_err.stats = json_object_get(merge);
+	}
+	if (r != NULL && json_object_object_get_ex(r, "status", &v))
+		write_status = json_object_get_int(v);
+	if (r != NULL && json_object_object_get_ex(r, "unchanged", &v))
+		l->withdrawn = json_object_get_boolean(v);
+	l->merge_status = (merge_status & 0xff) << 8;
+	l->write_status = (write_status & 0xff) << 8;
+	l->write_err.stats = r;
+}
+
+/* Reads the worker's reports; at their end the leaf in hand failed. */
+static void
+worker_read(struct worker *w, struct leaf *l)
+{
+	char chunk[4096], *nl;
+	ssize_t n;
+	size_t used;
+
+	errpipe_read(&w->merge_err, false);
+	errpipe_read(&w->write_err, false);
+	while (w->reports >= 0) {
+		n = read(w->reports, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close(w->reports);
+			w->reports = -1;
+			worker_retire(w);
+			if (l->streamed && !l->reported && l->dir != NULL) {
+				l->reported = true;
+				l->merge_status = EXIT_FAILED << 8;
+			}
+			return;
+		}
+		if (w->len + n + 1 > w->cap) {
+			size_t cap = (w->len + n + 1) * 2;
+			char *b = realloc(w->buf, cap);
+
+			if (b == NULL)
+				diag_err(EXIT_FAILED, "out of memory");
+			w->buf = b;
+			w->cap = cap;
+		}
+		memcpy(w->buf + w->len, chunk, n);
+		w->len += n;
+		used = 0;
+		while ((nl = memchr(w->buf + used, '\n', w->len - used))) {
+			*nl = '\0';
+			leaf_report(l, w->buf + used, nl - (w->buf + used));
+			used = nl - w->buf + 1;
+		}
+		memmove(w->buf, w->buf + used, w->len - used);
+		w->len -= used;
+	}
+}
+
+/* Reaps one process of the worker. */
+static bool
+worker_reaped(struct worker *w, pid_t pid)
+{
+	if (pid == w->merge)
+		w->merge = 0;
+	else if (pid == w->write)
+		w->write = 0;
+	else
+		return false;
+	/* All it wrote is in its pipes: take it now, even if a descendant
+	 * still holds them. */
+	if (pid == w->pgid)
+		errpipe_read(&w->merge_err, true);
+	else
+		errpipe_read(&w->write_err, true);
+	return true;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	worker_retire(w);
+	if (w->reports >= 0)
+		close(w->reports);
+	errpipe_free(&w->merge_err);
+	errpipe_free(&w->write_err);
+	free(w->buf);
+}
+
 /* Adds a finished leaf to the totals; returns its exit status. */
 static int
 finish_leaf(struct leaf *l, struct totals *t)
@@ -769,6 +1040,8 @@ leaf_running(const struct leaf *l)
 static bool
 leaf_finished(const struct leaf *l)
 {
+	if (l->streamed)
+		return l->reported;
 	return l->merge == 0 && l->jq == 0 && l->write == 0 &&
 	    l->merge_err.fd < 0 && l->write_err.fd < 0;
 }
@@ -1042,6 +1315,7 @@ main(int argc, char *argv[])
 	struct totals t = { 0 };
 	struct queue q = { 0 };
 	struct leaf *slots;
+	struct worker *workers;
 	struct errpipe filter_err, scan_err;
 	struct sigaction sa;
 	sigset_t sigs;
@@ -1051,7 +1325,7 @@ main(int argc, char *argv[])
 	int c, leaves_fd, scan_status = 0, filter_status = 0, status, p[2],
 	    child_err, fd;
 	size_t i, running = 0, npoll;
-	bool stopping = false, forwarded = false;
+	bool stopping = false, forwarded = false, use_workers;
 	long long n;
 
 	diag_init(argv[0]);
@@ -1269,8 +1543,13 @@ main(int argc, char *argv[])
 	leaves_fd = p[0];
 	fcntl(leaves_fd, F_SETFL, O_NONBLOCK);
 
-	if ((slots = calloc(opt.parallel, sizeof(*slots))) == NULL)
+	if ((slots = calloc(opt.parallel, sizeof(*slots))) == NULL ||
+	    (workers = calloc(opt.parallel, sizeof(*workers))) == NULL)
 		diag_err(EXIT_FAILED, "out of memory");
+	/* jq takes no leaf stream, and a dry run commits nothing. */
+	use_workers = opt.jq == NULL && !opt.dry_run;
+	for (i = 0; i < (size_t)opt.parallel; i++)
+		worker_init(&workers[i]);
 	/* An idle slot has no pipes: zeroed, it would name our stdin, which
 	 * the loop would then poll, read (blocking, on a terminal or a pipe
 	 * left open) and close as if it were a child's stderr. */
@@ -1325,11 +1604,23 @@ main(int argc, char *argv[])
 			if ((path = queue_pop(&q)) == NULL)
 				break;
 			running++;
-			start_leaf(&slots[i], path);
+			if (use_workers)
+				start_leaf_stream(&slots[i], &workers[i], path);
+			else
+				start_leaf(&slots[i], path);
 		}
 		if (leaves_fd < 0 && scan == 0 && filter == 0 &&
-		    running == 0 && (queue_empty(&q) || stopping))
-			break;
+		    running == 0 && (queue_empty(&q) || stopping)) {
+			bool alive = false;
+
+			/* No more leaves: the workers finish and exit. */
+			for (i = 0; i < (size_t)opt.parallel; i++) {
+				worker_retire(&workers[i]);
+				alive |= worker_alive(&workers[i]);
+			}
+			if (!alive)
+				break;
+		}
 
 		/* Only open descriptors: poll() refuses more entries than the
 		 * limit on open files, and nothing looks at revents. */
@@ -1345,6 +1636,9 @@ main(int argc, char *argv[])
 		for (i = 0; i < (size_t)opt.parallel; i++) {
 			poll_add(pfd, &npoll, slots[i].merge_err.fd);
 			poll_add(pfd, &npoll, slots[i].write_err.fd);
+			poll_add(pfd, &npoll, workers[i].reports);
+			poll_add(pfd, &npoll, workers[i].merge_err.fd);
+			poll_add(pfd, &npoll, workers[i].write_err.fd);
 		}
 		/* While a child lives, SIGCHLD is the news of its exit once
 		 * its pipes are closed; the wait is bounded all the same, so
@@ -1352,6 +1646,9 @@ main(int argc, char *argv[])
 		timeout = progress_enabled() ? PROGRESS_INTERVAL_MS : -1;
 		if (timeout < 0 && (scan > 0 || filter > 0 || running > 0))
 			timeout = 1000;
+		for (i = 0; timeout < 0 && i < (size_t)opt.parallel; i++)
+			if (worker_alive(&workers[i]))
+				timeout = 1000;
 		/* A leaf that failed to start is finished already. */
 		for (i = 0; i < (size_t)opt.parallel; i++)
 			if (leaf_running(&slots[i]) && leaf_finished(&slots[i]))
@@ -1375,8 +1672,9 @@ main(int argc, char *argv[])
 				continue;
 			}
 			for (i = 0; i < (size_t)opt.parallel; i++)
-				if (leaf_running(&slots[i]) &&
-				    leaf_reaped(&slots[i], pid, st))
+				if (worker_reaped(&workers[i], pid) ||
+				    (leaf_running(&slots[i]) &&
+				    leaf_reaped(&slots[i], pid, st)))
 					break;
 		}
 
@@ -1404,6 +1702,7 @@ main(int argc, char *argv[])
 		for (i = 0; i < (size_t)opt.parallel; i++) {
 			errpipe_read(&slots[i].merge_err, false);
 			errpipe_read(&slots[i].write_err, false);
+			worker_read(&workers[i], &slots[i]);
 		}
 		show_progress(&t, running, leaves_fd >= 0);
 	}
@@ -1466,6 +1765,9 @@ main(int argc, char *argv[])
 	free(opt.jq_program);
 	args_free(&opt.merge_opts);
 	args_free(&opt.filter_opts);
+	for (i = 0; i < (size_t)opt.parallel; i++)
+		worker_free(&workers[i]);
+	free(workers);
 	free(slots);
 	free(q.buf);
 	args_free(&stalled);

@@ -9,7 +9,7 @@ grep -q -- '--memory SIZE' out || fail "--help lacks the options"
 expect_status 0 "$BIN/json-merge" --version
 grep -q '^json-merge (leafpack) ' out || fail "--version: $(cat out)"
 
-for args in "" "a b" "--bogus x" "--memory 12Q x" "--memory 10k x" \
+for args in "a b" "--bogus x" "--memory 12Q x" "--memory 10k x" \
     "--min-age soon x" "--stats=xml x" "--output a/b x" "--output .. x" \
     "--key a..b x"; do
 	# shellcheck disable=SC2086

@@ -4,7 +4,7 @@
 . "$LEAFPACK_TESTS/lib.sh"
 
 expect_status 0 "$BIN/jsonl-write" --help
-grep -q '^usage: jsonl-write \[--filtered\] \[--remove-sources\] \[--stats\[=json\]\] DIR/NAME$' out ||
+grep -q '^usage: jsonl-write \[--filtered\] \[--remove-sources\] \[--stats\[=json\]\] \[DIR/NAME\]$' out ||
     fail "--help: $(cat out)"
 for o in --filtered --remove-sources --stats --help --version; do
 	grep -q -- "^ *$o" out || fail "--help does not list $o"
@@ -14,7 +14,7 @@ grep -q '^jsonl-write (leafpack) [0-9]' out || fail "--version: $(cat out)"
 expect_status 4 sh -c '"$1" --help >/dev/full' sh "$BIN/jsonl-write"
 
 mkdir d
-for args in "" "--bogus d/x" "d/x d/y" "--stats=xml d/x" "d/" "d/." "d/.."; do
+for args in "--bogus d/x" "d/x d/y" "--stats=xml d/x" "d/" "d/." "d/.."; do
 	# shellcheck disable=SC2086
 	expect_status 2 "$BIN/jsonl-write" $args </dev/null
 	grep -q '^usage: jsonl-write ' err || fail "'$args': $(cat err)"

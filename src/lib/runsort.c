@@ -68,6 +68,8 @@ struct cursor {
 #define MAX_RUN_BUFFER (4 * 1024 * 1024)
 #define MAX_FANIN 128
 #define SPILL_BUFFER (1024 * 1024)
+/* Arena pages runsort_reset() keeps for the next user. */
+#define RESET_KEEP (4 * 1024 * 1024)
 
 static uint32_t
 load32(const char *p)
@@ -881,6 +883,35 @@ unsigned long long
 runsort_records(const struct runsort *rs)
 {
 	return rs->records;
+}
+
+int
+runsort_reset(struct runsort *rs)
+{
+	/* What the last user touched: records from the start, index from
+	 * the end.  Kept when small (a sequence of small leaves costs no page
+	 * fault after the first), given back when big. */
+	size_t touched = rs->used + rs->count * sizeof(struct entry);
+
+	for (size_t i = 0; i < rs->nruns; i++)
+		close(rs->runs[i].fd);
+	rs->nruns = 0;
+	rs->used = rs->count = 0;
+	rs->spilled = 0;
+	rs->records = 0;
+	free(rs->spillbuf);
+	rs->spillbuf = NULL;
+	if (rs->arena != NULL && rs->size != rs->memory) {
+		munmap(rs->arena, rs->size);
+		rs->arena = NULL;
+	}
+	if (rs->arena == NULL) {
+		rs->size = rs->memory;
+		if ((rs->arena = map_arena(rs->size)) == NULL)
+			return -1;
+	} else if (touched > RESET_KEEP)
+		madvise(rs->arena, rs->size, MADV_DONTNEED);
+	return 0;
 }
 
 void

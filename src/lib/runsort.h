@@ -97,6 +97,14 @@ int runsort_arena_empty(const struct runsort *rs);
 int runsort_finish(struct runsort *rs, const struct runsort_input *first,
     runsort_emit_fn *emit, void *ctx);
 
+/*
+ * Empties the sorter for another set of records, after runsort_finish() or
+ * a failure, keeping its arena mapped (and so its pages, up to a few MiB)
+ * for the next user.  Returns 0, or -1 with errno set (the sorter then only
+ * accepts runsort_free()).
+ */
+int runsort_reset(struct runsort *rs);
+
 /* The number of runs written to temporary files so far. */
 unsigned long runsort_runs_spilled(const struct runsort *rs);
 
