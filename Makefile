@@ -107,10 +107,11 @@ check-asan:
 test: all tests
 	sh tests/run.sh $(TESTS)
 
-# tests/crash_pair.sh at every system call of both programs (minutes).
+# tests/crash_pair.sh and tests/crash_stream.sh at every system call of both
+# programs (minutes).
 .PHONY: crash
 crash: all tests
-	LEAFPACK_LONG=1 TEST_TIMEOUT=3600 sh tests/run.sh crash_pair
+	LEAFPACK_LONG=1 TEST_TIMEOUT=3600 sh tests/run.sh crash_pair crash_stream
 
 demo: all tests
 	sh tests/demo.sh

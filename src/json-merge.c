@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -960,7 +961,8 @@ claim_finish(struct leaf *l, const struct output *out)
 }
 
 /*
- * After a failure the claim stays, in state "merging": whatever reached
+ * After a failure the claim stays, in state "merging" (in the leaf stream,
+ * see below): whatever reached
  * stdout is incomplete, and a jsonl-write downstream must see that and
  * refuse to commit (with no journal at all it would take the stream for a
  * plain write and replace the output with it).  The claim carries the base
@@ -975,6 +977,13 @@ claim_abort(struct leaf *l)
 	if (!l->claimed)
 		return;
 	l->claimed = 0;
+	/* In the leaf stream the end frame tells jsonl-write, and a claim
+	 * of ours, alive until the stream ends, would keep other runs off
+	 * the leaf: a claim that carried nothing from before goes. */
+	if (streaming && !l->had_journal) {
+		journal_remove(l->dirfd, opt.output);
+		return;
+	}
 	if (journal_load(l->dirfd, opt.output, &now) != 1)
 		return;
 	if (journal_is_ours(&now) && now.state != JOURNAL_MERGING) {
@@ -1262,6 +1271,11 @@ merge_leaf(struct leaf *l, struct output *out, int *idle)
 		partial |= consume_source(l, l->names[i]);
 
 	if (streaming && leaf_is_idle(l)) {
+		/* A commit record on the output whose sources are all gone
+		 * (a crash after their removal) holds nothing back; a rewrite
+		 * would have dropped it.  Ours to drop: we hold the claim. */
+		if (l->claimed && l->outfd >= 0)
+			fremovexattr(l->outfd, JOURNAL_ATTR);
 		if (l->claimed && journal_remove(l->dirfd, opt.output) < 0 &&
 		    errno != ENOENT)
 			fail_leaf(l, "%s: %s", leaf_path(l, l->journal_name),

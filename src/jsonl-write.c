@@ -608,12 +608,16 @@ open_temp(void)
  * the removal of the sources.  Returns EXIT_DONE or EXIT_PARTIAL (failures
  * before the commit go through fail()).
  */
+/* The claim, the commit record and the journal's name of the leaf being
+ * committed: file-scope, so that leaf_close() frees them after a failure
+ * in the leaf stream. */
+static struct journal claim, done;
+static char *jname;
+
 static int
 commit(void)
 {
-	struct journal claim, done;
 	struct stat st;
-	char *jname = NULL;
 	int have_claim, in_attr = 0, partial = 0, journal_needed;
 
 	have_claim = check_claim(&claim);
@@ -654,8 +658,6 @@ commit(void)
 	if (have_claim && !in_attr &&
 	    journal_store(out.dirfd, out.name, &done, 1) == -1)
 		fail("%s: %s", leaf_path(jname), strerror(errno));
-	if (have_claim)
-		free(done.host);	/* done borrowed claim's entries */
 	if (renameat(out.dirfd, out.temp, out.dirfd, out.name) == -1)
 		fail("%s: rename: %s", leaf_path(out.name), strerror(errno));
 	out.temp_live = 0;
@@ -689,8 +691,6 @@ commit(void)
 		} else if (!journal_needed &&
 		    journal_remove(out.dirfd, out.name) == -1)
 			partial = after_commit_warn(leaf_path(jname));
-		free(jname);
-		journal_free(&claim);
 	}
 	return partial ? EXIT_PARTIAL : EXIT_DONE;
 }
@@ -699,6 +699,12 @@ commit(void)
 static void
 leaf_close(void)
 {
+	/* done borrowed claim's entries: only its host is its own. */
+	free(done.host);
+	memset(&done, 0, sizeof(done));
+	journal_free(&claim);
+	free(jname);
+	jname = NULL;
 	remove_temp();
 	if (out.fd >= 0)
 		close(out.fd);

@@ -1,0 +1,93 @@
+#!/bin/sh
+# The leaf stream (json-merge without DIR | jsonl-write --remove-sources, as
+# leafpack runs it) killed with SIGKILL before a system call of either
+# program, then run again uninterrupted: both leaves end with every record
+# exactly once (jq), in order, with no source, journal or temporary left.
+# Two leaves go through one pair, so kills land before, in and after the
+# hand-over of each, and between the two.  Each program is traced alone by
+# strace (-e inject=SYSCALL:signal=SIGKILL:when=N); the other goes on as it
+# would after a real crash of its partner.
+#
+# By default every third system call of jsonl-write and every seventh of
+# json-merge; LEAFPACK_LONG=1 (make crash) every call.
+. "$LEAFPACK_TESTS/lib.sh"
+. "$LEAFPACK_TESTS/lib/write.sh"
+need_cmd strace
+sanitized && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+
+if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
+	write_step=1 merge_step=1
+else
+	write_step=3 merge_step=7
+fi
+
+# setup: leaf1 fresh, leaf2 with an output and new sources; want.N.
+setup() {
+	rm -rf leaf1 leaf2
+	mkleaf leaf1 6 3 s
+	mkleaf leaf2 4 3 a
+	printf 'leaf2\n' | "$BIN/json-merge" --min-age 0 |
+	    "$BIN/jsonl-write" --remove-sources || fail "setup"
+	mkleaf leaf2 3 3 b
+	records leaf1 >want.1
+	records leaf2 >want.2
+}
+
+# stream [STRACE-OPTION...] PROG: the pipeline, PROG traced.
+stream() {
+	printf 'leaf1\nleaf2\n' >leaves
+	if [ "$2" = json-merge ]; then
+		{ strace $1 "$BIN/json-merge" --min-age 0 <leaves; } 2>/dev/null |
+		    "$BIN/jsonl-write" --remove-sources 2>/dev/null
+	else
+		"$BIN/json-merge" --min-age 0 <leaves 2>/dev/null |
+		    strace $1 "$BIN/jsonl-write" --remove-sources 2>/dev/null
+	fi
+}
+
+# points TRACE STEP PHASE: "SYSCALL N" for every STEP-th system call from
+# the opening of the first leaf on.
+points() {
+	awk -v step="$2" -v phase="$3" '
+		/^openat\(AT_FDCWD, "leaf1"/ { started = 1 }
+		match($0, /^[a-z_0-9]+\(/) {
+			name = substr($0, 1, RLENGTH - 1)
+			seen[name]++
+			if (started && k++ % step == phase % step)
+				print name, seen[name]
+		}' "$1"
+}
+
+setup
+stream "-qq -o trace.merge" json-merge >/dev/null ||
+    fail "the traced run failed"
+check_done leaf1 want.1
+check_done leaf2 want.2
+setup
+stream "-qq -o trace.write" jsonl-write >/dev/null ||
+    fail "the traced run failed"
+points trace.write $write_step 3 | sed 's/^/jsonl-write /' >points
+points trace.merge $merge_step 5 | sed 's/^/json-merge /' >>points
+[ "$(wc -l <points)" -gt 20 ] || fail "too few kill points: $(cat points)"
+
+runs=0
+while read -r prog call n; do
+	setup
+	stream "-qq -o /dev/null -e inject=$call:signal=SIGKILL:when=$n" "$prog"
+	for d in leaf1 leaf2; do
+		if [ -f "$d/$OUT" ]; then
+			jq -c . "$d/$OUT" >/dev/null 2>&1 ||
+			    fail "$prog killed at $call #$n: partial $d/$OUT"
+		fi
+	done
+	printf 'leaf1\nleaf2\n' | "$BIN/json-merge" --min-age 0 2>merge.err |
+	    "$BIN/jsonl-write" --remove-sources 2>write.err || {
+		cat merge.err write.err >&2
+		fail "$prog killed at $call #$n: the rerun failed"
+	}
+	( check_done leaf1 want.1 && check_done leaf2 want.2 ) ||
+	    fail "$prog killed at $call #$n"
+	runs=$((runs + 1))
+done <points
+echo "$runs crash runs, each followed by a rerun"
