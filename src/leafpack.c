@@ -365,6 +365,38 @@ errpipe_open(struct errpipe *e, int *child_end)
 	*child_end = p[1];
 }
 
+/*
+ * Appends n bytes read from a pipe to the partial line in *buf and passes
+ * each line they complete to fn, without its newline and NUL-terminated in
+ * its place; what follows the last newline stays in *buf.
+ */
+static void
+lines_feed(char **buf, size_t *len, size_t *cap, const char *chunk, size_t n,
+    void (*fn)(void *ctx, char *line, size_t len), void *ctx)
+{
+	char *nl;
+	size_t used = 0;
+
+	if (*len + n > *cap) {
+		size_t want = (*len + n) * 2;
+		char *b = realloc(*buf, want);
+
+		if (b == NULL)
+			diag_err(EXIT_FAILED, "out of memory");
+		*buf = b;
+		*cap = want;
+	}
+	memcpy(*buf + *len, chunk, n);
+	*len += n;
+	while ((nl = memchr(*buf + used, '\n', *len - used)) != NULL) {
+		*nl = '\0';
+		fn(ctx, *buf + used, nl - (*buf + used));
+		used = nl - *buf + 1;
+	}
+	memmove(*buf, *buf + used, *len - used);
+	*len -= used;
+}
+
 static void
 errpipe_line(struct errpipe *e, const char *line, size_t len)
 {
@@ -412,6 +444,12 @@ errpipe_close(struct errpipe *e)
 	e->held = NULL;
 }
 
+static void
+errpipe_feed_line(void *ctx, char *line, size_t len)
+{
+	errpipe_line(ctx, line, len);
+}
+
 /*
  * Reads what the pipe holds now, passing complete lines on; closes it at
  * end of file, or with drain when nothing more is there (the child was
@@ -421,9 +459,8 @@ errpipe_close(struct errpipe *e)
 static void
 errpipe_read(struct errpipe *e, bool drain)
 {
-	char chunk[4096], *nl;
+	char chunk[4096];
 	ssize_t n;
-	size_t used;
 
 	while (e->fd >= 0) {
 		n = read(e->fd, chunk, sizeof(chunk));
@@ -435,24 +472,8 @@ errpipe_read(struct errpipe *e, bool drain)
 			errpipe_close(e);
 			return;
 		}
-		if (e->len + n > e->cap) {
-			size_t cap = (e->len + n) * 2;
-			char *b = realloc(e->buf, cap);
-
-			if (b == NULL)
-				diag_err(EXIT_FAILED, "out of memory");
-			e->buf = b;
-			e->cap = cap;
-		}
-		memcpy(e->buf + e->len, chunk, n);
-		e->len += n;
-		used = 0;
-		while ((nl = memchr(e->buf + used, '\n', e->len - used))) {
-			errpipe_line(e, e->buf + used, nl - (e->buf + used));
-			used = nl - e->buf + 1;
-		}
-		memmove(e->buf, e->buf + used, e->len - used);
-		e->len -= used;
+		lines_feed(&e->buf, &e->len, &e->cap, chunk, (size_t)n,
+		    errpipe_feed_line, e);
 	}
 }
 
@@ -792,8 +813,9 @@ start_leaf_stream(struct leaf *l, struct worker *w, const char *dir)
 
 /* The report of the leaf in hand: the fields finish_leaf() reads. */
 static void
-leaf_report(struct leaf *l, const char *line, size_t len)
+leaf_report(void *ctx, char *line, size_t len)
 {
+	struct leaf *l = ctx;
 	json_object *r = json_tokener_parse(line), *merge, *v;
 	int merge_status = EXIT_FAILED, write_status = EXIT_FAILED;
 
@@ -823,9 +845,8 @@ leaf_report(struct leaf *l, const char *line, size_t len)
 static void
 worker_read(struct worker *w, struct leaf *l)
 {
-	char chunk[4096], *nl;
+	char chunk[4096];
 	ssize_t n;
-	size_t used;
 
 	errpipe_read(&w->merge_err, false);
 	errpipe_read(&w->write_err, false);
@@ -845,25 +866,8 @@ worker_read(struct worker *w, struct leaf *l)
 			}
 			return;
 		}
-		if (w->len + n + 1 > w->cap) {
-			size_t cap = (w->len + n + 1) * 2;
-			char *b = realloc(w->buf, cap);
-
-			if (b == NULL)
-				diag_err(EXIT_FAILED, "out of memory");
-			w->buf = b;
-			w->cap = cap;
-		}
-		memcpy(w->buf + w->len, chunk, n);
-		w->len += n;
-		used = 0;
-		while ((nl = memchr(w->buf + used, '\n', w->len - used))) {
-			*nl = '\0';
-			leaf_report(l, w->buf + used, nl - (w->buf + used));
-			used = nl - w->buf + 1;
-		}
-		memmove(w->buf, w->buf + used, w->len - used);
-		w->len -= used;
+		lines_feed(&w->buf, &w->len, &w->cap, chunk, (size_t)n,
+		    leaf_report, l);
 	}
 }
 

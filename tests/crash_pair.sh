@@ -21,10 +21,7 @@
 # traced together and each killed at its Nth call of SYSCALL.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/write.sh"
-need_cmd strace
-# LeakSanitizer cannot run under ptrace.
-sanitized && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+need_strace
 
 if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
 	write_step=1 merge_step=1

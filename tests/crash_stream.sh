@@ -12,9 +12,7 @@
 # json-merge; LEAFPACK_LONG=1 (make crash) every call.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/write.sh"
-need_cmd strace
-sanitized && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+need_strace
 
 if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
 	write_step=1 merge_step=1

@@ -117,3 +117,13 @@ check_done() {
 	left=$(leftovers "$1")
 	[ -z "$left" ] || fail "journal or temporaries left: $left"
 }
+
+# need_strace: skip unless strace can trace here; under ASan, without the
+# leak check (LeakSanitizer cannot run under ptrace).
+need_strace() {
+	need_cmd strace
+	sanitized &&
+	    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	strace -qq -o /dev/null true 2>/dev/null ||
+	    skip "strace cannot trace here"
+}
