@@ -43,6 +43,7 @@ struct runsort {
 	char *spillbuf;		/* SPILL_BUFFER bytes, once a spill happens */
 	unsigned long spilled;
 	unsigned long long records;
+	int huge;		/* the arena asked for huge pages */
 };
 
 /* One input of a merge: a spilled run, the sorted arena, or the caller's. */
@@ -68,6 +69,8 @@ struct cursor {
 #define MAX_RUN_BUFFER (4 * 1024 * 1024)
 #define MAX_FANIN 128
 #define SPILL_BUFFER (1024 * 1024)
+/* Record bytes from which the arena asks for transparent huge pages. */
+#define HUGE_ARENA (8 * 1024 * 1024)
 /* Arena pages runsort_reset() keeps for the next user. */
 #define RESET_KEEP (4 * 1024 * 1024)
 
@@ -484,6 +487,15 @@ put_record(struct runsort *rs, const char *key, size_t keylen,
 	e->off = rs->used;
 	rs->used += 8 + keylen + reclen;
 	rs->records++;
+	/* A big leaf touches the arena page by page: with 4 KiB pages that
+	 * is a fault per 4 KiB (68,000 for a 256 MB leaf, 0.7 s on a virtual
+	 * machine whose faults cost 11 us).  Once the records pass
+	 * HUGE_ARENA, ask for huge pages (where the kernel has them: 500
+	 * times fewer faults); a small leaf keeps its few small pages. */
+	if (!rs->huge && rs->used > HUGE_ARENA) {
+		rs->huge = 1;
+		madvise(rs->arena, rs->size, MADV_HUGEPAGE);
+	}
 }
 
 /* 0 when a record of need bytes fits, 1 when not, -1 when too big ever. */
@@ -906,6 +918,7 @@ runsort_reset(struct runsort *rs)
 		rs->arena = NULL;
 	}
 	if (rs->arena == NULL) {
+		rs->huge = 0;
 		rs->size = rs->memory;
 		if ((rs->arena = map_arena(rs->size)) == NULL)
 			return -1;
