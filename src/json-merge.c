@@ -811,17 +811,31 @@ write_all(int fd, const char *p, size_t n)
 static int frame_write(const char *type, const char *a, size_t alen,
     const char *b, size_t blen);
 
+/* Hashes a then b and writes them on stdout: plain, or as one data frame
+ * of the leaf stream.  Hashed by the block: the hash does not depend on
+ * the cutting. */
 static int
-output_flush(struct output *o)
+output_write(struct output *o, const char *a, size_t alen, const char *b,
+    size_t blen)
 {
-	/* Hashed by the block: the hash does not depend on the cutting. */
-	journal_hash_update(&o->hash, o->buf, o->len);
-	if (streaming ? o->len > 0 &&
-	    frame_write("data", o->buf, o->len, "", 0) < 0 :
-	    write_all(STDOUT_FILENO, o->buf, o->len) < 0) {
+	journal_hash_update(&o->hash, a, alen);
+	journal_hash_update(&o->hash, b, blen);
+	if (alen + blen == 0)
+		return 0;
+	if (streaming ? frame_write("data", a, alen, b, blen) < 0 :
+	    write_all(STDOUT_FILENO, a, alen) < 0 ||
+	    write_all(STDOUT_FILENO, b, blen) < 0) {
 		leaf.merge_failure = "stdout";
 		return -1;
 	}
+	return 0;
+}
+
+static int
+output_flush(struct output *o)
+{
+	if (output_write(o, o->buf, o->len, "", 0) < 0)
+		return -1;
 	o->len = 0;
 	return 0;
 }
@@ -837,17 +851,8 @@ output_record(void *ctx, const char *record, size_t reclen)
 	if (o->len + reclen + 1 > o->cap) {
 		if (output_flush(o) < 0)
 			return -1;
-		if (reclen + 1 > o->cap) {
-			journal_hash_update(&o->hash, record, reclen);
-			journal_hash_update(&o->hash, "\n", 1);
-			if (streaming)
-				return frame_write("data", record, reclen,
-				    "\n", 1) < 0 ?
-				    (leaf.merge_failure = "stdout", -1) : 0;
-			return write_all(STDOUT_FILENO, record, reclen) < 0 ||
-			    write_all(STDOUT_FILENO, "\n", 1) < 0 ?
-			    (leaf.merge_failure = "stdout", -1) : 0;
-		}
+		if (reclen + 1 > o->cap)
+			return output_write(o, record, reclen, "\n", 1);
 	}
 	memcpy(o->buf + o->len, record, reclen);
 	o->buf[o->len + reclen] = '\n';

@@ -566,6 +566,17 @@ exited_with(int status, int a, int b)
 	    (WEXITSTATUS(status) == a || WEXITSTATUS(status) == b);
 }
 
+/* A slot taking the leaf dir: no process, no pipe yet. */
+static void
+leaf_init(struct leaf *l, const char *dir)
+{
+	memset(l, 0, sizeof(*l));
+	l->hold = -1;
+	l->merge_err.fd = l->write_err.fd = -1;
+	if ((l->dir = strdup(dir)) == NULL)
+		diag_err(EXIT_FAILED, "out of memory");
+}
+
 /* Starts the pipeline of a leaf; one that cannot start is finished at once,
  * failed. */
 static void
@@ -577,11 +588,7 @@ start_leaf(struct leaf *l, const char *dir)
 	char *outpath;
 	size_t i;
 
-	memset(l, 0, sizeof(*l));
-	l->hold = -1;
-	l->merge_err.fd = l->write_err.fd = -1;
-	if ((l->dir = strdup(dir)) == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+	leaf_init(l, dir);
 	errpipe_open(&l->merge_err, &err_merge);
 	if (err_merge < 0)
 		goto fail;
@@ -788,12 +795,8 @@ worker_retire(struct worker *w)
 static void
 start_leaf_stream(struct leaf *l, struct worker *w, const char *dir)
 {
-	memset(l, 0, sizeof(*l));
-	l->hold = -1;
-	l->merge_err.fd = l->write_err.fd = -1;
+	leaf_init(l, dir);
 	l->streamed = true;
-	if ((l->dir = strdup(dir)) == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
 	/* A pair that died after its last report is found here, by EPIPE:
 	 * the leaf goes to a new pair. */
 	for (int tries = 0;; tries++) {

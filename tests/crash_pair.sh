@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2154 # merge_status, write_status: set by pair()
+# shellcheck disable=SC2154 # merge_status, write_status: set by pair(); the steps by kill_steps
 # json-merge | jsonl-write --remove-sources killed with SIGKILL before a
 # system call, for every system call either program makes, then the same
 # command run again uninterrupted: every record ends up exactly once (jq),
@@ -23,11 +23,7 @@
 . "$LEAFPACK_TESTS/lib/write.sh"
 need_strace
 
-if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
-	write_step=1 merge_step=1
-else
-	write_step=5 merge_step=13
-fi
+kill_steps 5 13
 
 # setup SCENARIO: a new leaf/ in the starting state, and want, the records
 # a consolidation of it must end with.
@@ -58,21 +54,6 @@ setup() {
 	esac
 }
 
-# points TRACE STEP PHASE: the kill points in an strace log, one per system
-# call from the opening of the leaf on (before it, a kill is the same as
-# none): "SYSCALL N" for the Nth call of SYSCALL, every STEP-th one from the
-# PHASE-th.
-points() {
-	awk -v step="$2" -v phase="$3" '
-		/^openat\(AT_FDCWD, "leaf"/ { started = 1 }
-		match($0, /^[a-z_0-9]+\(/) {
-			name = substr($0, 1, RLENGTH - 1)
-			seen[name]++
-			if (started && k++ % step == phase % step)
-				print name, seen[name]
-		}' "$1"
-}
-
 runs=0 phase=0
 for mode in $modes; do
 use_mode "$mode"
@@ -83,11 +64,11 @@ for scenario in fresh incremental kept; do
 	    strace -qq -o trace.write "$BIN/jsonl-write" --remove-sources \
 	    "leaf/$OUT" || fail "$scenario: the traced run failed"
 	check_done leaf want
-	points trace.write $write_step $phase | sed 's/^/jsonl-write /' >points
-	points trace.merge $merge_step $phase | sed 's/^/json-merge /' >>points
+	kill_points trace.write $write_step $phase leaf | sed 's/^/jsonl-write /' >points
+	kill_points trace.merge $merge_step $phase leaf | sed 's/^/json-merge /' >>points
 	[ "$(wc -l <points)" -gt 12 ] || fail "$scenario: too few kill points"
 	if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
-		{ points trace.write 1 0; points trace.merge 1 0; } |
+		{ kill_points trace.write 1 0 leaf; kill_points trace.merge 1 0 leaf; } |
 		    sort -u | sed 's/^/both /' >>points
 	fi
 	phase=$((phase + 1))

@@ -10,15 +10,12 @@
 #
 # By default every third system call of jsonl-write and every seventh of
 # json-merge; LEAFPACK_LONG=1 (make crash) every call.
+# shellcheck disable=SC2154 # write_step, merge_step: set by kill_steps
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/write.sh"
 need_strace
 
-if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
-	write_step=1 merge_step=1
-else
-	write_step=3 merge_step=7
-fi
+kill_steps 3 7
 
 # setup: leaf1 fresh, leaf2 with an output and new sources; want.N.
 setup() {
@@ -44,19 +41,6 @@ stream() {
 	fi
 }
 
-# points TRACE STEP PHASE: "SYSCALL N" for every STEP-th system call from
-# the opening of the first leaf on.
-points() {
-	awk -v step="$2" -v phase="$3" '
-		/^openat\(AT_FDCWD, "leaf1"/ { started = 1 }
-		match($0, /^[a-z_0-9]+\(/) {
-			name = substr($0, 1, RLENGTH - 1)
-			seen[name]++
-			if (started && k++ % step == phase % step)
-				print name, seen[name]
-		}' "$1"
-}
-
 setup
 stream "-qq -o trace.merge" json-merge >/dev/null ||
     fail "the traced run failed"
@@ -65,8 +49,8 @@ check_done leaf2 want.2
 setup
 stream "-qq -o trace.write" jsonl-write >/dev/null ||
     fail "the traced run failed"
-points trace.write $write_step 3 | sed 's/^/jsonl-write /' >points
-points trace.merge $merge_step 5 | sed 's/^/json-merge /' >>points
+kill_points trace.write $write_step 3 leaf1 | sed 's/^/jsonl-write /' >points
+kill_points trace.merge $merge_step 5 leaf1 | sed 's/^/json-merge /' >>points
 [ "$(wc -l <points)" -gt 20 ] || fail "too few kill points: $(cat points)"
 
 runs=0

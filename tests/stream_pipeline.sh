@@ -78,8 +78,8 @@ records c/x >want.x
 "$BIN/json-merge" --min-age 0 <<EOF >stream
 c/x
 EOF
-head -c 500 stream >cut
-expect_status 4 "$BIN/jsonl-write" --remove-sources <cut
+head -c 500 stream >stream.cut
+expect_status 4 "$BIN/jsonl-write" --remove-sources <stream.cut
 grep -q "json-merge's stream ends inside the leaf" err || fail "$(cat err)"
 [ -z "$(find c/x -name ".$OUT.tmp.*")" ] || fail "a temporary is left"
 [ ! -e c/x/$OUT ] && [ "$(ls c/x | wc -l)" -eq 2 ] || fail "c/x changed"

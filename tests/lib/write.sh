@@ -127,3 +127,30 @@ need_strace() {
 	strace -qq -o /dev/null true 2>/dev/null ||
 	    skip "strace cannot trace here"
 }
+
+# kill_steps WRITE MERGE: sets write_step and merge_step, the share of each
+# program's system calls a crash test kills at (every WRITE-th, every
+# MERGE-th), or every one with LEAFPACK_LONG=1 (make crash).
+# shellcheck disable=SC2034 # for the crash tests
+kill_steps() {
+	if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
+		write_step=1 merge_step=1
+	else
+		write_step=$1 merge_step=$2
+	fi
+}
+
+# kill_points TRACE STEP PHASE DIR: the kill points in an strace log, one
+# per system call from the opening of DIR on (before it, a kill is the same
+# as none): "SYSCALL N" for the Nth call of SYSCALL, every STEP-th one from
+# the PHASE-th.
+kill_points() {
+	awk -v step="$2" -v phase="$3" -v start="openat(AT_FDCWD, \"$4\"" '
+		index($0, start) == 1 { started = 1 }
+		match($0, /^[a-z_0-9]+\(/) {
+			name = substr($0, 1, RLENGTH - 1)
+			seen[name]++
+			if (started && k++ % step == phase % step)
+				print name, seen[name]
+		}' "$1"
+}
