@@ -38,13 +38,16 @@ FUSE_CFLAGS := $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
 FUSE_LIBS := $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null || echo -lfuse3)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DLEAFPACK_VERSION='"$(VERSION)"' \
-	-Isrc/lib $(WARNINGS) $(JSONC_CFLAGS) $(CFLAGS) -MMD -MP
+	-Isrc/lib -Isrc/pack $(WARNINGS) $(JSONC_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDLIBS = $(JSONC_LIBS) -lm $(LDLIBS)
 
 PROGS := $(patsubst src/%.c,%,$(wildcard src/*.c))
 BINS := $(addprefix $(BINDIR)/,$(PROGS))
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(LIBSRC))
+# The driver's own modules: linked into leafpack only.
+PACKSRC := $(wildcard src/pack/*.c)
+PACKOBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(PACKSRC))
 MANS := $(wildcard man/*.1)
 
 # Helpers the tests and benchmarks run: not installed, never sanitized.
@@ -62,6 +65,10 @@ all: $(BINS)
 $(BUILD)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BINDIR)/leafpack: $(BUILD)/leafpack.o $(PACKOBJ) $(LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PACKOBJ) $(LIBOBJ) $(ALL_LDLIBS)
 
 $(BINDIR)/%: $(BUILD)/%.o $(LIBOBJ)
 	@mkdir -p $(@D)

@@ -29,6 +29,7 @@
 
 #include "diag.h"
 #include "exitcode.h"
+#include "claim.h"
 #include "journal.h"
 #include "jsonscan.h"
 #include "pathstream.h"
@@ -75,7 +76,7 @@ static const char options_text[] =
 #define READ_SIZE (1024 * 1024)
 #define WRITE_SIZE (256 * 1024)
 
-enum claim_mode { CLAIM_AUTO, CLAIM_ALWAYS, CLAIM_NEVER };
+enum merge_claim_mode { CLAIM_AUTO, CLAIM_ALWAYS, CLAIM_NEVER };
 
 static struct {
 	const char *key;
@@ -85,7 +86,7 @@ static struct {
 	const char *output;
 	long long memory;
 	int strict;
-	enum claim_mode claim;
+	enum merge_claim_mode claim;
 	int stats;		/* 0, 1 text, 2 json */
 	int delim;		/* of the directories on stdin */
 } opt;
@@ -124,7 +125,7 @@ struct leaf {
 	/* consumed sources, for the journal */
 	struct journal_entry *consumed;
 	size_t nconsumed, consumedcap;
-	/* sources already in the existing output (journal_absorbed) */
+	/* sources already in the existing output (claim_absorbed) */
 	struct journal_entry *absorbed;
 	size_t nabsorbed;
 	/* the existing output */
@@ -165,7 +166,7 @@ static void
 usage(void)
 {
 	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
+	exit(EXITCODE_USAGE);
 }
 
 /* "DIR/name" for messages, quoted (diag_quote's rotating buffers). */
@@ -868,7 +869,7 @@ busy(struct leaf *l)
 	long long pid = 0;
 
 	if (journal_load(l->dirfd, opt.output, &j) == 1) {
-		if (journal_holder_alive(&j)) {
+		if (claim_holder_alive(&j)) {
 			snprintf(host, sizeof(host), "%s", j.host ? j.host : "?");
 			pid = j.pid;
 		}
@@ -888,7 +889,7 @@ busy(struct leaf *l)
  * processes; then, when claiming, writes our claim in state "merging".
  */
 static void
-claim_begin(struct leaf *l, int claim)
+leaf_claim_begin(struct leaf *l, int claim)
 {
 	struct journal *mine = &l->mine;
 	int r;
@@ -899,9 +900,9 @@ claim_begin(struct leaf *l, int claim)
 		    errno == EBADMSG ? "not a valid journal (move it away "
 		    "once no run is using the leaf)" : strerror(errno));
 	l->had_journal = r == 1;
-	if (l->had_journal && journal_holder_alive(&l->previous))
+	if (l->had_journal && claim_holder_alive(&l->previous))
 		busy(l);
-	if (journal_absorbed(l->dirfd, opt.output,
+	if (claim_absorbed(l->dirfd, opt.output,
 	    l->had_journal ? &l->previous : NULL, &l->absorbed,
 	    &l->nabsorbed) < 0)
 		fail_leaf(l, "%s: %s", errno == EBADMSG ?
@@ -915,7 +916,7 @@ claim_begin(struct leaf *l, int claim)
 	if (opt.claim == CLAIM_NEVER)
 		return;
 	/* Leftovers of dead runs; a failure here harms nothing. */
-	journal_remove_stale_temps(l->dirfd, opt.output);
+	claim_remove_dead_temps(l->dirfd, opt.output);
 	if (!claim)
 		return;
 
@@ -946,7 +947,7 @@ claim_begin(struct leaf *l, int claim)
 
 /* Marks the claim "merged" with what was consumed and written. */
 static void
-claim_finish(struct leaf *l, const struct output *out)
+leaf_claim_finish(struct leaf *l, const struct output *out)
 {
 	struct journal *mine = &l->mine;
 
@@ -975,7 +976,7 @@ claim_finish(struct leaf *l, const struct output *out)
  * the next run takes the dead claim over.
  */
 static void
-claim_abort(struct leaf *l)
+leaf_claim_abort(struct leaf *l)
 {
 	struct journal now;
 
@@ -991,7 +992,7 @@ claim_abort(struct leaf *l)
 	}
 	if (journal_load(l->dirfd, opt.output, &now) != 1)
 		return;
-	if (journal_is_ours(&now) && now.state != JOURNAL_MERGING) {
+	if (claim_is_ours(&now) && now.state != JOURNAL_MERGING) {
 		l->mine.state = JOURNAL_MERGING;
 		journal_store(l->dirfd, opt.output, &l->mine, 0);
 	}
@@ -1008,12 +1009,12 @@ fail_leaf(struct leaf *l, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	diag_warnx("%s", msg);
-	claim_abort(l);
+	leaf_claim_abort(l);
 	if (opt.stats)
 		print_stats(l->dir);
 	if (streaming)
 		longjmp(failed_leaf, 1);
-	exit(EXIT_FAILED);
+	exit(EXITCODE_FAILED);
 }
 
 /* The message for a failed merge: stdout, the existing output or TMPDIR. */
@@ -1059,7 +1060,7 @@ parse_options(int argc, char **argv)
 	opt.delim = '\n';
 	opt.globs = calloc(argc, sizeof(*opt.globs));
 	if (opt.globs == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	while ((c = getopt_long(argc, argv, "0", long_options, NULL)) != -1) {
 		switch (c) {
 		case '0':
@@ -1077,7 +1078,7 @@ parse_options(int argc, char **argv)
 			break;
 		case 'h':
 			printf("%s%s", usage_text, options_text);
-			exit(diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE);
+			exit(diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE);
 		case 'k':
 			opt.key = optarg;
 			break;
@@ -1123,7 +1124,7 @@ parse_options(int argc, char **argv)
 			break;
 		case 'V':
 			printf("json-merge (leafpack) %s\n", LEAFPACK_VERSION);
-			exit(diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE);
+			exit(diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE);
 		default:
 			usage();
 		}
@@ -1238,7 +1239,7 @@ leaf_is_idle(const struct leaf *l)
 	return l->nconsumed == 0 && l->nabsorbed == 0;
 }
 
-/* Merges the leaf l->dir onto stdout; returns EXIT_DONE or EXIT_PARTIAL
+/* Merges the leaf l->dir onto stdout; returns EXITCODE_DONE or EXITCODE_PARTIAL
  * (failures go through fail_leaf()), and sets *idle. */
 static int
 merge_leaf(struct leaf *l, struct output *out, int *idle)
@@ -1251,7 +1252,7 @@ merge_leaf(struct leaf *l, struct output *out, int *idle)
 	if (l->dirfd < 0)
 		fail_leaf(l, "%s: %s", diag_quote(l->dir), strerror(errno));
 	open_output(l);
-	claim_begin(l, opt.claim == CLAIM_ALWAYS ||
+	leaf_claim_begin(l, opt.claim == CLAIM_ALWAYS ||
 	    (opt.claim == CLAIM_AUTO && (streaming || stdout_is_pipe())));
 
 	/* Check the existing output before a byte goes out. */
@@ -1287,7 +1288,7 @@ merge_leaf(struct leaf *l, struct output *out, int *idle)
 			    strerror(errno));
 		l->claimed = 0;
 		*idle = 1;
-		return partial ? EXIT_PARTIAL : EXIT_DONE;
+		return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
 	}
 	journal_hash_init(&out->hash);
 	out->len = 0;
@@ -1303,8 +1304,8 @@ merge_leaf(struct leaf *l, struct output *out, int *idle)
 			fail_leaf(l, "%s: changed while read",
 			    leaf_path(l, opt.output));
 	}
-	claim_finish(l, out);
-	return partial ? EXIT_PARTIAL : EXIT_DONE;
+	leaf_claim_finish(l, out);
+	return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
 }
 
 /* The leaf stream: every directory named on stdin, framed on stdout. */
@@ -1314,13 +1315,13 @@ merge_stream(struct leaf *l, struct output *out)
 	struct pathstream in;
 	char *dir, *target;
 	ssize_t len;
-	int worst = EXIT_DONE;
+	int worst = EXITCODE_DONE;
 
 	streaming = 1;
 	pathstream_init(&in, stdin, opt.delim);
 	while (!stdout_broken && (len = pathstream_read(&in, &dir)) > 0) {
 		/* Both survive a longjmp() from fail_leaf(). */
-		volatile int status = EXIT_FAILED;
+		volatile int status = EXITCODE_FAILED;
 		static int idle;
 		json_object *end;
 		const char *text;
@@ -1328,7 +1329,7 @@ merge_stream(struct leaf *l, struct output *out)
 		if ((size_t)len != strlen(dir)) {
 			diag_warnx("stdin: record %llu holds a NUL byte "
 			    "(use -0)", in.count);
-			worst = EXIT_FAILED;
+			worst = EXITCODE_FAILED;
 			continue;
 		}
 		memset(&stats, 0, sizeof(stats));
@@ -1336,7 +1337,7 @@ merge_stream(struct leaf *l, struct output *out)
 		l->dir = dir;
 		if (asprintf(&target, "%s%s%s", dir, dir[len - 1] == '/' ?
 		    "" : "/", opt.output) < 0)
-			diag_err(EXIT_FAILED, "out of memory");
+			diag_err(EXITCODE_FAILED, "out of memory");
 		if (frame_write("leaf", target, strlen(target), "\n", 1) < 0) {
 			free(target);
 			break;
@@ -1363,11 +1364,11 @@ merge_stream(struct leaf *l, struct output *out)
 	}
 	if (!stdout_broken && ferror(stdin)) {
 		diag_warn("stdin");
-		worst = EXIT_FAILED;
+		worst = EXITCODE_FAILED;
 	}
 	if (stdout_broken) {
 		diag_warn("stdout");
-		worst = EXIT_FAILED;
+		worst = EXITCODE_FAILED;
 	}
 	pathstream_free(&in);
 	return worst;
@@ -1395,9 +1396,9 @@ main(int argc, char **argv)
 	out.buf = malloc(out.cap);
 	l->scan = malloc(sizeof(*l->scan));
 	if (l->buf == NULL || out.buf == NULL || l->scan == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	if ((l->journal_name = journal_name(opt.output)) == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 
 	if (optind == argc) {
 		status = merge_stream(l, &out);
@@ -1414,6 +1415,6 @@ main(int argc, char **argv)
 	free(out.buf);
 	leaf_free(l);
 	if (streaming && diag_close_stdout() < 0)
-		status = EXIT_FAILED;
+		status = EXITCODE_FAILED;
 	return status;
 }

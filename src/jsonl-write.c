@@ -37,6 +37,7 @@
 
 #include "diag.h"
 #include "exitcode.h"
+#include "claim.h"
 #include "journal.h"
 #include "jsonscan.h"
 #include "version.h"
@@ -96,7 +97,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
+	exit(EXITCODE_USAGE);
 }
 
 /* DIR/name for messages, quoted; two calls fit in one message. */
@@ -135,7 +136,7 @@ fail(const char *fmt, ...)
 	diag_warnx("%s", msg);
 	if (streaming)
 		longjmp(failed_leaf, 1);
-	exit(EXIT_FAILED);
+	exit(EXITCODE_FAILED);
 }
 
 static void
@@ -183,7 +184,7 @@ parse_options(int argc, char **argv)
 			break;
 		case 'h':
 			printf("%s%s", usage_text, options_text);
-			exit(diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE);
+			exit(diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE);
 		case 'r':
 			opt.remove_sources = 1;
 			break;
@@ -199,7 +200,7 @@ parse_options(int argc, char **argv)
 			break;
 		case 'V':
 			printf("jsonl-write (leafpack) %s\n", LEAFPACK_VERSION);
-			exit(diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE);
+			exit(diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE);
 		default:
 			usage();
 		}
@@ -229,7 +230,7 @@ set_output(const char *path)
 	else
 		out.dir = strndup(out.path, (size_t)(slash - out.path));
 	if (out.dir == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	if (*out.name == '\0' || strcmp(out.name, ".") == 0 ||
 	    strcmp(out.name, "..") == 0 || strlen(out.name) + 32 > NAME_MAX) {
 		diag_warnx("%s: not a file path DIR/NAME", diag_quote(out.path));
@@ -346,7 +347,7 @@ refuse_if_holding(void)
 	struct journal_entry *held;
 	size_t nheld;
 
-	if (journal_absorbed(out.dirfd, out.name, NULL, &held, &nheld) == -1)
+	if (claim_absorbed(out.dirfd, out.name, NULL, &held, &nheld) == -1)
 		fail("%s: %s", leaf_path(out.name), errno == EBADMSG ?
 		    "attribute " JOURNAL_ATTR " is not a valid journal: "
 		    "nothing written" : strerror(errno));
@@ -610,7 +611,7 @@ open_temp(void)
 
 /*
  * Everything after the input is in the temporary: the claim, the commit,
- * the removal of the sources.  Returns EXIT_DONE or EXIT_PARTIAL (failures
+ * the removal of the sources.  Returns EXITCODE_DONE or EXITCODE_PARTIAL (failures
  * before the commit go through fail()).
  */
 /* The claim, the commit record and the journal's name of the leaf being
@@ -697,7 +698,7 @@ commit(void)
 		    journal_remove(out.dirfd, out.name) == -1)
 			partial = after_commit_warn(leaf_path(jname));
 	}
-	return partial ? EXIT_PARTIAL : EXIT_DONE;
+	return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
 }
 
 /* Closes what the leaf held; the temporary, if still there, is removed. */
@@ -748,7 +749,7 @@ in_fill(size_t want)
 			continue;
 		if (n < 0) {
 			remove_temp();
-			diag_err(EXIT_FAILED, "stdin");
+			diag_err(EXITCODE_FAILED, "stdin");
 		}
 		if (n == 0)
 			in.eof = 1;
@@ -794,7 +795,7 @@ frame_next(size_t *len)
 		return (enum frame)(i + 1);
 	}
 	remove_temp();
-	diag_errx(EXIT_FAILED, "stdin: byte %llu: not json-merge's leaf stream "
+	diag_errx(EXITCODE_FAILED, "stdin: byte %llu: not json-merge's leaf stream "
 	    "(run json-merge without DIR, or give jsonl-write DIR/NAME)",
 	    in.offset);
 }
@@ -806,13 +807,13 @@ frame_text(size_t len)
 	char *text = malloc(len + 1);
 
 	if (text == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	for (size_t got = 0; got < len;) {
 		size_t n = in_fill(len - got < BUF_SIZE ? len - got : BUF_SIZE);
 
 		if (n == 0) {
 			remove_temp();
-			diag_errx(EXIT_FAILED, "stdin: byte %llu: the stream "
+			diag_errx(EXITCODE_FAILED, "stdin: byte %llu: the stream "
 			    "ends inside a frame", in.offset);
 		}
 		if (n > len - got)
@@ -870,7 +871,7 @@ report_leaf(int status, int unchanged, json_object *merge)
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	/* The driver waits for this line to start the next leaf. */
 	if (fflush(stdout) == EOF)
-		diag_err(EXIT_FAILED, "stdout");
+		diag_err(EXITCODE_FAILED, "stdout");
 	json_object_put(o);
 }
 
@@ -879,7 +880,7 @@ static int
 merge_status(json_object *end, int *unchanged)
 {
 	json_object *v;
-	int status = EXIT_FAILED;
+	int status = EXITCODE_FAILED;
 
 	*unchanged = 0;
 	if (end != NULL && json_object_object_get_ex(end, "status", &v))
@@ -903,8 +904,8 @@ write_stream(void)
 	size_t len;
 
 	if ((in.buf = malloc(BUF_SIZE)) == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
-	worst = EXIT_DONE;
+		diag_err(EXITCODE_FAILED, "out of memory");
+	worst = EXITCODE_DONE;
 	streaming = 1;
 	while ((f = frame_next(&len)) != FRAME_EOF) {
 		/* Read after a longjmp() from fail(). */
@@ -914,13 +915,13 @@ write_stream(void)
 		char *text;
 
 		if (f != FRAME_LEAF)
-			diag_errx(EXIT_FAILED, "stdin: byte %llu: a frame "
+			diag_errx(EXITCODE_FAILED, "stdin: byte %llu: a frame "
 			    "outside a leaf", in.offset);
 		path = frame_text(len);
 		if (len > 0 && path[len - 1] == '\n')
 			path[len - 1] = '\0';
 		end = NULL;
-		status = EXIT_FAILED;
+		status = EXITCODE_FAILED;
 		unchanged = at_end = cut = 0;
 		memset(&stats, 0, sizeof(stats));
 		clock_gettime(CLOCK_MONOTONIC, &stats.start);
@@ -945,10 +946,10 @@ write_stream(void)
 			status = merge_status(end, &unchanged);
 			stats.records = wbuf.hash.records;
 			stats.bytes = wbuf.hash.bytes;
-			if (status != EXIT_DONE && status != EXIT_PARTIAL) {
+			if (status != EXITCODE_DONE && status != EXITCODE_PARTIAL) {
 				/* json-merge said why. */
 				remove_temp();
-				status = EXIT_FAILED;
+				status = EXITCODE_FAILED;
 			} else if (unchanged) {
 				remove_temp();
 			} else {
@@ -958,7 +959,7 @@ write_stream(void)
 					status = st;
 			}
 		} else {
-			status = EXIT_FAILED;
+			status = EXITCODE_FAILED;
 			/* Whatever is left of the leaf is not for us. */
 			while (!at_end && !cut) {
 				f = frame_next(&len);
@@ -1006,6 +1007,6 @@ main(int argc, char **argv)
 			print_stats();
 	}
 	if (diag_close_stdout() == -1)
-		return EXIT_FAILED;
+		return EXITCODE_FAILED;
 	return status;
 }

@@ -3,7 +3,7 @@
  *
  * A leaf has work to do when its own name is wanted (--name, --names-from)
  * and it holds at least --min-files eligible sources that its consolidated
- * file does not already hold (journal_absorbed()), or a journal that a run
+ * file does not already hold (claim_absorbed()), or a journal that a run
  * must finish.  Reading a directory on a sick share can hang, so each leaf
  * is examined by a worker process that arms alarm(-t) around the work (the
  * default SIGALRM action ends it, which also breaks a killable wait in the
@@ -32,6 +32,7 @@
 
 #include "diag.h"
 #include "exitcode.h"
+#include "claim.h"
 #include "journal.h"
 #include "pathstream.h"
 #include "sources.h"
@@ -146,7 +147,7 @@ add_string(char ***list, size_t *n, const char *s)
 	char **grown = realloc(*list, (*n + 1) * sizeof(**list));
 
 	if (grown == NULL || (grown[*n] = strdup(s)) == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	*list = grown;
 	(*n)++;
 }
@@ -168,12 +169,12 @@ load_names(struct filter *f, const char *file)
 	ssize_t len;
 
 	if (in == NULL)
-		diag_err(EXIT_USAGE, "%s", diag_quote(file));
+		diag_err(EXITCODE_USAGE, "%s", diag_quote(file));
 	pathstream_init(&ps, in, '\n');
 	while ((len = pathstream_read(&ps, &line)) > 0)
 		add_string(&f->names, &f->nnames, line);
 	if (len < 0)
-		diag_err(EXIT_FAILED, "%s", diag_quote(file));
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(file));
 	pathstream_free(&ps);
 	fclose(in);
 	if (f->nnames > 1)
@@ -243,14 +244,14 @@ leaf_journal_load(int dfd, const char *output, struct leaf_journal *lj)
 	if (r < 0)
 		return -1;
 	if (r == 1) {
-		if (journal_holder_alive(&j))
+		if (claim_holder_alive(&j))
 			lj->busy = true;
 		else if (j.state == JOURNAL_COMMITTED)
 			lj->committed = true;
 		else
 			lj->unfinished = true;
 	}
-	r = journal_absorbed(dfd, output, r == 1 ? &j : NULL, &lj->absorbed,
+	r = claim_absorbed(dfd, output, r == 1 ? &j : NULL, &lj->absorbed,
 	    &lj->nabsorbed);
 	journal_free(&j);
 	if (r < 0 && errno == EBADMSG) {
@@ -398,11 +399,11 @@ worker_main(const struct filter *f, int request, int reply)
 	 * through its verdicts only. */
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
 	    dup2(null, 2) < 0)
-		_exit(EXIT_FAILED);
+		_exit(EXITCODE_FAILED);
 	signal(SIGALRM, SIG_DFL);
 	while (read_full(request, &len, sizeof(len)) == 0) {
 		if (len > PATH_MAX || read_full(request, path, len) < 0)
-			_exit(EXIT_FAILED);
+			_exit(EXITCODE_FAILED);
 		path[len] = '\0';
 		arm(f->timeout_ms);
 		examine(f, path, &v, reply_buf + sizeof(v));
@@ -412,9 +413,9 @@ worker_main(const struct filter *f, int request, int reply)
 		memcpy(reply_buf, &v, sizeof(v));
 		len = sizeof(v) + v.young_len;
 		if (write(reply, reply_buf, len) != (ssize_t)len)
-			_exit(EXIT_FAILED);
+			_exit(EXITCODE_FAILED);
 	}
-	_exit(EXIT_DONE);
+	_exit(EXITCODE_DONE);
 }
 
 static int
@@ -550,7 +551,7 @@ static void
 usage(void)
 {
 	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
+	exit(EXITCODE_USAGE);
 }
 
 int
@@ -566,7 +567,7 @@ main(int argc, char *argv[])
 	char young[YOUNG_MAX], *name;
 	const char *stalled_path = NULL, *why;
 	FILE *stalled = NULL;
-	int delim = '\n', stats = 0, opt, status = EXIT_DONE;
+	int delim = '\n', stats = 0, opt, status = EXITCODE_DONE;
 	long long n;
 	ssize_t len;
 	char *path;
@@ -643,10 +644,10 @@ main(int argc, char *argv[])
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			fputs(options_text, stdout);
-			return diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE;
+			return diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE;
 		case OPT_VERSION:
 			printf("leaf-filter (leafpack) %s\n", LEAFPACK_VERSION);
-			return diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE;
+			return diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE;
 		default:
 			usage();
 		}
@@ -655,7 +656,7 @@ main(int argc, char *argv[])
 		usage();
 	if (stalled_path != NULL &&
 	    (stalled = fopen(stalled_path, "we")) == NULL)
-		diag_err(EXIT_FAILED, "%s", diag_quote(stalled_path));
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(stalled_path));
 
 	pathstream_init(&ps, stdin, delim);
 	while ((len = pathstream_read(&ps, &path)) > 0) {
@@ -672,7 +673,7 @@ main(int argc, char *argv[])
 		}
 		if (w.pid < 0 && worker_start(&w, &f,
 		    stalled ? fileno(stalled) : -1) < 0)
-			diag_err(EXIT_FAILED, "cannot start a worker");
+			diag_err(EXITCODE_FAILED, "cannot start a worker");
 		switch (worker_ask(&w, &f, path, &v, young)) {
 		case ASK_STALLED:
 			diag_warnx("%s: stalled (no answer in %gs); left out",
@@ -680,7 +681,7 @@ main(int argc, char *argv[])
 			c.stalled++;
 			if (stalled != NULL &&
 			    pathstream_write(stalled, path, delim) < 0)
-				diag_err(EXIT_FAILED, "%s",
+				diag_err(EXITCODE_FAILED, "%s",
 				    diag_quote(stalled_path));
 			continue;
 		case ASK_FAILED:
@@ -727,7 +728,7 @@ main(int argc, char *argv[])
 			c.idle++;
 	}
 	if (len < 0)
-		diag_err(EXIT_FAILED, "stdin");
+		diag_err(EXITCODE_FAILED, "stdin");
 	if (w.pid > 0)
 		worker_drop(&w, false);
 	pathstream_free(&ps);
@@ -736,14 +737,14 @@ main(int argc, char *argv[])
 	free_strings(f.match, f.nmatch);
 	if (stalled != NULL && fclose(stalled) == EOF) {
 		diag_warn("%s", diag_quote(stalled_path));
-		status = EXIT_FAILED;
+		status = EXITCODE_FAILED;
 	}
 	if (diag_close_stdout() < 0)
-		return EXIT_FAILED;
+		return EXITCODE_FAILED;
 	if (stats)
 		print_stats(&c, stats == 2);
-	if (status == EXIT_DONE)
-		status = c.stalled ? EXIT_STALLED :
-		    c.unreadable ? EXIT_PARTIAL : EXIT_DONE;
+	if (status == EXITCODE_DONE)
+		status = c.stalled ? EXITCODE_STALLED :
+		    c.unreadable ? EXITCODE_PARTIAL : EXITCODE_DONE;
 	return status;
 }

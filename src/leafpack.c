@@ -127,12 +127,12 @@ args_add(struct args *a, const char *s)
 		char **v = realloc(a->v, cap * sizeof(*v));
 
 		if (v == NULL)
-			diag_err(EXIT_FAILED, "out of memory");
+			diag_err(EXITCODE_FAILED, "out of memory");
 		a->v = v;
 		a->cap = cap;
 	}
 	if ((a->v[a->n] = strdup(s)) == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	a->v[++a->n] = NULL;
 }
 
@@ -248,7 +248,7 @@ static void
 usage(void)
 {
 	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
+	exit(EXITCODE_USAGE);
 }
 
 /* The path of a sibling program: next to our own executable if it is
@@ -260,13 +260,13 @@ program(const char *name)
 
 	if (opt.progdir != NULL) {
 		if (asprintf(&path, "%s/%s", opt.progdir, name) < 0)
-			diag_err(EXIT_FAILED, "out of memory");
+			diag_err(EXITCODE_FAILED, "out of memory");
 		if (access(path, X_OK) == 0)
 			return path;
 		free(path);
 	}
 	if ((path = strdup(name)) == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	return path;
 }
 
@@ -324,7 +324,7 @@ spawn(char **argv, int in, int out, int err, pid_t pgid)
 	}
 	setpgid(0, pgid);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(EXIT_FAILED);
+		_exit(EXITCODE_FAILED);
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
 		signal(handled[i], SIG_DFL);
 	sigemptyset(&all);
@@ -333,7 +333,7 @@ spawn(char **argv, int in, int out, int err, pid_t pgid)
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		if (null < 0)
-			_exit(EXIT_FAILED);
+			_exit(EXITCODE_FAILED);
 		if (in < 0)
 			in = null;
 		if (out < 0)
@@ -341,7 +341,7 @@ spawn(char **argv, int in, int out, int err, pid_t pgid)
 	}
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
 	    (err >= 0 && dup2(err, 2) < 0))
-		_exit(EXIT_FAILED);
+		_exit(EXITCODE_FAILED);
 	execvp(argv[0], argv);
 	diag_warn("%s", diag_quote(argv[0]));
 	_exit(127);
@@ -382,7 +382,7 @@ lines_feed(char **buf, size_t *len, size_t *cap, const char *chunk, size_t n,
 		char *b = realloc(*buf, want);
 
 		if (b == NULL)
-			diag_err(EXIT_FAILED, "out of memory");
+			diag_err(EXITCODE_FAILED, "out of memory");
 		*buf = b;
 		*cap = want;
 	}
@@ -574,7 +574,7 @@ leaf_init(struct leaf *l, const char *dir)
 	l->hold = -1;
 	l->merge_err.fd = l->write_err.fd = -1;
 	if ((l->dir = strdup(dir)) == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 }
 
 /* Starts the pipeline of a leaf; one that cannot start is finished at once,
@@ -637,13 +637,13 @@ start_leaf(struct leaf *l, const char *dir)
 		l->hold = jq_out[1];
 		if (l->jq < 0) {
 			l->jq = 0;
-			l->jq_status = EXIT_FAILED << 8;
+			l->jq_status = EXITCODE_FAILED << 8;
 		}
 	} else
 		l->hold = merge_out[1];
 
 	if (asprintf(&outpath, "%s/%s", dir, opt.output) < 0)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	args_add_owned(&av, program("jsonl-write"));
 	if (!opt.keep_sources)
 		args_add(&av, "--remove-sources");
@@ -659,7 +659,7 @@ start_leaf(struct leaf *l, const char *dir)
 	close(err_write);
 	if (l->write < 0) {
 		l->write = 0;
-		l->write_status = EXIT_FAILED << 8;
+		l->write_status = EXITCODE_FAILED << 8;
 	}
 	return;
 
@@ -668,7 +668,7 @@ fail:
 	 * open here is one whose end of file the loop would wait for, with
 	 * no child left to give it. */
 	l->merge = 0;
-	l->merge_status = EXIT_FAILED << 8;
+	l->merge_status = EXITCODE_FAILED << 8;
 	close_all((int[]){ err_merge, err_write, merge_out[0], merge_out[1],
 	    jq_out[0], jq_out[1] }, 6);
 	errpipe_free(&l->merge_err);
@@ -807,7 +807,7 @@ start_leaf_stream(struct leaf *l, struct worker *w, const char *dir)
 		if (tries == 1 || w->merge == 0) {
 			/* It cannot start: the leaf fails, untouched. */
 			l->reported = true;
-			l->merge_status = EXIT_FAILED << 8;
+			l->merge_status = EXITCODE_FAILED << 8;
 			return;
 		}
 	}
@@ -820,7 +820,7 @@ leaf_report(void *ctx, char *line, size_t len)
 {
 	struct leaf *l = ctx;
 	json_object *r = json_tokener_parse(line), *merge, *v;
-	int merge_status = EXIT_FAILED, write_status = EXIT_FAILED;
+	int merge_status = EXITCODE_FAILED, write_status = EXITCODE_FAILED;
 
 	(void)len;
 	if (l == NULL || !l->streamed || l->reported) {
@@ -865,7 +865,7 @@ worker_read(struct worker *w, struct leaf *l)
 			worker_retire(w);
 			if (l->streamed && !l->reported && l->dir != NULL) {
 				l->reported = true;
-				l->merge_status = EXIT_FAILED << 8;
+				l->merge_status = EXITCODE_FAILED << 8;
 			}
 			return;
 		}
@@ -909,11 +909,11 @@ static int
 finish_leaf(struct leaf *l, struct totals *t)
 {
 	json_object *ms = l->merge_err.stats, *ws = l->write_err.stats;
-	bool merged = exited_with(l->merge_status, EXIT_DONE, EXIT_PARTIAL);
+	bool merged = exited_with(l->merge_status, EXITCODE_DONE, EXITCODE_PARTIAL);
 	bool written = opt.dry_run || l->withdrawn ||
-	    exited_with(l->write_status, EXIT_DONE, EXIT_PARTIAL);
+	    exited_with(l->write_status, EXITCODE_DONE, EXITCODE_PARTIAL);
 	bool jq_ok = !opt.jq || opt.dry_run ||
-	    exited_with(l->jq_status, EXIT_DONE, EXIT_DONE);
+	    exited_with(l->jq_status, EXITCODE_DONE, EXITCODE_DONE);
 	unsigned long long consumed = stat_number(ms, "sources");
 	int status;
 
@@ -929,22 +929,22 @@ finish_leaf(struct leaf *l, struct totals *t)
 			t->leaves_unchanged++;
 		else
 			t->leaves_consolidated++;
-		status = exited_with(l->merge_status, EXIT_DONE, EXIT_DONE) &&
+		status = exited_with(l->merge_status, EXITCODE_DONE, EXITCODE_DONE) &&
 		    (opt.dry_run || l->withdrawn || exited_with(
-		    l->write_status, EXIT_DONE, EXIT_DONE)) ? EXIT_DONE :
-		    EXIT_PARTIAL;
-		if (status == EXIT_PARTIAL)
+		    l->write_status, EXITCODE_DONE, EXITCODE_DONE)) ? EXITCODE_DONE :
+		    EXITCODE_PARTIAL;
+		if (status == EXITCODE_PARTIAL)
 			t->leaves_partial++;
 		if (opt.dry_run && pathstream_write(stdout, l->dir, opt.delim)
 		    < 0) {
 			if (errno != EINVAL)
-				diag_err(EXIT_FAILED, "stdout");
+				diag_err(EXITCODE_FAILED, "stdout");
 			diag_warnx("%s: path holds a newline; use -0",
 			    diag_quote(l->dir));
 		}
 	} else {
 		t->leaves_failed++;
-		status = EXIT_FAILED;
+		status = EXITCODE_FAILED;
 		if (!jq_ok)
 			diag_warnx("%s: jq failed; nothing committed",
 			    diag_quote(l->dir));
@@ -1018,9 +1018,9 @@ leaf_reaped(struct leaf *l, pid_t pid, int status)
 	} else
 		return false;
 	if (l->hold >= 0 && l->merge == 0 && l->jq == 0) {
-		if (!exited_with(l->merge_status, EXIT_DONE, EXIT_PARTIAL) ||
-		    (opt.jq && !exited_with(l->jq_status, EXIT_DONE,
-		    EXIT_DONE)))
+		if (!exited_with(l->merge_status, EXITCODE_DONE, EXITCODE_PARTIAL) ||
+		    (opt.jq && !exited_with(l->jq_status, EXITCODE_DONE,
+		    EXITCODE_DONE)))
 			poison(l);
 		else if (stat_number(l->merge_err.stats, "sources") == 0 &&
 		    l->merge_err.stats != NULL && l->write > 0 &&
@@ -1082,7 +1082,7 @@ queue_append(struct queue *q, const char *bytes, size_t len)
 		char *b = realloc(q->buf, cap);
 
 		if (b == NULL)
-			diag_err(EXIT_FAILED, "out of memory");
+			diag_err(EXITCODE_FAILED, "out of memory");
 		q->buf = b;
 		q->cap = cap;
 	}
@@ -1247,9 +1247,9 @@ check_jq_numbers(void)
 	pid_t pid;
 
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
-		diag_err(EXIT_FAILED, "pipe");
+		diag_err(EXITCODE_FAILED, "pipe");
 	if ((pid = spawn(argv, in[0], res[1], -1, 0)) < 0)
-		exit(EXIT_FAILED);
+		exit(EXITCODE_FAILED);
 	close(in[0]);
 	close(res[1]);
 	(void)!write(in[1], big, sizeof(big) - 1);
@@ -1260,7 +1260,7 @@ check_jq_numbers(void)
 	out[got] = '\0';
 	waitpid(pid, &status, 0);
 	if (!exited_with(status, 0, 0))
-		diag_errx(EXIT_FAILED, "jq does not run; --jq needs it");
+		diag_errx(EXITCODE_FAILED, "jq does not run; --jq needs it");
 	if (strncmp(out, big, sizeof(big) - 1) != 0)
 		diag_warnx("warning: this jq rounds big integers (%s becomes "
 		    "%.*s): --jq changes such numbers in every record",
@@ -1293,9 +1293,9 @@ temp_file(void)
 
 	if (asprintf(&path, "%s/leafpack-stalled.XXXXXX",
 	    dir && *dir ? dir : "/tmp") < 0)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
-		diag_err(EXIT_FAILED, "%s", diag_quote(path));
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(path));
 	close(fd);
 	return path;
 }
@@ -1378,7 +1378,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_DATES:
 			if ((list = strdup(optarg)) == NULL)
-				diag_err(EXIT_FAILED, "out of memory");
+				diag_err(EXITCODE_FAILED, "out of memory");
 			for (date = strtok(list, ","); date != NULL;
 			    date = strtok(NULL, ","))
 				add_option(&opt.filter_opts, "--name", date);
@@ -1429,7 +1429,7 @@ main(int argc, char *argv[])
 			free(opt.jq_program);
 			if (asprintf(&opt.jq_program, "inputs | (%s\n)", optarg)
 			    < 0)
-				diag_err(EXIT_FAILED, "out of memory");
+				diag_err(EXITCODE_FAILED, "out of memory");
 			break;
 		case OPT_DRY_RUN:
 			opt.dry_run = true;
@@ -1460,10 +1460,10 @@ main(int argc, char *argv[])
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			fputs(options_text, stdout);
-			return diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE;
+			return diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE;
 		case OPT_VERSION:
 			printf("leafpack (leafpack) %s\n", LEAFPACK_VERSION);
-			return diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE;
+			return diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE;
 		default:
 			usage();
 		}
@@ -1476,7 +1476,7 @@ main(int argc, char *argv[])
 	t.skipped = json_object_new_object();
 
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
-		diag_err(EXIT_FAILED, "pipe");
+		diag_err(EXITCODE_FAILED, "pipe");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
@@ -1502,17 +1502,17 @@ main(int argc, char *argv[])
 	filter_stalled = temp_file();
 	if (opt.leaves_mode) {
 		if ((fd = memfd_create("leaves", MFD_CLOEXEC)) < 0)
-			diag_err(EXIT_FAILED, "memfd_create");
+			diag_err(EXITCODE_FAILED, "memfd_create");
 		for (i = optind; i < (size_t)argc; i++)
 			if (write(fd, argv[i], strlen(argv[i]) + 1) < 0)
-				diag_err(EXIT_FAILED, "memfd");
+				diag_err(EXITCODE_FAILED, "memfd");
 		lseek(fd, 0, SEEK_SET);
 		memset(&scan_err, 0, sizeof(scan_err));
 		scan_err.fd = -1;
 	} else {
 		scan_stalled = temp_file();
 		if (pipe2(p, O_CLOEXEC) < 0)
-			diag_err(EXIT_FAILED, "pipe");
+			diag_err(EXITCODE_FAILED, "pipe");
 		errpipe_open(&scan_err, &child_err);
 		args_add_owned(&av, program("tree-scan"));
 		args_add(&av, "-0");
@@ -1527,11 +1527,11 @@ main(int argc, char *argv[])
 		close(p[1]);
 		close(child_err);
 		if (scan < 0)
-			exit(EXIT_FAILED);
+			exit(EXITCODE_FAILED);
 		fd = p[0];
 	}
 	if (pipe2(p, O_CLOEXEC) < 0)
-		diag_err(EXIT_FAILED, "pipe");
+		diag_err(EXITCODE_FAILED, "pipe");
 	errpipe_open(&filter_err, &child_err);
 	args_add_owned(&av, program("leaf-filter"));
 	args_add(&av, "-0");
@@ -1546,13 +1546,13 @@ main(int argc, char *argv[])
 	close(p[1]);
 	close(child_err);
 	if (filter < 0)
-		exit(EXIT_FAILED);
+		exit(EXITCODE_FAILED);
 	leaves_fd = p[0];
 	fcntl(leaves_fd, F_SETFL, O_NONBLOCK);
 
 	if ((slots = calloc(opt.parallel, sizeof(*slots))) == NULL ||
 	    (workers = calloc(opt.parallel, sizeof(*workers))) == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	/* jq takes no leaf stream, and a dry run commits nothing. */
 	use_workers = opt.jq == NULL && !opt.dry_run;
 	for (i = 0; i < (size_t)opt.parallel; i++)
@@ -1564,7 +1564,7 @@ main(int argc, char *argv[])
 		slots[i].merge_err.fd = slots[i].write_err.fd = -1;
 		slots[i].hold = -1;
 	}
-	status = EXIT_DONE;
+	status = EXITCODE_DONE;
 	for (;;) {
 		struct pollfd pfd[2 + 2 * 1024 + 2];
 		char buf[65536];
@@ -1661,7 +1661,7 @@ main(int argc, char *argv[])
 			if (leaf_running(&slots[i]) && leaf_finished(&slots[i]))
 				timeout = 0;
 		if (poll(pfd, npoll, timeout) < 0 && errno != EINTR)
-			diag_err(EXIT_FAILED, "poll");
+			diag_err(EXITCODE_FAILED, "poll");
 		while (read(wake[0], buf, sizeof(buf)) > 0)
 			;
 
@@ -1732,12 +1732,12 @@ main(int argc, char *argv[])
 		FILE *out = fopen(opt.stalled_path, "we");
 
 		if (out == NULL)
-			diag_err(EXIT_FAILED, "%s",
+			diag_err(EXITCODE_FAILED, "%s",
 			    diag_quote(opt.stalled_path));
 		for (i = 0; i < stalled.n; i++)
 			pathstream_write(out, stalled.v[i], opt.delim);
 		if (fclose(out) == EOF)
-			diag_err(EXIT_FAILED, "%s",
+			diag_err(EXITCODE_FAILED, "%s",
 			    diag_quote(opt.stalled_path));
 	}
 	print_summary(&t, progress_seconds(), stalled.v, stalled.n);
@@ -1748,22 +1748,22 @@ main(int argc, char *argv[])
 		int st = i == 0 ? scan_status : filter_status;
 		if (i == 0 && opt.leaves_mode)
 			continue;
-		if (WIFEXITED(st) && (WEXITSTATUS(st) == EXIT_PARTIAL ||
-		    WEXITSTATUS(st) == EXIT_STALLED)) {
-			if (status < EXIT_PARTIAL)
-				status = EXIT_PARTIAL;
-		} else if (!WIFEXITED(st) || WEXITSTATUS(st) != EXIT_DONE) {
+		if (WIFEXITED(st) && (WEXITSTATUS(st) == EXITCODE_PARTIAL ||
+		    WEXITSTATUS(st) == EXITCODE_STALLED)) {
+			if (status < EXITCODE_PARTIAL)
+				status = EXITCODE_PARTIAL;
+		} else if (!WIFEXITED(st) || WEXITSTATUS(st) != EXITCODE_DONE) {
 			if (!stopping)
 				diag_warnx("%s failed", i == 0 ? "tree-scan" :
 				    "leaf-filter");
-			status = EXIT_FAILED;
+			status = EXITCODE_FAILED;
 		}
 	}
 	/* A leaf left to another run, or stalled, is a part not done. */
-	if ((stalled.n > 0 || t.leaves_busy > 0) && status < EXIT_PARTIAL)
-		status = EXIT_PARTIAL;
+	if ((stalled.n > 0 || t.leaves_busy > 0) && status < EXITCODE_PARTIAL)
+		status = EXITCODE_PARTIAL;
 	if (opt.dry_run && diag_close_stdout() < 0)
-		status = EXIT_FAILED;
+		status = EXITCODE_FAILED;
 	errpipe_free(&scan_err);
 	errpipe_free(&filter_err);
 	free(scan_stalled);

@@ -160,7 +160,7 @@ xrealloc(void *p, size_t size)
 {
 	p = realloc(p, size);
 	if (p == NULL)
-		diag_err(EXIT_FAILED, "out of memory");
+		diag_err(EXITCODE_FAILED, "out of memory");
 	return p;
 }
 
@@ -378,7 +378,7 @@ output_check(void)
 {
 	if (ferror(stdout)) {
 		errno = errno ? errno : EIO;
-		diag_err(EXIT_FAILED, "stdout");
+		diag_err(EXITCODE_FAILED, "stdout");
 	}
 }
 
@@ -388,7 +388,7 @@ output_flush(struct scan *s)
 	if (!s->out_dirty)
 		return;
 	if (fflush(stdout) != 0)
-		diag_err(EXIT_FAILED, "stdout");
+		diag_err(EXITCODE_FAILED, "stdout");
 	s->out_dirty = 0;
 }
 
@@ -619,12 +619,12 @@ job_add(struct scan *s, int slot, struct node *n)
 {
 	struct worker *w = &s->workers[slot];
 	struct node *p = n->parent;
-	struct scan_job_head h;
+	struct scanworker_job_head h;
 	size_t depth = 0, start;
 
 	memset(&h, 0, sizeof(h));
 	if (s->xdev && p != NULL) {
-		h.flags |= SCAN_JOB_XDEV;
+		h.flags |= SCANWORKER_JOB_XDEV;
 		h.xdev_dev = n->root_dev;
 	}
 	if (p != NULL && p->reader == slot && p->reader_gen == w->gen) {
@@ -633,7 +633,7 @@ job_add(struct scan *s, int slot, struct node *n)
 		depth = 2;
 	} else {
 		depth = node_chain(s, n);
-		h.flags |= SCAN_JOB_FROM_ROOT;
+		h.flags |= SCANWORKER_JOB_FROM_ROOT;
 	}
 	h.ncomp = depth;
 	start = w->out.len;
@@ -736,16 +736,16 @@ send:
 }
 
 static void
-job_done(struct scan *s, int slot, const struct scan_msg_done *done)
+job_done(struct scan *s, int slot, const struct scanworker_msg_done *done)
 {
 	struct worker *w = &s->workers[slot];
 	struct node *n = job_current(w), *ancestor, *c;
 
-	if (done->status == SCAN_DIR_STALLED) {
+	if (done->status == SCANWORKER_DIR_STALLED) {
 		stalled_add(s, job_finish(s, w));
 		return;
 	}
-	if (done->status == SCAN_DIR_READ) {
+	if (done->status == SCANWORKER_DIR_READ) {
 		s->dirs++;
 		n->dev = done->dev;
 		n->ino = done->ino;
@@ -774,7 +774,7 @@ job_done(struct scan *s, int slot, const struct scan_msg_done *done)
 			}
 			w->nchildren = 0;
 		}
-	} else if (done->status == SCAN_DIR_ERROR) {
+	} else if (done->status == SCANWORKER_DIR_ERROR) {
 		const char *path = diag_quote(node_path(s, n));
 
 		errno = done->error;
@@ -807,13 +807,13 @@ static void
 worker_input(struct scan *s, int slot)
 {
 	struct worker *w = &s->workers[slot];
-	struct scan_msg_head h;
-	struct scan_msg_done done;
+	struct scanworker_msg_head h;
+	struct scanworker_msg_done done;
 	size_t off = 0;
 	ssize_t n;
 
-	if (w->incap - w->inlen < SCAN_CHUNK_SIZE + sizeof(h)) {
-		w->incap = w->incap ? w->incap * 2 : 4 * SCAN_CHUNK_SIZE;
+	if (w->incap - w->inlen < SCANWORKER_CHUNK_SIZE + sizeof(h)) {
+		w->incap = w->incap ? w->incap * 2 : 4 * SCANWORKER_CHUNK_SIZE;
 		w->in = xrealloc(w->in, w->incap);
 	}
 	n = read(w->fd, w->in + w->inlen, w->incap - w->inlen);
@@ -833,9 +833,9 @@ worker_input(struct scan *s, int slot)
 			worker_lost(s, slot, 1);	/* out of step */
 			return;
 		}
-		if (h.type == SCAN_MSG_NAMES) {
+		if (h.type == SCANWORKER_MSG_NAMES) {
 			job_names(s, w, w->in + off, h.len);
-		} else if (h.type == SCAN_MSG_MISS) {
+		} else if (h.type == SCANWORKER_MSG_MISS) {
 			struct node *job = job_finish(s, w);
 
 			/* The anchor was evicted from the worker's cache:
@@ -845,7 +845,7 @@ worker_input(struct scan *s, int slot)
 			job_add(s, slot, job);
 			if (jobs_send(s, slot) != 0)
 				return;
-		} else if (h.type == SCAN_MSG_DONE && h.len == sizeof(done)) {
+		} else if (h.type == SCANWORKER_MSG_DONE && h.len == sizeof(done)) {
 			memcpy(&done, w->in + off, sizeof(done));
 			job_done(s, slot, &done);
 		} else {
@@ -912,7 +912,7 @@ wait_workers(struct scan *s)
 	if (ready < 0) {
 		if (errno == EINTR)
 			return;
-		diag_err(EXIT_FAILED, "poll");
+		diag_err(EXITCODE_FAILED, "poll");
 	}
 	for (int k = 0; k < np; k++)
 		if (s->pfd[k].revents != 0)
@@ -975,7 +975,7 @@ scan_run(struct scan *s)
 				/* Workers could not be started or died at
 				 * once; give up after a few tries. */
 				if (++idle > 3)
-					diag_err(EXIT_FAILED,
+					diag_err(EXITCODE_FAILED,
 					    "cannot start workers");
 				continue;
 			}
@@ -1028,14 +1028,14 @@ report_stalled(struct scan *s)
 				    "written to %s (use -0)", diag_quote(path),
 				    diag_quote(s->stalled_path));
 			else
-				diag_err(EXIT_FAILED, "%s",
+				diag_err(EXITCODE_FAILED, "%s",
 				    diag_quote(s->stalled_path));
 		}
 		node_release(s, n);
 	}
 	s->nstalled = 0;
 	if (s->stalled_file != NULL && fclose(s->stalled_file) != 0)
-		diag_err(EXIT_FAILED, "%s", diag_quote(s->stalled_path));
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(s->stalled_path));
 	s->stalled_file = NULL;
 }
 
@@ -1145,7 +1145,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fputs(synopsis, stderr);
-	exit(EXIT_USAGE);
+	exit(EXITCODE_USAGE);
 }
 
 static void __attribute__((noreturn))
@@ -1172,7 +1172,7 @@ help(void)
 	    "stderr at the end\n"
 	    "      --help          print this help and exit\n"
 	    "      --version       print the version and exit\n", stdout);
-	exit(diag_close_stdout() == 0 ? EXIT_DONE : EXIT_FAILED);
+	exit(diag_close_stdout() == 0 ? EXITCODE_DONE : EXITCODE_FAILED);
 }
 
 static long long
@@ -1211,7 +1211,7 @@ open_std_fds(void)
 {
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
-			exit(EXIT_FAILED);
+			exit(EXITCODE_FAILED);
 }
 
 int
@@ -1270,8 +1270,8 @@ main(int argc, char *argv[])
 			help();
 		case OPT_VERSION:
 			printf("tree-scan (leafpack) %s\n", LEAFPACK_VERSION);
-			return diag_close_stdout() == 0 ? EXIT_DONE :
-			    EXIT_FAILED;
+			return diag_close_stdout() == 0 ? EXITCODE_DONE :
+			    EXITCODE_FAILED;
 		default:
 			usage();
 		}
@@ -1292,7 +1292,7 @@ main(int argc, char *argv[])
 	if (s->stalled_path != NULL) {
 		s->stalled_file = fopen(s->stalled_path, "we");
 		if (s->stalled_file == NULL)
-			diag_err(EXIT_FAILED, "%s",
+			diag_err(EXITCODE_FAILED, "%s",
 			    diag_quote(s->stalled_path));
 	}
 	/* Leaves are written in large blocks, flushed whenever the parent
@@ -1308,7 +1308,7 @@ main(int argc, char *argv[])
 	s->states = mmap(NULL, s->nworkers * 64, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (s->states == MAP_FAILED)
-		diag_err(EXIT_FAILED, "mmap");
+		diag_err(EXITCODE_FAILED, "mmap");
 	s->base_ms = scanworker_clock_ms();
 	for (int i = 0; i < s->nworkers; i++)
 		s->workers[i].state = s->states + i * 8;
@@ -1317,7 +1317,7 @@ main(int argc, char *argv[])
 	for (int i = 0; i < s->nworkers; i++) {
 		s->workers[i].fd = -1;
 		if (worker_spawn(s, i) != 0)
-			diag_err(EXIT_FAILED, "cannot start a worker");
+			diag_err(EXITCODE_FAILED, "cannot start a worker");
 	}
 	/* Roots in the order given: the first is taken first. */
 	for (int i = argc - 1; i >= 0; i--)
@@ -1329,10 +1329,10 @@ main(int argc, char *argv[])
 		emit_sorted(s);
 	elapsed = progress_seconds();
 	progress_end();
-	status = s->stalled_final ? EXIT_STALLED :
-	    s->errors ? EXIT_PARTIAL : EXIT_DONE;
+	status = s->stalled_final ? EXITCODE_STALLED :
+	    s->errors ? EXITCODE_PARTIAL : EXITCODE_DONE;
 	if (diag_close_stdout() != 0)
-		status = EXIT_FAILED;
+		status = EXITCODE_FAILED;
 	if (s->stats != STATS_NONE)
 		print_stats(s, elapsed);
 	scan_free(s);

@@ -119,7 +119,7 @@ buf_reserve(struct buf *b, size_t more)
 		cap *= 2;
 	char *p = realloc(b->data, cap);
 	if (p == NULL)
-		diag_err(EXIT_FAILED, "realloc");
+		diag_err(EXITCODE_FAILED, "realloc");
 	b->data = p;
 	b->cap = cap;
 }
@@ -150,7 +150,7 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		diag_errx(EXIT_FAILED, "vsnprintf failed");
+		diag_errx(EXITCODE_FAILED, "vsnprintf failed");
 	if ((size_t)n >= b->cap - b->len) {
 		buf_reserve(b, (size_t)n + 1);
 		va_start(ap, fmt);
@@ -366,21 +366,21 @@ write_file(int dirfd, const char *dir, const char *name, const struct buf *b,
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644);
 	if (fd < 0)
-		diag_err(EXIT_FAILED, "%s", diag_quote(path));
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(path));
 	size_t done = 0;
 	while (done < b->len) {
 		ssize_t w = write(fd, b->data + done, b->len - done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			diag_err(EXIT_FAILED, "%s", diag_quote(path));
+			diag_err(EXITCODE_FAILED, "%s", diag_quote(path));
 		done += (size_t)w;
 	}
 	struct timespec times[2] = { { when, 0 }, { when, 0 } };
 	if (futimens(fd, times) < 0)
-		diag_err(EXIT_FAILED, "%s: futimens", diag_quote(path));
+		diag_err(EXITCODE_FAILED, "%s: futimens", diag_quote(path));
 	if (close(fd) < 0)
-		diag_err(EXIT_FAILED, "%s", diag_quote(path));
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(path));
 }
 
 /* mkdir -p for the leaf path; the tree is shallow, so a loop is enough. */
@@ -393,7 +393,7 @@ make_dirs(char *path)
 		char c = *p;
 		*p = '\0';
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			diag_err(EXIT_FAILED, "mkdir %s", diag_quote(path));
+			diag_err(EXITCODE_FAILED, "mkdir %s", diag_quote(path));
 		*p = c;
 		if (c == '\0')
 			break;
@@ -435,7 +435,7 @@ parse_count(const char *opt, const char *text, long long min, long long max)
 	if (units_parse_count(text, min, max, &v, &why) < 0) {
 		diag_warnx("--%s %s: %s", opt, text, why);
 		usage(stderr);
-		exit(EXIT_USAGE);
+		exit(EXITCODE_USAGE);
 	}
 	return v;
 }
@@ -448,7 +448,7 @@ parse_date(const char *text)
 	if (end == NULL || *end != '\0' || strlen(text) != 10) {
 		diag_warnx("--start-date %s: not YYYY-MM-DD", text);
 		usage(stderr);
-		exit(EXIT_USAGE);
+		exit(EXITCODE_USAGE);
 	}
 	return timegm(&tm);
 }
@@ -481,13 +481,13 @@ generate(const struct options *o, const char *root)
 				    "%s/%s/%s/%04d-%02d-%02d", root, entity, type,
 				    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 				if (n < 0 || (size_t)n >= sizeof(dir))
-					diag_errx(EXIT_FAILED, "%s: path too long",
+					diag_errx(EXITCODE_FAILED, "%s: path too long",
 					    diag_quote(root));
 				make_dirs(dir);
 				int dirfd = open(dir, O_RDONLY | O_DIRECTORY |
 				    O_CLOEXEC);
 				if (dirfd < 0)
-					diag_err(EXIT_FAILED, "%s", diag_quote(dir));
+					diag_err(EXITCODE_FAILED, "%s", diag_quote(dir));
 				for (long long fi = 0; fi < o->files; fi++, index++) {
 					uint64_t rng = file_stream((uint64_t)o->seed, en, ty,
 					    da, fi);
@@ -572,24 +572,24 @@ main(int argc, char **argv)
 			break;
 		case OPT_HELP:
 			help();
-			return diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE;
+			return diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE;
 		case OPT_VERSION:
 			printf("gentree (leafpack) %s\n", LEAFPACK_VERSION);
-			return diag_close_stdout() < 0 ? EXIT_FAILED : EXIT_DONE;
+			return diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			return EXITCODE_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return EXITCODE_USAGE;
 	}
 	long long total = o.entities * o.types * o.dates * o.files;
 	if (o.bad > total) {
 		diag_warnx("--bad %lld: more than the %lld files", o.bad, total);
-		return EXIT_USAGE;
+		return EXITCODE_USAGE;
 	}
 	generate(&o, argv[optind]);
-	return EXIT_DONE;
+	return EXITCODE_DONE;
 }

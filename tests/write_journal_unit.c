@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claim.h"
 #include "journal.h"
 
 static int failures;
@@ -256,34 +257,34 @@ test_absorbed(void)
 	/* Committed, and the output is the committed one: kept + sources. */
 	j.state = JOURNAL_COMMITTED;
 	j.output_ino = st.st_ino;
-	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
 	    n == 3);
 	journal_entries_free(out, n);
 	/* A changed source no longer counts. */
 	write_file("k2.txt", "[1,2]");
-	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
 	    n == 2 && strcmp(out[0].name, "k1.txt") == 0);
 	journal_entries_free(out, n);
 	/* Not the committed output but the base: kept only. */
 	j.output_ino = st.st_ino + 1;
 	j.has_base = 1;
 	journal_identity_from_stat(&j.base, &st);
-	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
 	    n == 1);
 	journal_entries_free(out, n);
 	/* A claim (not committed) reading this output: kept too. */
 	j.state = JOURNAL_MERGED;
 	j.output_ino = st.st_ino;
-	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
 	    n == 1);
 	journal_entries_free(out, n);
 	/* Neither: none; no output: none; no journal: none. */
 	j.base.ino = st.st_ino + 1;
-	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
 	    n == 0 && out == NULL);
-	CHECK(journal_absorbed(AT_FDCWD, "missing.jsonl", &j, &out, &n) == 0 &&
+	CHECK(claim_absorbed(AT_FDCWD, "missing.jsonl", &j, &out, &n) == 0 &&
 	    n == 0);
-	CHECK(journal_absorbed(AT_FDCWD, "a.jsonl", NULL, &out, &n) == 0 &&
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", NULL, &out, &n) == 0 &&
 	    n == 0);
 	journal_free(&j);
 }
@@ -296,26 +297,26 @@ test_holders(void)
 	char name[64];
 
 	journal_init(&j);
-	CHECK(!journal_holder_alive(&j));	/* ours */
-	CHECK(journal_is_ours(&j));
+	CHECK(!claim_holder_alive(&j));	/* ours */
+	CHECK(claim_is_ours(&j));
 	j.pid = 1;
-	CHECK(journal_holder_alive(&j));
-	CHECK(!journal_is_ours(&j));
+	CHECK(claim_holder_alive(&j));
+	CHECK(!claim_is_ours(&j));
 	j.state = JOURNAL_COMMITTED;
-	CHECK(!journal_holder_alive(&j));
+	CHECK(!claim_holder_alive(&j));
 	j.state = JOURNAL_MERGED;
 	child = fork();
 	if (child == 0)
 		_exit(0);
 	waitpid(child, NULL, 0);
 	j.pid = child;
-	CHECK(!journal_holder_alive(&j));
+	CHECK(!claim_holder_alive(&j));
 	free(j.host);
 	j.host = strdup("some-other-host.invalid");
 	j.file_mtime_ns = 0;
-	CHECK(!journal_holder_alive(&j));	/* older than an hour */
+	CHECK(!claim_holder_alive(&j));	/* older than an hour */
 	j.file_mtime_ns = (long long)time(NULL) * 1000000000LL;
-	CHECK(journal_holder_alive(&j));
+	CHECK(claim_holder_alive(&j));
 	journal_free(&j);
 
 	/* Stale temporaries: the dead child's go, ours and init's stay. */
@@ -326,7 +327,7 @@ test_holders(void)
 	snprintf(name, sizeof(name), ".x.jsonl.tmp.%ld.c", (long)getpid());
 	write_file(name, "");
 	write_file(".x.jsonl.tmp.1.d", "");
-	CHECK(journal_remove_stale_temps(AT_FDCWD, "x.jsonl") == 2);
+	CHECK(claim_remove_dead_temps(AT_FDCWD, "x.jsonl") == 2);
 	CHECK(count_entries(".x.jsonl") == 2);
 }
 

@@ -10,16 +10,17 @@
 #define LEAFPACK_EXITCODE_H
 
 /* Everything asked for was done. */
-#define EXIT_DONE 0
+#define EXITCODE_DONE 0
 /* Done, but some items were skipped: unreadable directories, invalid or
  * too-young sources, sources kept because they changed. */
-#define EXIT_PARTIAL 1
+#define EXITCODE_PARTIAL 1
 /* Bad command line; nothing was done. */
-#define EXIT_USAGE 2
+#define EXITCODE_USAGE 2
 /* Done, but some directories stalled (timed out) and were left out.
- * Takes precedence over EXIT_PARTIAL. */
-#define EXIT_STALLED 3
-/* The job failed; what it would have replaced or removed is untouched. */
-#define EXIT_FAILED 4
+ * Takes precedence over EXITCODE_PARTIAL. */
+#define EXITCODE_STALLED 3
+/* The job failed; what it would have replaced or removed is untouched.
+ * (Not libc's EXIT_FAILURE, which is 1: here 1 means "partial".) */
+#define EXITCODE_FAILED 4
 
 #endif

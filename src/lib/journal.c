@@ -3,11 +3,9 @@
  */
 #include "journal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +16,10 @@
 
 #include <json-c/json.h>
 
-/* A holder on another host counts as alive for this long after it last
- * touched the journal: we cannot ask that host whether its pid lives. */
-#define JOURNAL_FOREIGN_TTL_NS (3600LL * 1000000000LL)
+#include "xstd.h"
 
-static const char *
-this_host(void)
+const char *
+journal_this_host(void)
 {
 	static char host[HOST_NAME_MAX + 1];
 
@@ -39,7 +35,7 @@ journal_init(struct journal *j)
 	j->version = JOURNAL_VERSION;
 	j->state = JOURNAL_MERGING;
 	j->pid = getpid();
-	j->host = strdup(this_host());
+	j->host = strdup(journal_this_host());
 	return j->host == NULL ? -1 : 0;
 }
 
@@ -313,158 +309,6 @@ journal_classify(const char *entry, const char *name, long long *pid)
 	    match_temp(rest, ".journal.tmp.", pid))
 		return JOURNAL_FILE_TEMP;
 	return JOURNAL_FILE_OTHER;
-}
-
-/*
- * True when /proc says pid is a zombie: killed (say with the leafpack that
- * ran it) and not yet reaped by init, which may take seconds.  It holds no
- * claim any more, though kill(pid, 0) still succeeds.
- */
-static int
-pid_is_zombie(long long pid)
-{
-	char path[64], buf[512], *paren;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* "pid (comm) S ...": comm may hold anything, so the last ')'. */
-	paren = strrchr(buf, ')');
-	return paren != NULL && paren[1] == ' ' &&
-	    (paren[2] == 'Z' || paren[2] == 'X');
-}
-
-static int
-pid_alive(long long pid)
-{
-	if (pid <= 0 || pid > INT_MAX)
-		return 0;
-	return (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
-	    !pid_is_zombie(pid);
-}
-
-int
-journal_remove_stale_temps(int dirfd, const char *name)
-{
-	struct dirent *de;
-	long long pid;
-	DIR *dir;
-	int fd, removed = 0;
-
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	dir = fdopendir(fd);
-	if (dir == NULL) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		if (journal_classify(de->d_name, name, &pid) != JOURNAL_FILE_TEMP)
-			continue;
-		if (pid == getpid() || pid_alive(pid))
-			continue;
-		if (unlinkat(dirfd, de->d_name, 0) == 0)
-			removed++;
-	}
-	closedir(dir);
-	return removed;
-}
-
-/* ---- holders ---- */
-
-int
-journal_holder_alive(const struct journal *j)
-{
-	struct timespec now;
-	long long now_ns;
-
-	if (j->state == JOURNAL_COMMITTED)
-		return 0;
-	if (j->host != NULL && strcmp(j->host, this_host()) == 0)
-		return j->pid != getpid() && pid_alive(j->pid);
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-	return now_ns - j->file_mtime_ns < JOURNAL_FOREIGN_TTL_NS;
-}
-
-int
-journal_is_ours(const struct journal *j)
-{
-	return j->state != JOURNAL_COMMITTED && j->host != NULL &&
-	    strcmp(j->host, this_host()) == 0 && j->pid == getpid();
-}
-
-/* ---- absorbed sources ---- */
-
-static int
-append_still_matching(int dirfd, const struct journal_entry *from, size_t n,
-    struct journal_entry **out, size_t *nout)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (!journal_identity_matches(dirfd, from[i].name, &from[i].id))
-			continue;
-		if (journal_entries_append(out, nout, &from[i]) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-int
-journal_absorbed(int dirfd, const char *name, const struct journal *j,
-    struct journal_entry **out, size_t *nout)
-{
-	struct journal attr;
-	struct stat st;
-	int have_output, r;
-
-	*out = NULL;
-	*nout = 0;
-	/* The record on the output describes exactly that inode's bytes: it
-	 * came into place with them, so it wins over any journal file. */
-	r = journal_attr_load(dirfd, name, &attr);
-	if (r == -1)
-		return -1;
-	if (r == 1) {
-		r = append_still_matching(dirfd, attr.kept, attr.nkept, out,
-		    nout) == -1 || append_still_matching(dirfd, attr.sources,
-		    attr.nsources, out, nout) == -1;
-		journal_free(&attr);
-		if (r)
-			goto fail;
-		return 0;
-	}
-	if (j == NULL)
-		return 0;
-	have_output = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	if (!have_output && errno != ENOENT)
-		return -1;
-	if (have_output && j->state == JOURNAL_COMMITTED &&
-	    st.st_ino == j->output_ino) {
-		if (append_still_matching(dirfd, j->kept, j->nkept, out,
-		    nout) == -1 ||
-		    append_still_matching(dirfd, j->sources, j->nsources, out,
-		    nout) == -1)
-			goto fail;
-	} else if (have_output && j->has_base && st.st_ino == j->base.ino) {
-		if (append_still_matching(dirfd, j->kept, j->nkept, out,
-		    nout) == -1)
-			goto fail;
-	}
-	return 0;
-fail:
-	journal_entries_free(*out, *nout);
-	*out = NULL;
-	*nout = 0;
-	errno = ENOMEM;
-	return -1;
 }
 
 /* ---- JSON form ---- */
@@ -860,16 +704,9 @@ journal_load(int dirfd, const char *name, struct journal *j)
 	text = malloc((size_t)st.st_size + 1);
 	if (text == NULL)
 		goto fail_fd;
-	while (len < (size_t)st.st_size) {
-		got = read(fd, text + len, (size_t)st.st_size - len);
-		if (got == -1 && errno == EINTR)
-			continue;
-		if (got == -1)
-			goto fail_fd;
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
+	if ((got = xread(fd, text, (size_t)st.st_size)) == -1)
+		goto fail_fd;
+	len = (size_t)got;
 	close(fd);
 	return parse_text(text, len, &st, j) == -1 ? -1 : 1;
 fail_fd:
@@ -962,23 +799,6 @@ journal_attr_store(int fd, const struct journal *j)
 
 /* ---- writing ---- */
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Writes the journal into a new temporary; returns its fd (name in *temp)
  * or -1 with no temporary left behind.
@@ -1001,7 +821,7 @@ write_temp(int dirfd, const char *name, const struct journal *j, int durable,
 	}
 	len = strlen(text);
 	text[len] = '\n';	/* replaces the NUL: written as one line */
-	if (write_all(fd, text, len + 1) == -1 ||
+	if (xwrite(fd, text, len + 1) == -1 ||
 	    (durable && fsync(fd) == -1)) {
 		saved = errno;
 		free(text);
@@ -1075,7 +895,7 @@ create_excl(int dirfd, const char *jname, const struct journal *j)
 	}
 	len = strlen(text);
 	text[len] = '\n';
-	if (write_all(fd, text, len + 1) == -1 || close(fd) == -1) {
+	if (xwrite(fd, text, len + 1) == -1 || close(fd) == -1) {
 		saved = errno;
 		unlinkat(dirfd, jname, 0);
 		free(text);

@@ -23,6 +23,11 @@
  * jsonl-write) and .NAME.journal.tmp.PID.RAND (the next journal); the PID
  * lets a later run remove those of dead processes.
  *
+ * This module is the storage only: what a journal holds, reading and
+ * writing it, the record on the output, identities, the hash and the
+ * names of temporaries.  What the states mean, who may hold a leaf and
+ * which sources an output holds is the claim protocol, claim.h.
+ *
  * All functions return 0 (or a documented count) on success and -1 with
  * errno set on failure; none prints anything.
  */
@@ -91,6 +96,10 @@ struct journal {
  * cannot be stored (ENOMEM).  Free with journal_free().
  */
 int journal_init(struct journal *j);
+
+/* The host name a journal names its holder by (gethostname(), or
+ * "localhost"); a static string. */
+const char *journal_this_host(void);
 
 /* Frees what j owns and zeroes it. */
 void journal_free(struct journal *j);
@@ -168,34 +177,6 @@ int journal_attr_load(int dirfd, const char *name, struct journal *j);
 /* Unlinks DIR/.NAME.journal (ENOENT is an error the caller may ignore). */
 int journal_remove(int dirfd, const char *name);
 
-/*
- * True when j's holder may still be at work: state merging or merged, and
- * the holder is another process of this host that exists (kill(pid, 0)
- * succeeds or fails with EPERM), or a process of another host and the
- * journal was modified less than an hour ago.  False for state committed,
- * for our own pid, and for dead holders.
- */
-int journal_holder_alive(const struct journal *j);
-
-/* True when j is a claim (merging or merged) held by this very process. */
-int journal_is_ours(const struct journal *j);
-
-/*
- * The sources whose records are already in the current output DIR/NAME,
- * given the leaf's journal file j (NULL when there is none, or it could not
- * be parsed).  The output's own record comes first: when
- * journal_attr_load() finds one, its kept + sources.  Otherwise, with
- * O = fstatat(DIR, NAME, AT_SYMLINK_NOFOLLOW):
- *   j committed and O.ino == output_ino  -> kept + sources;
- *   else O exists and j has a base with O.ino == base.ino  -> kept;
- *   else -> none.
- * Only entries that still exist with the same identity (ino, size,
- * mtime_ns) are returned.  *out receives a malloc()ed array of *nout
- * copies (free with journal_entries_free()); it is NULL when *nout is 0.
- */
-int journal_absorbed(int dirfd, const char *name, const struct journal *j,
-    struct journal_entry **out, size_t *nout);
-
 /* Frees an array of n entries and their names. */
 void journal_entries_free(struct journal_entry *entries, size_t n);
 
@@ -264,11 +245,5 @@ enum journal_file {
 enum journal_file journal_classify(const char *entry, const char *name,
     long long *pid);
 
-/*
- * Removes the temporaries of NAME in DIR whose PID is not a live process of
- * this host (and is not ours).  Returns the number removed, or -1 if DIR
- * cannot be read.
- */
-int journal_remove_stale_temps(int dirfd, const char *name);
 
 #endif

@@ -18,7 +18,7 @@
  * the one that returns 0). */
 #define DENTS_SIZE (64 * 1024)
 /* Replies held before sending: a NAMES chunk and many small replies. */
-#define OUT_SIZE (2 * SCAN_CHUNK_SIZE)
+#define OUT_SIZE (2 * SCANWORKER_CHUNK_SIZE)
 #define NO_NAMES ((size_t)-1)
 
 /* The shared word: job number (32 bits), reading (1 bit), since (31 bits
@@ -200,7 +200,7 @@ scanworker_state_get(const uint64_t *word, long long base_ms,
 static void
 names_end(struct worker *w)
 {
-	struct scan_msg_head head = { SCAN_MSG_NAMES, 0 };
+	struct scanworker_msg_head head = { SCANWORKER_MSG_NAMES, 0 };
 
 	if (w->names_at == NO_NAMES)
 		return;
@@ -239,13 +239,13 @@ static void
 add_name(struct worker *w, const char *name, size_t len)
 {
 	if ((w->names_at != NO_NAMES &&
-	    w->out_len - w->names_at - sizeof(struct scan_msg_head) + len >
-	    SCAN_CHUNK_SIZE) || w->out_len + sizeof(struct scan_msg_head) +
+	    w->out_len - w->names_at - sizeof(struct scanworker_msg_head) + len >
+	    SCANWORKER_CHUNK_SIZE) || w->out_len + sizeof(struct scanworker_msg_head) +
 	    len > OUT_SIZE)
 		out_send_reading(w);
 	if (w->names_at == NO_NAMES) {
 		w->names_at = w->out_len;
-		w->out_len += sizeof(struct scan_msg_head);
+		w->out_len += sizeof(struct scanworker_msg_head);
 	}
 	memcpy(w->out + w->out_len, name, len);
 	w->out_len += len;
@@ -255,7 +255,7 @@ add_name(struct worker *w, const char *name, size_t len)
 static void
 reply(struct worker *w, uint32_t type, const void *payload, uint32_t len)
 {
-	struct scan_msg_head head = { type, len };
+	struct scanworker_msg_head head = { type, len };
 
 	state_set(w, 0);
 	names_end(w);
@@ -276,7 +276,7 @@ reply(struct worker *w, uint32_t type, const void *payload, uint32_t len)
  * fired after its job) is retried here.
  */
 static int
-read_job(struct worker *w, struct scan_job_head *h)
+read_job(struct worker *w, struct scanworker_job_head *h)
 {
 	size_t have;
 	ssize_t n;
@@ -313,7 +313,7 @@ read_job(struct worker *w, struct scan_job_head *h)
 
 /* Splits the job's components.  Returns their number or -1. */
 static long
-parse_job(struct worker *w, const struct scan_job_head *h, const char *p)
+parse_job(struct worker *w, const struct scanworker_job_head *h, const char *p)
 {
 	const char *end = p + h->len;
 	uint32_t namelen;
@@ -351,7 +351,7 @@ parse_job(struct worker *w, const struct scan_job_head *h, const char *p)
  * root.
  */
 static int
-open_job_dir(struct worker *w, const struct scan_job_head *h, long n)
+open_job_dir(struct worker *w, const struct scanworker_job_head *h, long n)
 {
 	int dirfd = -1, fd;
 	long k;
@@ -361,7 +361,7 @@ open_job_dir(struct worker *w, const struct scan_job_head *h, long n)
 		if (dirfd >= 0)
 			break;
 	}
-	if (k < 0 && !(h->flags & SCAN_JOB_FROM_ROOT))
+	if (k < 0 && !(h->flags & SCANWORKER_JOB_FROM_ROOT))
 		return -2;
 	for (k++; k < n; k++) {
 		if (alarm_fired) {
@@ -428,17 +428,17 @@ read_dir(struct worker *w, int fd)
 static void
 reply_done(struct worker *w, int status, int error, const struct stat *st)
 {
-	struct scan_msg_done done = { status, error, 0, 0 };
+	struct scanworker_msg_done done = { status, error, 0, 0 };
 
 	if (st != NULL) {
 		done.dev = st->st_dev;
 		done.ino = st->st_ino;
 	}
-	reply(w, SCAN_MSG_DONE, &done, sizeof(done));
+	reply(w, SCANWORKER_MSG_DONE, &done, sizeof(done));
 }
 
 static void
-serve_job(struct worker *w, const struct scan_job_head *h, const char *p)
+serve_job(struct worker *w, const struct scanworker_job_head *h, const char *p)
 {
 	struct stat st;
 	long n;
@@ -452,16 +452,16 @@ serve_job(struct worker *w, const struct scan_job_head *h, const char *p)
 	state_set(w, 1);
 	fd = open_job_dir(w, h, n);
 	if (fd == -2) {
-		reply(w, SCAN_MSG_MISS, NULL, 0);
+		reply(w, SCANWORKER_MSG_MISS, NULL, 0);
 		return;
 	}
 	if (fd < 0)
 		goto fail;
 	if (fstat(fd, &st) != 0)
 		goto fail_close;
-	if ((h->flags & SCAN_JOB_XDEV) && (uint64_t)st.st_dev != h->xdev_dev) {
+	if ((h->flags & SCANWORKER_JOB_XDEV) && (uint64_t)st.st_dev != h->xdev_dev) {
 		close(fd);
-		reply_done(w, SCAN_DIR_XDEV, 0, &st);
+		reply_done(w, SCANWORKER_DIR_XDEV, 0, &st);
 		return;
 	}
 	if (read_dir(w, fd) != 0)
@@ -473,7 +473,7 @@ serve_job(struct worker *w, const struct scan_job_head *h, const char *p)
 		cache_put(w, w->comp_id[n - 1], fd);
 	else
 		close(fd);
-	reply_done(w, SCAN_DIR_READ, 0, &st);
+	reply_done(w, SCANWORKER_DIR_READ, 0, &st);
 	return;
 
 fail_close:
@@ -482,9 +482,9 @@ fail:
 	/* A call the timer interrupted, or one that returned just as it
 	 * fired, leaves the directory unread for the same reason. */
 	if (errno == EINTR || alarm_fired)
-		reply_done(w, SCAN_DIR_STALLED, 0, NULL);
+		reply_done(w, SCANWORKER_DIR_STALLED, 0, NULL);
 	else
-		reply_done(w, SCAN_DIR_ERROR, errno, NULL);
+		reply_done(w, SCANWORKER_DIR_ERROR, errno, NULL);
 }
 
 void
@@ -492,7 +492,7 @@ scanworker_main(int sock, long long timeout_ms, uint64_t *word,
     long long base_ms, unsigned batch)
 {
 	static struct worker w;
-	struct scan_job_head h;
+	struct scanworker_job_head h;
 	struct sigaction sa;
 
 	/* No SA_RESTART: the timer must interrupt a hanging open or read. */

@@ -3,11 +3,11 @@
  * messages it exchanges with the parent over a socket pair.
  *
  * The parent sends jobs; the worker reads them in order, one directory at
- * a time, and answers each with zero or more SCAN_MSG_NAMES messages (the
- * names of its subdirectories, streamed in chunks) and one SCAN_MSG_DONE,
- * or with one SCAN_MSG_MISS.  A job is the chain of path components from
+ * a time, and answers each with zero or more SCANWORKER_MSG_NAMES messages (the
+ * names of its subdirectories, streamed in chunks) and one SCANWORKER_MSG_DONE,
+ * or with one SCANWORKER_MSG_MISS.  A job is the chain of path components from
  * an anchor down to the directory to read: component 0 is either a root
- * path (SCAN_JOB_FROM_ROOT, opened with open(2), which follows a symlink
+ * path (SCANWORKER_JOB_FROM_ROOT, opened with open(2), which follows a symlink
  * like find -H) or a directory the worker read before and is expected to
  * hold open.  The worker keeps a small LRU cache of open directories keyed
  * by the parent's node ids and opens from the deepest component it holds,
@@ -16,7 +16,7 @@
  *
  * Each job's opens and reads run under an interval timer (setitimer,
  * SIGALRM without SA_RESTART); a call it interrupts makes the directory
- * SCAN_DIR_STALLED (see scanworker_time_limit()).  A worker stuck where no
+ * SCANWORKER_DIR_STALLED (see scanworker_time_limit()).  A worker stuck where no
  * signal reaches it is the parent's business: it kills the worker and
  * never waits for it.
  *
@@ -36,42 +36,42 @@
 
 /* Parent to worker: a header, then len bytes of components, each a
  * uint64_t node id, a uint32_t length and the name with its NUL. */
-struct scan_job_head {
+struct scanworker_job_head {
 	uint32_t len;
 	uint32_t ncomp;
 	uint32_t flags;
 	uint32_t pad;
-	uint64_t xdev_dev;	/* with SCAN_JOB_XDEV: the root's st_dev */
+	uint64_t xdev_dev;	/* with SCANWORKER_JOB_XDEV: the root's st_dev */
 };
-#define SCAN_JOB_FROM_ROOT 1	/* component 0 is a root path */
-#define SCAN_JOB_XDEV 2		/* do not read a directory on another st_dev */
+#define SCANWORKER_JOB_FROM_ROOT 1	/* component 0 is a root path */
+#define SCANWORKER_JOB_XDEV 2		/* do not read a directory on another st_dev */
 
 /* Worker to parent: a header and len bytes of payload. */
-struct scan_msg_head {
+struct scanworker_msg_head {
 	uint32_t type;
 	uint32_t len;
 };
 enum {
-	SCAN_MSG_NAMES = 1,	/* NUL-terminated names of subdirectories */
-	SCAN_MSG_DONE,		/* struct scan_msg_done: the job is finished */
-	SCAN_MSG_MISS,		/* no component is open here: send the chain
+	SCANWORKER_MSG_NAMES = 1,	/* NUL-terminated names of subdirectories */
+	SCANWORKER_MSG_DONE,		/* struct scanworker_msg_done: the job is finished */
+	SCANWORKER_MSG_MISS,		/* no component is open here: send the chain
 				 * from the root */
 };
-struct scan_msg_done {
-	int32_t status;		/* SCAN_DIR_* */
-	int32_t error;		/* errno, with SCAN_DIR_ERROR */
+struct scanworker_msg_done {
+	int32_t status;		/* SCANWORKER_DIR_* */
+	int32_t error;		/* errno, with SCANWORKER_DIR_ERROR */
 	uint64_t dev;		/* the directory's st_dev and st_ino, with */
-	uint64_t ino;		/* SCAN_DIR_READ and SCAN_DIR_XDEV */
+	uint64_t ino;		/* SCANWORKER_DIR_READ and SCANWORKER_DIR_XDEV */
 };
 enum {
-	SCAN_DIR_READ,		/* read completely */
-	SCAN_DIR_ERROR,		/* could not be opened or read */
-	SCAN_DIR_STALLED,	/* the timer interrupted an open or a read */
-	SCAN_DIR_XDEV,		/* on another file system: not read */
+	SCANWORKER_DIR_READ,		/* read completely */
+	SCANWORKER_DIR_ERROR,		/* could not be opened or read */
+	SCANWORKER_DIR_STALLED,	/* the timer interrupted an open or a read */
+	SCANWORKER_DIR_XDEV,		/* on another file system: not read */
 };
 
 /* The largest NAMES payload a worker sends. */
-#define SCAN_CHUNK_SIZE (64 * 1024)
+#define SCANWORKER_CHUNK_SIZE (64 * 1024)
 
 /* What a worker is doing, decoded from its shared word. */
 struct scanworker_state {

@@ -1,0 +1,578 @@
+/*
+ * claim.c - the claim protocol over the journal (see claim.h).
+ */
+#include "claim.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xstd.h"
+
+/* A holder on another host counts as alive for this long after it last
+ * touched the journal: we cannot ask that host whether its pid lives. */
+#define FOREIGN_TTL_NS (3600LL * 1000000000LL)
+
+/* ---- who holds a leaf ---- */
+
+/*
+ * True when /proc says pid is a zombie: killed (say with the leafpack that
+ * ran it) and not yet reaped by init, which may take seconds.  It holds no
+ * claim any more, though kill(pid, 0) still succeeds.
+ */
+static bool
+pid_is_zombie(long long pid)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = xread(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold anything, so the last ')'. */
+	paren = strrchr(buf, ')');
+	return paren != NULL && paren[1] == ' ' &&
+	    (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+static bool
+pid_alive(long long pid)
+{
+	if (pid <= 0 || pid > INT_MAX)
+		return false;
+	return (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
+	    !pid_is_zombie(pid);
+}
+
+bool
+claim_holder_alive(const struct journal *j)
+{
+	struct timespec now;
+	long long now_ns;
+
+	if (j->state == JOURNAL_COMMITTED)
+		return false;
+	if (j->host != NULL && strcmp(j->host, journal_this_host()) == 0)
+		return j->pid != getpid() && pid_alive(j->pid);
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	return now_ns - j->file_mtime_ns < FOREIGN_TTL_NS;
+}
+
+bool
+claim_is_ours(const struct journal *j)
+{
+	return j->state != JOURNAL_COMMITTED && j->host != NULL &&
+	    strcmp(j->host, journal_this_host()) == 0 && j->pid == getpid();
+}
+
+int
+claim_remove_dead_temps(int dirfd, const char *name)
+{
+	struct dirent *de;
+	long long pid;
+	DIR *dir;
+	int fd, removed = 0;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (journal_classify(de->d_name, name, &pid) != JOURNAL_FILE_TEMP)
+			continue;
+		if (pid == getpid() || pid_alive(pid))
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(dir);
+	return removed;
+}
+
+/* ---- absorbed sources ---- */
+
+static int
+compare_entries(const void *a, const void *b)
+{
+	return strcmp(((const struct journal_entry *)a)->name,
+	    ((const struct journal_entry *)b)->name);
+}
+
+static int
+append_still_matching(int dirfd, const struct journal_entry *from, size_t n,
+    struct journal_entry **out, size_t *nout)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!journal_identity_matches(dirfd, from[i].name, &from[i].id))
+			continue;
+		if (journal_entries_append(out, nout, &from[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+claim_absorbed(int dirfd, const char *name, const struct journal *j,
+    struct journal_entry **out, size_t *nout)
+{
+	struct journal attr;
+	struct stat st;
+	int have_output, r, failed = 0;
+
+	*out = NULL;
+	*nout = 0;
+	/* The record on the output describes exactly that inode's bytes: it
+	 * came into place with them, so it wins over any journal file. */
+	r = journal_attr_load(dirfd, name, &attr);
+	if (r == -1)
+		return -1;
+	if (r == 1) {
+		failed = append_still_matching(dirfd, attr.kept, attr.nkept,
+		    out, nout) == -1 || append_still_matching(dirfd,
+		    attr.sources, attr.nsources, out, nout) == -1;
+		journal_free(&attr);
+	} else if (j != NULL) {
+		have_output = fstatat(dirfd, name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0;
+		if (!have_output && errno != ENOENT)
+			return -1;
+		if (have_output && j->state == JOURNAL_COMMITTED &&
+		    st.st_ino == j->output_ino)
+			failed = append_still_matching(dirfd, j->kept, j->nkept,
+			    out, nout) == -1 || append_still_matching(dirfd,
+			    j->sources, j->nsources, out, nout) == -1;
+		else if (have_output && j->has_base &&
+		    st.st_ino == j->base.ino)
+			failed = append_still_matching(dirfd, j->kept, j->nkept,
+			    out, nout) == -1;
+	}
+	if (failed) {
+		journal_entries_free(*out, *nout);
+		*out = NULL;
+		*nout = 0;
+		errno = ENOMEM;
+		return -1;
+	}
+	if (*nout > 1)
+		qsort(*out, *nout, sizeof(**out), compare_entries);
+	return 0;
+}
+
+bool
+claim_entries_hold(const struct journal_entry *entries, size_t n,
+    const char *name, const struct stat *st)
+{
+	struct journal_entry key = { .name = (char *)name };
+	struct journal_identity id;
+	const struct journal_entry *e;
+
+	if (n == 0)
+		return false;
+	e = bsearch(&key, entries, n, sizeof(key), compare_entries);
+	journal_identity_from_stat(&id, st);
+	return e != NULL && journal_identity_equal(&e->id, &id);
+}
+
+/* ---- json-merge: claiming a leaf ---- */
+
+static void
+note_busy(struct claim *c, const struct journal *holder)
+{
+	c->busy_host[0] = '\0';
+	c->busy_pid = 0;
+	if (holder != NULL && claim_holder_alive(holder)) {
+		snprintf(c->busy_host, sizeof(c->busy_host), "%s",
+		    holder->host ? holder->host : "?");
+		c->busy_pid = holder->pid;
+	}
+}
+
+enum claim_begin
+claim_begin(struct claim *c, int dirfd, const char *output,
+    const struct stat *outst, enum claim_mode mode)
+{
+	struct journal *mine = &c->mine, now;
+	int r;
+
+	claim_free(c);
+	c->dirfd = dirfd;
+	c->output = output;
+	r = journal_load(dirfd, output, &c->previous);
+	if (r < 0)
+		return CLAIM_BAD_JOURNAL;
+	c->had_journal = r == 1;
+	if (c->had_journal && claim_holder_alive(&c->previous)) {
+		note_busy(c, &c->previous);
+		return CLAIM_BUSY;
+	}
+	if (claim_absorbed(dirfd, output, c->had_journal ? &c->previous : NULL,
+	    &c->absorbed, &c->nabsorbed) < 0)
+		return errno == EBADMSG ? CLAIM_BAD_RECORD : CLAIM_BAD_DIR;
+	if (mode == CLAIM_LOOK)
+		return CLAIM_BEGUN;
+	/* Leftovers of dead runs; a failure here harms nothing. */
+	claim_remove_dead_temps(dirfd, output);
+	if (mode == CLAIM_PREPARE)
+		return CLAIM_BEGUN;
+
+	if (journal_init(mine) < 0)
+		return CLAIM_CANNOT_WRITE;
+	mine->state = JOURNAL_MERGING;
+	if (outst != NULL) {
+		mine->has_base = 1;
+		journal_identity_from_stat(&mine->base, outst);
+	}
+	for (size_t i = 0; i < c->nabsorbed; i++)
+		if (journal_entries_append(&mine->kept, &mine->nkept,
+		    &c->absorbed[i]) < 0)
+			return CLAIM_CANNOT_WRITE;
+	/* A dead run's journal is replaced; none is created exclusively, so
+	 * that of two runs starting at once one gets the leaf. */
+	r = c->had_journal ? journal_store(dirfd, output, mine, 0) :
+	    journal_create(dirfd, output, mine);
+	if (r < 0) {
+		if (errno == EEXIST) {
+			/* Another run's claim came first. */
+			if (journal_load(dirfd, output, &now) == 1) {
+				note_busy(c, &now);
+				journal_free(&now);
+			}
+			return CLAIM_BUSY;
+		}
+		/* A read-only look at a leaf we may not change. */
+		if (errno == EACCES || errno == EROFS || errno == EPERM)
+			return CLAIM_READ_ONLY;
+		return CLAIM_CANNOT_WRITE;
+	}
+	c->claimed = true;
+	return CLAIM_BEGUN;
+}
+
+bool
+claim_holds(const struct claim *c, const char *name, const struct stat *st)
+{
+	return claim_entries_hold(c->absorbed, c->nabsorbed, name, st);
+}
+
+int
+claim_finish(struct claim *c, struct journal_entry *consumed, size_t n,
+    const struct journal_hash *written)
+{
+	struct journal *mine = &c->mine;
+
+	if (!c->claimed) {
+		journal_entries_free(consumed, n);
+		return 0;
+	}
+	journal_entries_free(mine->sources, mine->nsources);
+	mine->state = JOURNAL_MERGED;
+	mine->sources = consumed;
+	mine->nsources = n;
+	mine->records = written->records;
+	mine->bytes = written->bytes;
+	mine->hash = journal_hash_final(written);
+	return journal_store(c->dirfd, c->output, mine, 0);
+}
+
+void
+claim_abort(struct claim *c, bool remove_if_new)
+{
+	struct journal now;
+	int saved = errno;
+
+	if (!c->claimed)
+		return;
+	c->claimed = false;
+	if (remove_if_new && !c->had_journal) {
+		journal_remove(c->dirfd, c->output);
+		errno = saved;
+		return;
+	}
+	if (journal_load(c->dirfd, c->output, &now) == 1) {
+		if (claim_is_ours(&now) && now.state != JOURNAL_MERGING) {
+			c->mine.state = JOURNAL_MERGING;
+			journal_store(c->dirfd, c->output, &c->mine, 0);
+		}
+		journal_free(&now);
+	}
+	errno = saved;
+}
+
+bool
+claim_idle(const struct claim *c, size_t nconsumed)
+{
+	return nconsumed == 0 && c->nabsorbed == 0;
+}
+
+int
+claim_withdraw_idle(struct claim *c, int outfd)
+{
+	if (!c->claimed)
+		return 0;
+	c->claimed = false;
+	/* Ours to drop: we hold the claim, and the record names no source
+	 * that is still there (none is absorbed). */
+	if (outfd >= 0)
+		fremovexattr(outfd, JOURNAL_ATTR);
+	if (journal_remove(c->dirfd, c->output) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+void
+claim_free(struct claim *c)
+{
+	if (c->had_journal)
+		journal_free(&c->previous);
+	journal_free(&c->mine);
+	journal_entries_free(c->absorbed, c->nabsorbed);
+	memset(c, 0, sizeof(*c));
+	c->dirfd = -1;
+}
+
+/* ---- jsonl-write: checking a claim and committing ---- */
+
+enum claim_check
+claim_check(int dirfd, const char *output, const struct journal_hash *written,
+    int flags, struct journal *claim)
+{
+	struct journal_entry *held;
+	struct journal_identity now;
+	struct stat st;
+	size_t nheld;
+	int r, have_output;
+	enum claim_check verdict;
+
+	r = journal_load(dirfd, output, claim);
+	if (r == -1)
+		return CLAIM_CHECK_ERROR;
+	if (r == 0) {
+		journal_free(claim);
+		if (flags & (CLAIM_CHECK_STREAM | CLAIM_CHECK_REMOVE))
+			return CLAIM_MISSING;
+		/* The output's own record naming sources that are still there
+		 * forbids a plain write, as a committed journal file does.  One
+		 * whose sources are all gone only missed its removal. */
+		if (claim_absorbed(dirfd, output, NULL, &held, &nheld) == -1)
+			return CLAIM_RECORD_ERROR;
+		journal_entries_free(held, nheld);
+		return nheld > 0 ? CLAIM_RECORD_HOLDS : CLAIM_NONE;
+	}
+	verdict = CLAIM_READY;
+	if (claim->state == JOURNAL_MERGING)
+		verdict = CLAIM_MERGING;
+	else if (claim->state == JOURNAL_COMMITTED)
+		/* Replacing the output behind json-merge's back would make its
+		 * kept sources count twice on the next run. */
+		verdict = CLAIM_COMMITTED;
+	/*
+	 * Input that differs from what json-merge wrote has been through a
+	 * filter (json-merge DIR | jq ... | jsonl-write), which is how the
+	 * tools are meant to be combined, so it is accepted: the claim is
+	 * complete, so json-merge finished, and a filter cut off mid-record
+	 * leaves an invalid last line.  In the leaf stream nothing sits in
+	 * between.  Only an empty input for a non-empty claim needs
+	 * --filtered: it is also what a second, refused run on a busy leaf
+	 * would send while the first run's claim is waiting here.
+	 */
+	else if ((flags & CLAIM_CHECK_STREAM) &&
+	    (claim->records != written->records ||
+	    claim->bytes != written->bytes ||
+	    claim->hash != journal_hash_final(written)))
+		verdict = CLAIM_STREAM_DIFFERS;
+	else if (!(flags & CLAIM_CHECK_FILTERED) && written->records == 0 &&
+	    claim->records > 0)
+		verdict = CLAIM_EMPTY_INPUT;
+	else {
+		have_output = fstatat(dirfd, output, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0;
+		if (!have_output && errno != ENOENT)
+			verdict = CLAIM_OUTPUT_ERROR;
+		else {
+			if (have_output)
+				journal_identity_from_stat(&now, &st);
+			if (have_output != claim->has_base || (have_output &&
+			    !journal_identity_equal(&now, &claim->base)))
+				verdict = CLAIM_OUTPUT_CHANGED;
+		}
+	}
+	return verdict;
+}
+
+bool
+claim_check_idle(const struct journal *claim)
+{
+	return claim->nsources == 0 && claim->nkept == 0;
+}
+
+int
+claim_withdraw(int dirfd, const char *output, const struct journal *claim)
+{
+	struct journal now;
+	bool same;
+
+	if (journal_load(dirfd, output, &now) != 1)
+		return 0;
+	same = now.pid == claim->pid && now.state == claim->state &&
+	    now.host != NULL && claim->host != NULL &&
+	    strcmp(now.host, claim->host) == 0 && claim_check_idle(&now);
+	journal_free(&now);
+	if (same && journal_remove(dirfd, output) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+claim_record_init(struct journal *record, const struct journal *claim,
+    unsigned long long ino, const struct journal_hash *written)
+{
+	if (journal_init(record) == -1)
+		return -1;
+	record->state = JOURNAL_COMMITTED;
+	record->has_base = claim->has_base;
+	record->base = claim->base;
+	record->output_ino = ino;
+	record->kept = claim->kept;
+	record->nkept = claim->nkept;
+	record->sources = claim->sources;
+	record->nsources = claim->nsources;
+	record->records = written->records;
+	record->bytes = written->bytes;
+	record->hash = journal_hash_final(written);
+	return 0;
+}
+
+void
+claim_record_free(struct journal *record)
+{
+	/* The entries are the claim's: only the host is the record's own. */
+	free(record->host);
+	memset(record, 0, sizeof(*record));
+}
+
+size_t
+claim_remove_sources(int dirfd, const struct journal *claim,
+    void (*report)(void *ctx, const struct journal_entry *e,
+    enum claim_removal what, int err), void *ctx, bool *record_needed)
+{
+	const struct journal_entry *lists[2] = { claim->kept, claim->sources };
+	size_t counts[2] = { claim->nkept, claim->nsources }, left = 0;
+
+	for (int l = 0; l < 2; l++) {
+		for (size_t i = 0; i < counts[l]; i++) {
+			const struct journal_entry *e = &lists[l][i];
+			enum claim_removal what = CLAIM_REMOVED;
+			int err = 0;
+
+			if (!journal_identity_matches(dirfd, e->name, &e->id))
+				what = faccessat(dirfd, e->name, F_OK,
+				    AT_SYMLINK_NOFOLLOW) == 0 ?
+				    CLAIM_KEPT_CHANGED : CLAIM_GONE;
+			else if (unlinkat(dirfd, e->name, 0) == -1 &&
+			    errno != ENOENT) {
+				err = errno;
+				what = CLAIM_KEPT_ERROR;
+			}
+			if (what == CLAIM_KEPT_CHANGED ||
+			    what == CLAIM_KEPT_ERROR)
+				left++;
+			if (what == CLAIM_KEPT_ERROR)
+				*record_needed = true;
+			if (report != NULL)
+				report(ctx, e, what, err);
+		}
+	}
+	return left;
+}
+
+int
+claim_release(int dirfd, const char *output, int outfd, bool in_attr,
+    bool record_needed)
+{
+	if (in_attr) {
+		/* Our claim file was only the claim. */
+		int failed = journal_remove(dirfd, output) == -1 &&
+		    errno != ENOENT, saved = errno;
+
+		if (!record_needed && outfd >= 0)
+			fremovexattr(outfd, JOURNAL_ATTR);
+		errno = saved;
+		return failed ? -1 : 0;
+	}
+	if (!record_needed && journal_remove(dirfd, output) == -1)
+		return -1;
+	return 0;
+}
+
+/* ---- leaf-filter: what a leaf's journal asks of a run ---- */
+
+int
+claim_inspect(int dirfd, const char *output, struct claim_view *v)
+{
+	struct journal j;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	r = journal_load(dirfd, output, &j);
+	if (r < 0 && errno == EBADMSG) {
+		/* Not ours to judge: json-merge reports it. */
+		v->unfinished = true;
+		return 0;
+	}
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		if (claim_holder_alive(&j))
+			v->busy = true;
+		else if (j.state == JOURNAL_COMMITTED)
+			v->committed = true;
+		else
+			v->unfinished = true;
+	}
+	r = claim_absorbed(dirfd, output, r == 1 ? &j : NULL, &v->absorbed,
+	    &v->nabsorbed);
+	journal_free(&j);
+	if (r < 0 && errno == EBADMSG) {
+		/* The output's record is malformed: json-merge reports it. */
+		v->unfinished = true;
+		return 0;
+	}
+	/* Without a claim, sources the output holds are those of a commit
+	 * (its record on the output, or its journal file). */
+	if (!v->busy && !v->unfinished && v->nabsorbed > 0)
+		v->committed = true;
+	return r;
+}
+
+bool
+claim_view_holds(const struct claim_view *v, const char *name,
+    const struct stat *st)
+{
+	return claim_entries_hold(v->absorbed, v->nabsorbed, name, st);
+}
+
+void
+claim_view_free(struct claim_view *v)
+{
+	journal_entries_free(v->absorbed, v->nabsorbed);
+	memset(v, 0, sizeof(*v));
+}

@@ -1,0 +1,267 @@
+/*
+ * claim.h - the claim protocol: how json-merge claims a leaf and hands it
+ * to jsonl-write, how jsonl-write checks the claim and records its commit,
+ * and how a later run (or leaf-filter) reads what a leaf's output already
+ * holds.  The storage (the journal file, the commit record on the output,
+ * identities, the hash) is journal.h; what the states mean and the order
+ * of the steps is here, and in jsonl-write(1), which users read.
+ *
+ * In short, for a leaf DIR and output NAME:
+ *   1. json-merge, claim_begin(): a live holder of DIR/.NAME.journal makes
+ *      the leaf busy; otherwise it learns which sources NAME already holds
+ *      (claim_absorbed()), removes dead runs' temporaries and writes its
+ *      claim, state "merging", carrying the kept sources.
+ *   2. json-merge, claim_finish(): state "merged", with the sources it
+ *      consumed and the records, bytes and hash it wrote.
+ *   3. jsonl-write, claim_check(): the claim is complete and matches what
+ *      arrived and the output json-merge read; then the commit record
+ *      (claim_record_init()) goes on the new output, or into the journal
+ *      file where it cannot (durably), before the rename that commits.
+ *   4. jsonl-write, after the rename: claim_remove_sources() removes each
+ *      source still the file that was read; claim_release() removes the
+ *      claim file and, once nothing is held back, the record.
+ * A run killed anywhere leaves a state that the next claim_begin() reads
+ * back exactly (see jsonl-write(1), "Recovery after a crash").
+ *
+ * All functions return 0 (or what they document) and -1 with errno set on
+ * failure; none prints anything.  Messages are the programs' business:
+ * where a step can fail for several reasons, the reason is returned.
+ */
+#ifndef LEAFPACK_CLAIM_H
+#define LEAFPACK_CLAIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "journal.h"
+
+/* ---- who holds a leaf ---- */
+
+/*
+ * True when j's holder may still be at work: state merging or merged, and
+ * the holder is another process of this host that exists and is not a
+ * zombie, or a process of another host and the journal was modified less
+ * than an hour ago.  False for state committed, for our own pid, and for
+ * dead holders.
+ */
+bool claim_holder_alive(const struct journal *j);
+
+/* True when j is a claim (merging or merged) held by this very process. */
+bool claim_is_ours(const struct journal *j);
+
+/*
+ * Removes the temporaries of NAME in DIR whose PID is not a live process
+ * of this host (and is not ours): what runs that died left.  Returns the
+ * number removed, or -1 if DIR cannot be read.
+ */
+int claim_remove_dead_temps(int dirfd, const char *name);
+
+/*
+ * The sources whose records are already in the current output DIR/NAME,
+ * given the leaf's journal file j (NULL when there is none, or it could not
+ * be parsed).  The output's own record comes first: when
+ * journal_attr_load() finds one, its kept + sources.  Otherwise, with
+ * O = fstatat(DIR, NAME, AT_SYMLINK_NOFOLLOW):
+ *   j committed and O.ino == output_ino  -> kept + sources;
+ *   else O exists and j has a base with O.ino == base.ino  -> kept;
+ *   else -> none.
+ * Only entries that still exist with the same identity are returned,
+ * sorted by name.  *out receives a malloc()ed array of *nout copies (free
+ * with journal_entries_free()); it is NULL when *nout is 0.  -1 with errno
+ * EBADMSG when the output's attribute is not a well-formed journal.
+ */
+int claim_absorbed(int dirfd, const char *name, const struct journal *j,
+    struct journal_entry **out, size_t *nout);
+
+/* True when name with lstat st is one of the n sorted entries (same name
+ * and identity): its records are in the output already. */
+bool claim_entries_hold(const struct journal_entry *entries, size_t n,
+    const char *name, const struct stat *st);
+
+/* ---- json-merge: claiming a leaf ---- */
+
+enum claim_mode {
+	CLAIM_LOOK,		/* read only: no claim, nothing removed */
+	CLAIM_PREPARE,		/* no claim, but dead runs' temporaries go */
+	CLAIM_TAKE		/* claim the leaf */
+};
+
+/* What claim_begin() came to. */
+enum claim_begin {
+	CLAIM_BEGUN,		/* as asked (claimed with CLAIM_TAKE) */
+	CLAIM_READ_ONLY,	/* CLAIM_TAKE, but the leaf cannot be written
+				 * (EACCES, EROFS, EPERM): not claimed */
+	CLAIM_BUSY,		/* a live holder has it: busy_host, busy_pid */
+	CLAIM_BAD_JOURNAL,	/* the journal file cannot be read (errno;
+				 * EBADMSG: not a journal) */
+	CLAIM_BAD_RECORD,	/* the output's record is not a journal */
+	CLAIM_BAD_DIR,		/* reading the leaf failed (errno) */
+	CLAIM_CANNOT_WRITE	/* writing the claim failed (errno) */
+};
+
+/* One leaf's claim, as json-merge holds it.  Zero it (or claim_free())
+ * before the first claim_begin(). */
+struct claim {
+	int dirfd;			/* the leaf (not owned) */
+	const char *output;		/* NAME (not owned) */
+	bool had_journal;		/* a journal file was there */
+	struct journal previous;	/* it, when had_journal */
+	bool claimed;			/* ours is in place */
+	struct journal mine;
+	struct journal_entry *absorbed;	/* already in the output, sorted */
+	size_t nabsorbed;
+	char busy_host[256];		/* with CLAIM_BUSY ("" if unknown) */
+	long long busy_pid;		/* with CLAIM_BUSY (0 if unknown) */
+};
+
+/*
+ * Step 1 for the leaf dirfd and output NAME.  outst is the fstat of the
+ * output json-merge opened (NULL: there is none), which a claim names as
+ * its base.  On CLAIM_BEGUN and CLAIM_READ_ONLY c->absorbed is filled.
+ */
+enum claim_begin claim_begin(struct claim *c, int dirfd, const char *output,
+    const struct stat *outst, enum claim_mode mode);
+
+/* True when the source name with lstat st is in the output already. */
+bool claim_holds(const struct claim *c, const char *name,
+    const struct stat *st);
+
+/*
+ * Step 2: the claim becomes "merged", with the n consumed sources (moved
+ * into the claim: the caller's array is taken over, even on failure) and
+ * what was written.  A no-op returning 0 when nothing is claimed.
+ */
+int claim_finish(struct claim *c, struct journal_entry *consumed, size_t n,
+    const struct journal_hash *written);
+
+/*
+ * After a failure: the claim stays, in state "merging", so that a
+ * jsonl-write downstream sees the upstream did not finish and refuses to
+ * commit; it carries the base and the kept sources, so nothing the
+ * previous journal knew is lost, and the next run takes it over.  In the
+ * leaf stream (remove_if_new), a claim that carried nothing from before
+ * is removed instead: the end frame tells jsonl-write, and a claim of a
+ * process that lives on would keep other runs off the leaf.
+ */
+void claim_abort(struct claim *c, bool remove_if_new);
+
+/* True when there is nothing to hand over: no source consumed, none
+ * recorded as kept. */
+bool claim_idle(const struct claim *c, size_t nconsumed);
+
+/*
+ * For an idle leaf in the leaf stream: left as it is, the claim (ours, or
+ * a dead run's that held nothing) removed, and a commit record on the
+ * output (outfd, -1 if none) whose sources are all gone dropped: it holds
+ * nothing back, and a rewrite would have dropped it.
+ */
+int claim_withdraw_idle(struct claim *c, int outfd);
+
+/* Frees what c holds (not dirfd) and zeroes it. */
+void claim_free(struct claim *c);
+
+/* ---- jsonl-write: checking a claim and committing ---- */
+
+/* Flags of claim_check(). */
+#define CLAIM_CHECK_STREAM 1	/* the leaf stream: input must be exact */
+#define CLAIM_CHECK_REMOVE 2	/* --remove-sources: a claim is required */
+#define CLAIM_CHECK_FILTERED 4	/* --filtered: an empty input may be */
+
+/* What claim_check() found. */
+enum claim_check {
+	CLAIM_READY,		/* a merged claim, to commit */
+	CLAIM_NONE,		/* no journal: a plain write */
+	CLAIM_CHECK_ERROR,	/* the journal cannot be read (errno;
+				 * EBADMSG: not a journal) */
+	CLAIM_RECORD_ERROR,	/* the output's record cannot be read (errno;
+				 * EBADMSG: not a journal) */
+	CLAIM_MISSING,		/* no claim, but one is required */
+	CLAIM_RECORD_HOLDS,	/* no claim, and the output's record names
+				 * sources still there: no plain write */
+	CLAIM_MERGING,		/* json-merge did not finish */
+	CLAIM_COMMITTED,	/* a committed journal: no plain write */
+	CLAIM_STREAM_DIFFERS,	/* in the stream, not json-merge's bytes */
+	CLAIM_EMPTY_INPUT,	/* nothing came for a claim with records */
+	CLAIM_OUTPUT_CHANGED,	/* the output is not the one json-merge read */
+	CLAIM_OUTPUT_ERROR	/* the output cannot be looked at (errno) */
+};
+
+/*
+ * Step 3, first half: checks the leaf's claim against written (what
+ * arrived on stdin) as flags say.  *claim holds the journal that was found
+ * (empty with CLAIM_NONE, CLAIM_MISSING and the errors): free it with
+ * journal_free() whatever the verdict.
+ */
+enum claim_check claim_check(int dirfd, const char *output,
+    const struct journal_hash *written, int flags, struct journal *claim);
+
+/* True when a ready claim carries nothing: no consumed source and none
+ * kept, so committing it would only rewrite the output. */
+bool claim_check_idle(const struct journal *claim);
+
+/* For a ready idle claim that is not to be committed: removes the claim
+ * file (still that claim). */
+int claim_withdraw(int dirfd, const char *output, const struct journal *claim);
+
+/*
+ * The commit record of the claim for the new output of inode ino holding
+ * written: state committed, the claim's base, kept and sources.  *record
+ * borrows the claim's entries: free it with claim_record_free() before
+ * journal_free(claim).  Returns -1 (ENOMEM).
+ */
+int claim_record_init(struct journal *record, const struct journal *claim,
+    unsigned long long ino, const struct journal_hash *written);
+void claim_record_free(struct journal *record);
+
+/* What became of one source in claim_remove_sources(). */
+enum claim_removal {
+	CLAIM_REMOVED,
+	CLAIM_GONE,		/* not there any more: nothing to do */
+	CLAIM_KEPT_CHANGED,	/* there, but not the file that was read */
+	CLAIM_KEPT_ERROR	/* unlink failed (errno in err) */
+};
+
+/*
+ * Step 4, after the rename: removes every source of the claim (kept and
+ * consumed) whose identity still matches, calling report (may be NULL)
+ * for each with what became of it.  Returns the number not removed
+ * (changed or failed); *record_needed is set when one failed to go (the
+ * record must stay: it still says that source is in the output).
+ */
+size_t claim_remove_sources(int dirfd, const struct journal *claim,
+    void (*report)(void *ctx, const struct journal_entry *e,
+    enum claim_removal what, int err), void *ctx, bool *record_needed);
+
+/*
+ * Step 4, last: removes the claim file where the record went on the
+ * output (in_attr), or the journal file holding the record once it is not
+ * needed; and the output's attribute (outfd) once not needed.  Neither is
+ * synced (see jsonl-write(1)).  Returns -1 when the file could not be
+ * removed (errno).
+ */
+int claim_release(int dirfd, const char *output, int outfd, bool in_attr,
+    bool record_needed);
+
+/* ---- leaf-filter: what a leaf's journal asks of a run ---- */
+
+struct claim_view {
+	bool busy;		/* a live run holds the leaf */
+	bool unfinished;	/* a dead run's claim, or a journal or record
+				 * that json-merge must look at */
+	bool committed;		/* a commit whose sources or journal remain */
+	struct journal_entry *absorbed;	/* what the output holds, sorted */
+	size_t nabsorbed;
+};
+
+/* Reads the leaf's journal and record.  Returns -1 when they cannot be
+ * read (a malformed one is not an error: it makes the leaf unfinished). */
+int claim_inspect(int dirfd, const char *output, struct claim_view *v);
+
+/* True when the output holds the source name with lstat st already. */
+bool claim_view_holds(const struct claim_view *v, const char *name,
+    const struct stat *st);
+
+void claim_view_free(struct claim_view *v);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * spawn.c - starting children (see spawn.h).
+ */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+
+void
+spawn_options_init(struct spawn_options *o)
+{
+	o->stdfd[0] = o->stdfd[1] = o->stdfd[2] = SPAWN_INHERIT;
+	o->keep_fd = -1;
+	o->close_others = false;
+	o->pgid = SPAWN_SAME_GROUP;
+	o->die_with_parent = false;
+}
+
+static bool
+is_pipe_or_socket(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* In the child: everything o asks for.  Returns -1 when it cannot. */
+static int
+child_setup(const struct spawn_options *o, pid_t parent)
+{
+	struct sigaction dfl, old;
+	int null = -1, from[3];
+	sigset_t none;
+
+	if (o->pgid != SPAWN_SAME_GROUP && setpgid(0, o->pgid) < 0)
+		return -1;
+	/* Checked after the prctl: the parent may have died before it. */
+	if (o->die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+	    getppid() != parent))
+		return -1;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &old) == 0 &&
+		    old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
+			sigaction(sig, &dfl, NULL);
+	/* The keep_fd goes to 3 first: dup2 onto 0-2 below may free the
+	 * number it had. */
+	if (o->keep_fd >= 0 && o->keep_fd != 3 &&
+	    dup3(o->keep_fd, 3, 0) < 0)
+		return -1;
+	if (o->keep_fd == 3 && fcntl(3, F_SETFD, 0) < 0)
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		from[i] = o->stdfd[i];
+		if (from[i] == SPAWN_NULL_IF_PIPE)
+			from[i] = is_pipe_or_socket(i) ? SPAWN_NULL :
+			    SPAWN_INHERIT;
+		if (from[i] == SPAWN_NULL && null < 0 &&
+		    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+			return -1;
+		if (from[i] == SPAWN_NULL)
+			from[i] = null;
+	}
+	for (int i = 0; i < 3; i++)
+		if (from[i] >= 0 && from[i] != i && dup2(from[i], i) < 0)
+			return -1;
+		else if (from[i] == i && fcntl(i, F_SETFD, 0) < 0)
+			return -1;
+	if (o->close_others)
+		close_range(o->keep_fd >= 0 ? 4 : 3, ~0U, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	return 0;
+}
+
+pid_t
+spawn_fork(const struct spawn_options *o)
+{
+	pid_t parent = getpid(), pid;
+	sigset_t all, old;
+	int saved;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		if (child_setup(o, parent) < 0)
+			_exit(127);
+		return 0;
+	}
+	saved = errno;
+	/* Both sides set the group, so that it is set whichever runs first
+	 * (a kill of the group must not miss the child). */
+	if (pid > 0 && o->pgid != SPAWN_SAME_GROUP)
+		setpgid(pid, o->pgid == SPAWN_NEW_GROUP ? pid : o->pgid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
+}
+
+pid_t
+spawn_exec(const struct spawn_options *o, char *const argv[])
+{
+	pid_t pid = spawn_fork(o);
+
+	if (pid != 0)
+		return pid;
+	execvp(argv[0], argv);
+	diag_warn("%s", diag_quote(argv[0]));
+	_exit(127);
+}
