@@ -43,8 +43,9 @@
 #include "version.h"
 
 static const char usage_text[] =
-    "usage: jsonl-write [--filtered] [--remove-sources] [--stats[=json]] "
-    "[DIR/NAME]\n";
+    "usage: jsonl-write [--filtered] [--remove-sources] [--skip-unchanged] "
+    "[--stats[=json]]\n"
+    "                   [DIR/NAME]\n";
 
 static const char options_text[] =
     "  without DIR/NAME: read json-merge's leaf stream and commit every "
@@ -55,6 +56,9 @@ static const char options_text[] =
     "                          require its exact output\n"
     "      --remove-sources    after the commit, remove the sources "
     "json-merge consumed\n"
+    "      --skip-unchanged    when json-merge found nothing new, withdraw its "
+    "claim and\n"
+    "                          leave the output as it is\n"
     "      --stats[=json]      print counts (or one JSON object) on stderr "
     "at the end\n"
     "      --help              print this help\n"
@@ -65,11 +69,13 @@ static const char options_text[] =
 static struct {
 	int filtered;
 	int remove_sources;
+	int skip_unchanged;
 	int stats;		/* 0, 1 text, 2 json */
 } opt;
 
 static struct {
 	unsigned long long records, bytes, removed, kept;
+	int unchanged;		/* --skip-unchanged left the output as it was */
 	struct timespec start;
 } stats;
 
@@ -163,6 +169,7 @@ catch_signals(void)
 
 static const struct option long_options[] = {
 	{ "filtered", no_argument, NULL, 'f' },
+	{ "skip-unchanged", no_argument, NULL, 'u' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "remove-sources", no_argument, NULL, 'r' },
 	{ "stats", optional_argument, NULL, 's' },
@@ -181,6 +188,9 @@ parse_options(int argc, char **argv)
 		switch (c) {
 		case 'f':
 			opt.filtered = 1;
+			break;
+		case 'u':
+			opt.skip_unchanged = 1;
 			break;
 		case 'h':
 			printf("%s%s", usage_text, options_text);
@@ -565,6 +575,8 @@ print_stats(void)
 		return;
 	}
 	o = stats_json();
+	json_object_object_add(o, "unchanged",
+	    json_object_new_boolean(stats.unchanged));
 	json_object_object_add(o, "elapsed", json_object_new_double(elapsed()));
 	fprintf(stderr, "%s\n",
 	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -627,6 +639,15 @@ commit(void)
 	int have_claim, in_attr = 0, partial = 0, journal_needed;
 
 	have_claim = check_claim(&claim);
+	if (have_claim && opt.skip_unchanged && claim_check_idle(&claim)) {
+		/* json-merge found nothing new: the output stays as it is. */
+		remove_temp();
+		if (claim_withdraw(out.dirfd, out.name, &claim) < 0)
+			diag_warn("%s: withdrawing the claim",
+			    diag_quote(out.dir));
+		stats.unchanged = 1;
+		return EXITCODE_DONE;
+	}
 	if (fstat(out.fd, &st) == -1)
 		write_failed();
 	if (have_claim) {

@@ -4,7 +4,7 @@
 . "$LEAFPACK_TESTS/lib.sh"
 
 expect_status 0 "$BIN/jsonl-write" --help
-grep -q '^usage: jsonl-write \[--filtered\] \[--remove-sources\] \[--stats\[=json\]\] \[DIR/NAME\]$' out ||
+grep -q '^usage: jsonl-write \[--filtered\] \[--remove-sources\] \[--skip-unchanged\]' out ||
     fail "--help: $(cat out)"
 for o in --filtered --remove-sources --stats --help --version; do
 	grep -q -- "^ *$o" out || fail "--help does not list $o"
