@@ -1,0 +1,185 @@
+/*
+ * share.c - the calls on the share, each under its watch record (see
+ * share.h).
+ */
+#include "share.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "watch.h"
+
+/* Runs one call between watch_begin() and watch_end(), keeping its errno. */
+#define WATCHED(op, name, type, call) do { \
+	type result_; \
+	int saved_; \
+	watch_begin((op), (name)); \
+	result_ = (call); \
+	saved_ = errno; \
+	watch_end(); \
+	errno = saved_; \
+	return result_; \
+} while (0)
+
+int
+share_open(const char *path, int flags)
+{
+	WATCHED(WATCH_OPEN, path, int, open(path, flags));
+}
+
+int
+share_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+	WATCHED(flags & O_CREAT ? WATCH_CREATE : WATCH_OPEN, name, int,
+	    openat(dirfd, name, flags, mode));
+}
+
+int
+share_fstat(int fd, const char *name, struct stat *st)
+{
+	WATCHED(WATCH_STAT, name, int, fstat(fd, st));
+}
+
+int
+share_fstatat(int dirfd, const char *name, struct stat *st, int flags)
+{
+	WATCHED(WATCH_STAT, name, int, fstatat(dirfd, name, st, flags));
+}
+
+int
+share_faccessat(int dirfd, const char *name, int mode, int flags)
+{
+	WATCHED(WATCH_STAT, name, int, faccessat(dirfd, name, mode, flags));
+}
+
+ssize_t
+share_pread(int fd, const char *name, void *buf, size_t len, off_t off)
+{
+	WATCHED(WATCH_READ, name, ssize_t, pread(fd, buf, len, off));
+}
+
+ssize_t
+share_read_all(int fd, const char *name, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n;
+
+		watch_begin(WATCH_READ, name);
+		n = read(fd, p + got, len - got);
+		watch_end();
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int
+share_write_all(int fd, const char *name, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n;
+		int saved;
+
+		watch_begin(WATCH_WRITE, name);
+		n = write(fd, p, len);
+		saved = errno;
+		watch_end();
+		errno = saved;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+share_fsync(int fd, const char *name)
+{
+	WATCHED(WATCH_FSYNC, name, int, fsync(fd));
+}
+
+int
+share_renameat(int dirfd, const char *from, const char *to)
+{
+	WATCHED(WATCH_RENAME, to, int, renameat(dirfd, from, dirfd, to));
+}
+
+int
+share_unlinkat(int dirfd, const char *name, int flags)
+{
+	WATCHED(WATCH_UNLINK, name, int, unlinkat(dirfd, name, flags));
+}
+
+int
+share_linkat(int dirfd, const char *from, const char *to)
+{
+	WATCHED(WATCH_LINK, to, int, linkat(dirfd, from, dirfd, to, 0));
+}
+
+ssize_t
+share_fgetxattr(int fd, const char *name, const char *attr, void *value,
+    size_t size)
+{
+	WATCHED(WATCH_GETXATTR, name, ssize_t,
+	    fgetxattr(fd, attr, value, size));
+}
+
+int
+share_fsetxattr(int fd, const char *name, const char *attr,
+    const void *value, size_t size, int flags)
+{
+	WATCHED(WATCH_SETXATTR, name, int,
+	    fsetxattr(fd, attr, value, size, flags));
+}
+
+int
+share_fremovexattr(int fd, const char *name, const char *attr)
+{
+	WATCHED(WATCH_REMOVEXATTR, name, int, fremovexattr(fd, attr));
+}
+
+int
+share_fchmod(int fd, const char *name, mode_t mode)
+{
+	WATCHED(WATCH_CHMOD, name, int, fchmod(fd, mode));
+}
+
+int
+share_fchown(int fd, const char *name, uid_t uid, gid_t gid)
+{
+	WATCHED(WATCH_CHOWN, name, int, fchown(fd, uid, gid));
+}
+
+int
+share_close(int fd, const char *name)
+{
+	WATCHED(WATCH_CLOSE, name, int, close(fd));
+}
+
+struct dirent *
+share_readdir(DIR *dir, const char *name)
+{
+	WATCHED(WATCH_LIST, name, struct dirent *, readdir(dir));
+}
+
+int
+share_statvfs(const char *path, struct statvfs *sv)
+{
+	WATCHED(WATCH_STATFS, path, int, statvfs(path, sv));
+}

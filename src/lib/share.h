@@ -1,0 +1,53 @@
+/*
+ * share.h - every system call json-merge and jsonl-write make on the
+ * share, each announced to the process's watcher (watch.h) while it runs.
+ *
+ * They are the plain calls with the same arguments, results and errno,
+ * plus the name of the file they are on (relative to the leaf directory
+ * given to watch_set_dir(), or NULL for the directory itself), which is
+ * what a stalled leaf's message names ("fsync of DIR/.x.tmp.12.ab blocked
+ * for 30 s").  None retries EINTR: nothing here runs under a timer, and a
+ * watcher that gives up on a call kills the process instead.
+ *
+ * Keeping them in one place is also the inventory of the requests a leaf
+ * costs on a network file system, where each is a round trip.
+ */
+#ifndef LEAFPACK_SHARE_H
+#define LEAFPACK_SHARE_H
+
+#include <dirent.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+int share_open(const char *path, int flags);
+int share_openat(int dirfd, const char *name, int flags, mode_t mode);
+int share_fstat(int fd, const char *name, struct stat *st);
+int share_fstatat(int dirfd, const char *name, struct stat *st, int flags);
+int share_faccessat(int dirfd, const char *name, int mode, int flags);
+ssize_t share_pread(int fd, const char *name, void *buf, size_t len,
+    off_t off);
+/* Reads until len bytes or the end of the file (EINTR retried: a plain
+ * read loop), as xread(). */
+ssize_t share_read_all(int fd, const char *name, void *buf, size_t len);
+/* Writes all len bytes, as xwrite(). */
+int share_write_all(int fd, const char *name, const void *buf, size_t len);
+int share_fsync(int fd, const char *name);
+int share_renameat(int dirfd, const char *from, const char *to);
+int share_unlinkat(int dirfd, const char *name, int flags);
+int share_linkat(int dirfd, const char *from, const char *to);
+ssize_t share_fgetxattr(int fd, const char *name, const char *attr,
+    void *value, size_t size);
+int share_fsetxattr(int fd, const char *name, const char *attr,
+    const void *value, size_t size, int flags);
+int share_fremovexattr(int fd, const char *name, const char *attr);
+int share_fchmod(int fd, const char *name, mode_t mode);
+int share_fchown(int fd, const char *name, uid_t uid, gid_t gid);
+int share_close(int fd, const char *name);
+/* readdir(3) of a stream opened on the share (the directory's name for
+ * the watcher: NULL is the leaf). */
+struct dirent *share_readdir(DIR *dir, const char *name);
+int share_statvfs(const char *path, struct statvfs *sv);
+
+#endif
