@@ -3,9 +3,9 @@
  * atomically, finishing the hand-over that json-merge started.
  *
  * The protocol (journal states, recovery after a crash, the mode and owner
- * rule) is documented in jsonl-write(1); the journal is journal.h.  The
- * order of the steps below is what makes a SIGKILL between any two system
- * calls harmless:
+ * rule) is documented in jsonl-write(1) and claim.h; the storage is
+ * journal.h.  The order of the steps below is what makes a SIGKILL between
+ * any two system calls harmless:
  *   1. stdin -> temporary .NAME.tmp.PID.RAND in the same directory;
  *   2. at EOF: check the journal's claim; with one, attach the committed
  *      record to the temp (attribute JOURNAL_ATTR); set mode/owner; fsync;
@@ -17,30 +17,51 @@
  * Until 4 the previous output is untouched and a rerun starts over; after
  * it (after 3 with the journal file) the record tells a rerun which
  * sources the output holds.
+ *
+ * Map of this file:
+ *   options        usage and --help texts, parse_options()
+ *   signals        the handler removes the temporary (its file-scope copy)
+ *   the leaf       struct leaf: one output, its temporary, its claim;
+ *                  leaf_init(), leaf_open_temp(), leaf_close(), fail()
+ *   one file       copy_stdin(): validated lines into the temporary
+ *   the commit     check_claim(), set_mode_owner(), seal_temp(),
+ *                  after_commit(), commit(): steps 2 to 5
+ *   stats          the text line and the JSON objects of --stats
+ *   the stream     write_stream(), stream_leaf(): leafstream.h frames,
+ *                  one leaf after the other (stream_frames() into the
+ *                  temporary), each through commit()
+ *   main           write_file() or write_stream()
+ * A leaf fails by returning EXITCODE_FAILED from the step that failed
+ * (which said why and removed the temporary); the loop that owns the leaf
+ * closes it, whatever happened, with leaf_close().
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "alloc.h"
+#include "claim.h"
+#include "cli.h"
 #include "diag.h"
 #include "exitcode.h"
-#include "claim.h"
 #include "journal.h"
 #include "jsonscan.h"
-#include "version.h"
+#include "leafstream.h"
+#include "stats.h"
+#include "xstd.h"
+
+/* ---- options ---- */
 
 static const char usage_text[] =
     "usage: jsonl-write [--filtered] [--remove-sources] [--skip-unchanged] "
@@ -64,108 +85,15 @@ static const char options_text[] =
     "      --help              print this help\n"
     "      --version           print the version\n";
 
-#define BUF_SIZE (1024 * 1024)
+/* Reads from stdin and writes to the temporary are of this size. */
+#define WRITE_SIZE (1024 * 1024)
 
 static struct {
-	int filtered;
-	int remove_sources;
-	int skip_unchanged;
-	int stats;		/* 0, 1 text, 2 json */
+	bool filtered;
+	bool remove_sources;
+	bool skip_unchanged;
+	enum cli_stats stats;
 } opt;
-
-static struct {
-	unsigned long long records, bytes, removed, kept;
-	int unchanged;		/* --skip-unchanged left the output as it was */
-	struct timespec start;
-} stats;
-
-/*
- * The leaf stream (no operand): json-merge's frames, a leaf after the
- * other.  A failed leaf returns to the loop through failed_leaf.
- */
-static int streaming;
-static jmp_buf failed_leaf;
-
-/* The output being written: DIR/NAME, and the temporary in DIR. */
-static struct {
-	const char *path;	/* DIR/NAME as given */
-	char *dir;		/* DIR ("." when the path has no '/') */
-	const char *name;	/* NAME: points into path */
-	int dirfd;
-	int fd;			/* the temporary */
-	char *temp;		/* its name in DIR */
-	/* what the signal handler removes (a copy of temp, and DIR's fd) */
-	char handler_temp[NAME_MAX + 1];
-	volatile sig_atomic_t temp_live;
-} out = { .dirfd = -1, .fd = -1 };
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(EXITCODE_USAGE);
-}
-
-/* DIR/name for messages, quoted; two calls fit in one message. */
-static const char *
-leaf_path(const char *name)
-{
-	static char buf[2][PATH_MAX * 2];
-	static int which;
-
-	which = !which;
-	snprintf(buf[which], sizeof(buf[which]), "%s/%s", out.dir, name);
-	return diag_quote(buf[which]);
-}
-
-/* Removes the temporary (if still there); the previous output is intact. */
-static void
-remove_temp(void)
-{
-	if (out.temp_live) {
-		out.temp_live = 0;
-		unlinkat(out.dirfd, out.handler_temp, 0);
-	}
-}
-
-/* Fails before the commit: nothing was replaced or removed. */
-static void __attribute__((format(printf, 1, 2), noreturn))
-fail(const char *fmt, ...)
-{
-	char msg[PATH_MAX * 4];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	remove_temp();
-	diag_warnx("%s", msg);
-	if (streaming)
-		longjmp(failed_leaf, 1);
-	exit(EXITCODE_FAILED);
-}
-
-static void
-on_signal(int sig)
-{
-	/* unlinkat() and _exit() are async-signal-safe. */
-	if (out.temp_live)
-		unlinkat(out.dirfd, out.handler_temp, 0);
-	_exit(128 + sig);
-}
-
-static void
-catch_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
 
 static const struct option long_options[] = {
 	{ "filtered", no_argument, NULL, 'f' },
@@ -177,9 +105,32 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int set_output(const char *path);
+/* NAME of DIR/NAME (the whole path when it has no '/'). */
+static const char *
+output_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
 
-static void
+	return slash ? slash + 1 : path;
+}
+
+/* True when path names a file DIR/NAME whose temporaries fit NAME_MAX;
+ * says why not. */
+static bool
+output_path_valid(const char *path)
+{
+	const char *name = output_name(path);
+
+	if (*name == '\0' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || strlen(name) + 32 > NAME_MAX) {
+		diag_warnx("%s: not a file path DIR/NAME", diag_quote(path));
+		return false;
+	}
+	return true;
+}
+
+/* Sets opt; returns DIR/NAME, or NULL for the leaf stream. */
+static char *
 parse_options(int argc, char **argv)
 {
 	int c;
@@ -187,272 +138,359 @@ parse_options(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			opt.filtered = 1;
+			opt.filtered = true;
 			break;
 		case 'u':
-			opt.skip_unchanged = 1;
+			opt.skip_unchanged = true;
 			break;
 		case 'h':
-			printf("%s%s", usage_text, options_text);
-			exit(diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE);
+			cli_help(usage_text, options_text);
 		case 'r':
-			opt.remove_sources = 1;
+			opt.remove_sources = true;
 			break;
 		case 's':
-			if (optarg == NULL)
-				opt.stats = 1;
-			else if (strcmp(optarg, "json") == 0)
-				opt.stats = 2;
-			else {
-				diag_warnx("--stats=%s: expected json", optarg);
-				usage();
-			}
+			if (cli_stats(optarg, &opt.stats) < 0)
+				cli_usage(usage_text);
 			break;
 		case 'V':
-			printf("jsonl-write (leafpack) %s\n", LEAFPACK_VERSION);
-			exit(diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE);
+			cli_version();
 		default:
-			usage();
+			cli_usage(usage_text);
 		}
 	}
 	if (argc - optind > 1)
-		usage();
+		cli_usage(usage_text);
 	if (argc - optind == 0)
-		return;
-	if (set_output(argv[optind]) < 0)
-		usage();
+		return NULL;
+	if (!output_path_valid(argv[optind]))
+		cli_usage(usage_text);
+	return argv[optind];
 }
 
-/* Sets out.path, out.dir and out.name from DIR/NAME; -1 (said) if it is
- * not one. */
-static int
-set_output(const char *path)
-{
-	const char *slash;
+/* ---- signals ---- */
 
-	out.path = path;
-	slash = strrchr(out.path, '/');
-	out.name = slash ? slash + 1 : out.path;
-	if (slash == NULL)
-		out.dir = strdup(".");
-	else if (slash == out.path)
-		out.dir = strdup("/");
-	else
-		out.dir = strndup(out.path, (size_t)(slash - out.path));
-	if (out.dir == NULL)
-		diag_err(EXITCODE_FAILED, "out of memory");
-	if (*out.name == '\0' || strcmp(out.name, ".") == 0 ||
-	    strcmp(out.name, "..") == 0 || strlen(out.name) + 32 > NAME_MAX) {
-		diag_warnx("%s: not a file path DIR/NAME", diag_quote(out.path));
-		return -1;
-	}
-	return 0;
-}
+static const int caught_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
-/* ---- copying stdin to the temporary ---- */
-
-/* Buffered writes to the temporary, hashed as they go out. */
+/* What the signal handler removes: a copy of the temporary's name and of
+ * its directory's fd, valid while live is set. */
 static struct {
-	char *data;
-	size_t len, cap;
-	struct journal_hash hash;
-} wbuf;
+	char temp[NAME_MAX + 1];
+	int dirfd;
+	volatile sig_atomic_t live;
+} handler;
 
 static void
-write_failed(void)
+on_signal(int sig)
 {
-	fail("%s: %s", leaf_path(out.temp), strerror(errno));
+	/* unlinkat() and _exit() are async-signal-safe. */
+	if (handler.live)
+		unlinkat(handler.dirfd, handler.temp, 0);
+	_exit(128 + sig);
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < countof(caught_signals); i++)
+		sigaction(caught_signals[i], &sa, NULL);
+}
+
+/* Removes the temporary (if still there); the previous output is intact. */
+static void
+remove_temp(void)
+{
+	if (handler.live) {
+		handler.live = 0;
+		unlinkat(handler.dirfd, handler.temp, 0);
+	}
+}
+
+/* ---- the leaf ---- */
+
+/* One output being written, from its temporary to the release of its
+ * claim.  leaf_init() makes it, leaf_close() frees it. */
+struct leaf {
+	char *path;		/* DIR/NAME as given (not owned) */
+	char *dir;		/* DIR ("." when the path has no '/') */
+	const char *name;	/* NAME: points into path */
+	char *jname;		/* .NAME.journal, for messages */
+	bool in_stream;		/* a leaf of the leaf stream */
+	int dirfd;
+	int fd;			/* the temporary */
+	char *temp;		/* its name in DIR */
+	struct buf wbuf;	/* one file: lines not yet written */
+	struct journal_hash hash;	/* of all that went into the temp */
+	struct journal claim;	/* json-merge's, when have_claim */
+	bool have_claim;
+	struct journal record;	/* the commit record (borrows the claim's
+				 * entries) */
+	bool in_attr;		/* it is on the temporary's attribute */
+	struct leafstream_write counts;	/* for --stats */
+	bool withdrawn;		/* --skip-unchanged left the output alone */
+	struct stats_clock clock;
+	/* the leaf stream: json-merge's end frame, as sent and as read */
+	json_object *merge_end;
+	struct leafstream_end end;
+};
+
+/*
+ * Starts the leaf for DIR/NAME (path, not owned; not yet checked): nothing
+ * is open.  Returns -1 when out of memory; leaf_close() is safe anyway.
+ */
+static int
+leaf_init(struct leaf *leaf, char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	memset(leaf, 0, sizeof(*leaf));
+	leaf->fd = leaf->dirfd = -1;
+	leaf->path = path;
+	leaf->name = output_name(path);
+	journal_hash_init(&leaf->hash);
+	stats_clock_start(&leaf->clock);
+	if (slash == NULL)
+		leaf->dir = strdup(".");
+	else if (slash == path)
+		leaf->dir = strdup("/");
+	else
+		leaf->dir = strndup(path, (size_t)(slash - path));
+	leaf->jname = journal_name(leaf->name);
+	return leaf->dir == NULL || leaf->jname == NULL ? -1 : 0;
+}
+
+/* DIR/name for messages, quoted; two calls fit in one message. */
+static const char *
+leaf_path(const struct leaf *leaf, const char *name)
+{
+	static char buf[2][PATH_MAX * 2];
+	static int which;
+
+	which = !which;
+	snprintf(buf[which], sizeof(buf[which]), "%s/%s", leaf->dir, name);
+	return diag_quote(buf[which]);
+}
+
+/*
+ * Fails the leaf before its commit: nothing was replaced or removed.  The
+ * temporary goes first, so that whoever reads the message finds it gone.
+ * Returns EXITCODE_FAILED.
+ */
+static int __attribute__((format(printf, 1, 2)))
+fail(const char *fmt, ...)
+{
+	char msg[PATH_MAX * 4];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	remove_temp();
+	diag_warnx("%s", msg);
+	return EXITCODE_FAILED;
+}
+
+/* A write (or fstat, fsync, close) of the temporary failed: errno. */
+static int
+temp_failed(const struct leaf *leaf)
+{
+	return fail("%s: %s", leaf_path(leaf, leaf->temp), strerror(errno));
+}
+
+/* Opens DIR and creates the temporary there. */
+static int
+leaf_open_temp(struct leaf *leaf)
+{
+	sigset_t held, saved_mask;
+
+	leaf->dirfd = open(leaf->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (leaf->dirfd == -1)
+		return fail("%s: %s", diag_quote(leaf->dir), strerror(errno));
+	/* A signal between the creation and handler.live would leave the
+	 * temporary behind: hold them until the handler knows its name. */
+	sigemptyset(&held);
+	for (size_t i = 0; i < countof(caught_signals); i++)
+		sigaddset(&held, caught_signals[i]);
+	sigprocmask(SIG_BLOCK, &held, &saved_mask);
+	/* Created 0600: nobody reads it before its mode is decided. */
+	leaf->fd = journal_temp_create(leaf->dirfd, leaf->name, "tmp", 0600,
+	    &leaf->temp);
+	if (leaf->fd == -1) {
+		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+		return fail("%s: cannot create a temporary file: %s",
+		    diag_quote(leaf->dir), strerror(errno));
+	}
+	snprintf(handler.temp, sizeof(handler.temp), "%s", leaf->temp);
+	handler.dirfd = leaf->dirfd;
+	handler.live = 1;
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+	return EXITCODE_DONE;
 }
 
 /* Writes bytes to the temporary, hashing them as they go out. */
-static void
-write_temp(const char *p, size_t left)
+static int
+temp_write(struct leaf *leaf, const char *p, size_t len)
 {
-	ssize_t n;
-
-	journal_hash_update(&wbuf.hash, p, left);
-	while (left > 0) {
-		n = write(out.fd, p, left);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			write_failed();
-		p += n;
-		left -= (size_t)n;
-	}
+	journal_hash_update(&leaf->hash, p, len);
+	if (xwrite(leaf->fd, p, len) < 0)
+		return temp_failed(leaf);
+	return EXITCODE_DONE;
 }
 
+/* Frees what the leaf holds; the temporary, if still there, is removed. */
 static void
-flush_wbuf(void)
+leaf_close(struct leaf *leaf)
 {
-	write_temp(wbuf.data, wbuf.len);
-	wbuf.len = 0;
+	claim_record_free(&leaf->record);
+	journal_free(&leaf->claim);
+	remove_temp();
+	close_quietly(&leaf->fd);
+	close_quietly(&leaf->dirfd);
+	free(leaf->temp);
+	free(leaf->dir);
+	free(leaf->jname);
+	buf_free(&leaf->wbuf);
+	json_object_put(leaf->merge_end);
 }
 
-/* Makes room for need more bytes in wbuf. */
-static void
-reserve(size_t need)
+/* ---- one file: copying stdin to the temporary ---- */
+
+static int
+wbuf_flush(struct leaf *leaf)
 {
-	if (wbuf.cap - wbuf.len >= need)
-		return;
-	flush_wbuf();
-	if (wbuf.cap < need) {
-		free(wbuf.data);
-		wbuf.cap = need;
-		wbuf.data = malloc(wbuf.cap);
-		if (wbuf.data == NULL)
-			fail("out of memory");
-	}
+	int status = temp_write(leaf, leaf->wbuf.data, leaf->wbuf.len);
+
+	leaf->wbuf.len = 0;
+	return status;
+}
+
+/* Makes room for need more bytes in the write buffer, writing it out
+ * first when they do not fit. */
+static int
+wbuf_room(struct leaf *leaf, size_t need)
+{
+	if (leaf->wbuf.cap - leaf->wbuf.len >= need)
+		return EXITCODE_DONE;
+	if (wbuf_flush(leaf) != EXITCODE_DONE)
+		return EXITCODE_FAILED;
+	if (buf_reserve(&leaf->wbuf, need) < 0)
+		return fail("out of memory");
+	return EXITCODE_DONE;
 }
 
 /* Validates every line of stdin and writes its compact form. */
-static void
-copy_stdin(void)
+static int
+copy_stdin(struct leaf *leaf)
 {
 	struct jsonscan_error err;
+	struct buf *out = &leaf->wbuf;
 	unsigned long long lineno = 0;
 	char *line = NULL;
 	size_t linecap = 0;
 	ssize_t len, clen;
+	int status = EXITCODE_DONE;
 
 	/* Fewer, bigger reads from the pipe. */
-	setvbuf(stdin, NULL, _IOFBF, BUF_SIZE);
-	wbuf.cap = BUF_SIZE;
-	wbuf.data = malloc(wbuf.cap);
-	if (wbuf.data == NULL)
-		fail("out of memory");
-	journal_hash_init(&wbuf.hash);
+	setvbuf(stdin, NULL, _IOFBF, WRITE_SIZE);
+	if (buf_reserve(out, WRITE_SIZE) < 0)
+		return fail("out of memory");
 	while ((len = getline(&line, &linecap, stdin)) != -1) {
 		lineno++;
 		if (line[len - 1] == '\n')
 			len--;
-		reserve((size_t)len + 1);
+		if ((status = wbuf_room(leaf, (size_t)len + 1)) != EXITCODE_DONE)
+			break;
 		clen = jsonscan_compact_value(line, (size_t)len,
-		    wbuf.data + wbuf.len, &err);
-		if (clen < 0)
-			fail("stdin:%llu:%lu: %s", lineno, err.column,
+		    out->data + out->len, &err);
+		if (clen < 0) {
+			status = fail("stdin:%llu:%lu: %s", lineno, err.column,
 			    err.reason);
-		wbuf.len += (size_t)clen;
-		wbuf.data[wbuf.len++] = '\n';
+			break;
+		}
+		out->len += (size_t)clen;
+		out->data[out->len++] = '\n';
 	}
-	if (ferror(stdin))
-		fail("stdin: %s", strerror(errno));
+	if (status == EXITCODE_DONE && ferror(stdin))
+		status = fail("stdin: %s", strerror(errno));
 	free(line);
-	flush_wbuf();
-	free(wbuf.data);
-	stats.records = wbuf.hash.records;
-	stats.bytes = wbuf.hash.bytes;
+	if (status == EXITCODE_DONE)
+		status = wbuf_flush(leaf);
+	leaf->counts.records = leaf->hash.records;
+	leaf->counts.bytes = leaf->hash.bytes;
+	return status;
 }
 
-/* ---- the claim ---- */
+/* ---- the commit ---- */
 
 /*
- * The output's own commit record (journal.h) naming sources that are still
- * there forbids a plain write, as a committed journal file does.  One whose
- * sources are all gone only missed its removal: it holds nothing back.
- */
-static void
-refuse_if_holding(void)
-{
-	struct journal_entry *held;
-	size_t nheld;
-
-	if (claim_absorbed(out.dirfd, out.name, NULL, &held, &nheld) == -1)
-		fail("%s: %s", leaf_path(out.name), errno == EBADMSG ?
-		    "attribute " JOURNAL_ATTR " is not a valid journal: "
-		    "nothing written" : strerror(errno));
-	journal_entries_free(held, nheld);
-	if (nheld > 0)
-		fail("%s (attribute " JOURNAL_ATTR ") records sources already "
-		    "in %s: only json-merge's output may replace it (nothing "
-		    "written)", leaf_path(out.name), leaf_path(out.name));
-}
-
-/*
- * Checks the journal json-merge left and returns 1 with *claim loaded when
- * it is a claim to commit, 0 when there is no journal (a plain write).
- * Anything else fails: nothing has been replaced yet.
+ * Checks the journal json-merge left (claim.h): sets have_claim when it is
+ * a claim to commit; none is a plain write.  Anything else fails, with the
+ * reason: nothing has been replaced yet.
  */
 static int
-check_claim(struct journal *claim)
+check_claim(struct leaf *leaf)
 {
-	const char *jpath;
-	char *jname;
-	struct stat st;
-	struct journal_identity now;
-	int r, have_output;
+	int flags = 0, err;
+	enum claim_check verdict;
 
-	jname = journal_name(out.name);
-	if (jname == NULL)
-		fail("out of memory");
-	jpath = leaf_path(jname);
-	free(jname);
-	r = journal_load(out.dirfd, out.name, claim);
-	if (r == -1)
-		fail("%s: %s", jpath, errno == EBADMSG ?
-		    "not a valid journal: nothing written" : strerror(errno));
-	if (r == 0) {
-		journal_free(claim);
-		if (streaming)
-			fail("no claim from json-merge in %s: nothing written",
-			    diag_quote(out.dir));
-		if (opt.remove_sources)
-			fail("no claim from json-merge in %s: nothing removed",
-			    diag_quote(out.dir));
-		refuse_if_holding();
-		return 0;
-	}
-	switch (claim->state) {
-	case JOURNAL_MERGING:
-		fail("json-merge did not finish (%s is still merging): "
-		    "nothing written", jpath);
-	case JOURNAL_COMMITTED:
-		/* Replacing the output behind json-merge's back would make
-		 * its kept sources count twice on the next run. */
-		fail("%s records sources already in %s: only json-merge's "
-		    "output may replace it (nothing written)", jpath,
-		    leaf_path(out.name));
-	case JOURNAL_MERGED:
+	if (leaf->in_stream)
+		flags |= CLAIM_CHECK_STREAM;
+	if (opt.remove_sources)
+		flags |= CLAIM_CHECK_REMOVE;
+	if (opt.filtered)
+		flags |= CLAIM_CHECK_FILTERED;
+	verdict = claim_check(leaf->dirfd, leaf->name, &leaf->hash, flags,
+	    &leaf->claim);
+	err = errno;
+	switch (verdict) {
+	case CLAIM_READY:
+		leaf->have_claim = true;
+		return EXITCODE_DONE;
+	case CLAIM_NONE:
+		return EXITCODE_DONE;
+	case CLAIM_CHECK_ERROR:
+		return fail("%s: %s", leaf_path(leaf, leaf->jname),
+		    err == EBADMSG ? "not a valid journal: nothing written" :
+		    strerror(err));
+	case CLAIM_RECORD_ERROR:
+		return fail("%s: %s", leaf_path(leaf, leaf->name),
+		    err == EBADMSG ? "attribute " JOURNAL_ATTR " is not a "
+		    "valid journal: nothing written" : strerror(err));
+	case CLAIM_MISSING:
+		return fail("no claim from json-merge in %s: nothing %s",
+		    diag_quote(leaf->dir), leaf->in_stream ? "written" : "removed");
+	case CLAIM_RECORD_HOLDS:
+		return fail("%s (attribute " JOURNAL_ATTR ") records sources "
+		    "already in %s: only json-merge's output may replace it "
+		    "(nothing written)", leaf_path(leaf, leaf->name),
+		    leaf_path(leaf, leaf->name));
+	case CLAIM_MERGING:
+		return fail("json-merge did not finish (%s is still merging): "
+		    "nothing written", leaf_path(leaf, leaf->jname));
+	case CLAIM_COMMITTED:
+		return fail("%s records sources already in %s: only "
+		    "json-merge's output may replace it (nothing written)",
+		    leaf_path(leaf, leaf->jname), leaf_path(leaf, leaf->name));
+	case CLAIM_STREAM_DIFFERS:
+		return fail("the leaf stream for %s is not what json-merge "
+		    "wrote: nothing written", diag_quote(leaf->dir));
+	case CLAIM_EMPTY_INPUT:
+		return fail("no input, but json-merge wrote %llu records for %s "
+		    "(use --filtered if a filter drops them all): nothing "
+		    "written", (unsigned long long)leaf->claim.records,
+		    diag_quote(leaf->dir));
+	case CLAIM_OUTPUT_ERROR:
+		return fail("%s: %s", leaf_path(leaf, leaf->name),
+		    strerror(err));
+	case CLAIM_OUTPUT_CHANGED:
 		break;
 	}
-	/*
-	 * Input that differs from what json-merge wrote has been through a
-	 * filter (json-merge DIR | jq ... | jsonl-write), which is how the
-	 * tools are meant to be combined, so it is accepted: the claim is
-	 * complete, so json-merge finished, and a filter cut off mid-record
-	 * leaves an invalid last line.  Only an empty input for a non-empty
-	 * claim needs --filtered: it is also what a second, refused run on a
-	 * busy leaf would send while the first run's claim is waiting here.
-	 */
-	if (streaming && (claim->records != wbuf.hash.records ||
-	    claim->bytes != wbuf.hash.bytes ||
-	    claim->hash != journal_hash_final(&wbuf.hash)))
-		fail("the leaf stream for %s is not what json-merge wrote: "
-		    "nothing written", diag_quote(out.dir));
-	if (!opt.filtered && wbuf.hash.records == 0 && claim->records > 0)
-		fail("no input, but json-merge wrote %llu records for %s "
-		    "(use --filtered if a filter drops them all): nothing "
-		    "written", (unsigned long long)claim->records,
-		    diag_quote(out.dir));
-	have_output = fstatat(out.dirfd, out.name, &st,
-	    AT_SYMLINK_NOFOLLOW) == 0;
-	if (!have_output && errno != ENOENT)
-		fail("%s: %s", leaf_path(out.name), strerror(errno));
-	if (have_output)
-		journal_identity_from_stat(&now, &st);
-	if (have_output != claim->has_base ||
-	    (have_output && !journal_identity_equal(&now, &claim->base)))
-		fail("%s changed since json-merge read it", leaf_path(out.name));
-	return 1;
-}
-
-/* ---- mode and owner ---- */
-
-static int
-compare_names(const void *a, const void *b)
-{
-	return strcmp(((const struct journal_entry *)a)->name,
-	    ((const struct journal_entry *)b)->name);
+	return fail("%s changed since json-merge read it",
+	    leaf_path(leaf, leaf->name));
 }
 
 /*
@@ -460,19 +498,20 @@ compare_names(const void *a, const void *b)
  * source in byte order of names; else those of the existing output; else
  * 0666 & ~umask and our own ids.
  */
-static void
-set_mode_owner(const struct journal *claim)
+static int
+set_mode_owner(struct leaf *leaf)
 {
-	const struct journal_entry *first = NULL;
+	const struct journal_entry *first = NULL, *s;
 	struct stat st;
 	mode_t mode, mask;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 
-	for (size_t i = 0; claim != NULL && i < claim->nsources; i++)
-		if (first == NULL ||
-		    compare_names(&claim->sources[i], first) < 0)
-			first = &claim->sources[i];
+	for (size_t i = 0; leaf->have_claim && i < leaf->claim.nsources; i++) {
+		s = &leaf->claim.sources[i];
+		if (first == NULL || strcmp(s->name, first->name) < 0)
+			first = s;
+	}
 	mask = umask(0);
 	umask(mask);
 	mode = 0666 & ~mask;
@@ -480,553 +519,426 @@ set_mode_owner(const struct journal *claim)
 		mode = first->mode & 0777;
 		uid = first->uid;
 		gid = first->gid;
-	} else if (fstatat(out.dirfd, out.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode)) {
+	} else if (fstatat(leaf->dirfd, leaf->name, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
 		mode = st.st_mode & 0777;
 		uid = st.st_uid;
 		gid = st.st_gid;
 	}
 	if ((uid != geteuid() || gid != getegid()) &&
-	    fchown(out.fd, uid, gid) == -1 && geteuid() == 0)
-		fail("%s: chown: %s", leaf_path(out.temp), strerror(errno));
-	if (fchmod(out.fd, mode) == -1)
-		fail("%s: chmod: %s", leaf_path(out.temp), strerror(errno));
+	    fchown(leaf->fd, uid, gid) == -1 && geteuid() == 0)
+		return fail("%s: chown: %s", leaf_path(leaf, leaf->temp),
+		    strerror(errno));
+	if (fchmod(leaf->fd, mode) == -1)
+		return fail("%s: chmod: %s", leaf_path(leaf, leaf->temp),
+		    strerror(errno));
+	return EXITCODE_DONE;
 }
-
-/* ---- after the commit ---- */
 
 /*
- * Removes the sources of the claim whose identity still matches.  Returns
- * 0, or 1 when some were kept (changed: named) or could not be removed
- * (then the journal must stay: it still says they are in the output).
+ * Steps 2 and 3: the temporary made ready to be renamed, with its commit
+ * record (on its attribute, or in the journal file), mode and owner,
+ * synced.
  */
 static int
-remove_sources(const struct journal *claim, int *journal_needed)
+seal_temp(struct leaf *leaf)
 {
-	const struct journal_entry *lists[2] = { claim->kept, claim->sources };
-	size_t counts[2] = { claim->nkept, claim->nsources };
-	int partial = 0;
+	struct stat st;
+	int status, closed;
 
-	for (int l = 0; l < 2; l++) {
-		for (size_t i = 0; i < counts[l]; i++) {
-			const struct journal_entry *e = &lists[l][i];
-
-			if (!journal_identity_matches(out.dirfd, e->name,
-			    &e->id)) {
-				if (faccessat(out.dirfd, e->name, F_OK,
-				    AT_SYMLINK_NOFOLLOW) == 0) {
-					diag_warnx("%s: changed since it was "
-					    "read; kept", leaf_path(e->name));
-					stats.kept++;
-					partial = 1;
-				}
-				continue;
-			}
-			if (unlinkat(out.dirfd, e->name, 0) == -1 &&
-			    errno != ENOENT) {
-				diag_warn("%s", leaf_path(e->name));
-				stats.kept++;
-				partial = 1;
-				*journal_needed = 1;
-				continue;
-			}
-			stats.removed++;
-		}
+	if (fstat(leaf->fd, &st) == -1)
+		return temp_failed(leaf);
+	if (leaf->have_claim) {
+		/* The commit record: once the rename is done, it says which
+		 * sources the output holds, whatever happens next. */
+		if (claim_record_init(&leaf->record, &leaf->claim, st.st_ino,
+		    &leaf->hash) == -1)
+			return fail("out of memory");
+		/* On the temporary itself, while it is still ours (0600):
+		 * the fsync below makes it durable with the data, the rename
+		 * publishes both at once. */
+		leaf->in_attr = journal_attr_store(leaf->fd,
+		    &leaf->record) == 0;
 	}
-	return partial;
-}
-
-static double
-elapsed(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - stats.start.tv_sec) +
-	    (double)(now.tv_nsec - stats.start.tv_nsec) / 1e9;
-}
-
-/* The counts of --stats=json. */
-static json_object *
-stats_json(void)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "records",
-	    json_object_new_uint64(stats.records));
-	json_object_object_add(o, "bytes", json_object_new_uint64(stats.bytes));
-	json_object_object_add(o, "sources_removed",
-	    json_object_new_uint64(stats.removed));
-	json_object_object_add(o, "sources_kept",
-	    json_object_new_uint64(stats.kept));
-	return o;
-}
-
-static void
-print_stats(void)
-{
-	json_object *o;
-
-	if (opt.stats == 1) {
-		fprintf(stderr, "jsonl-write: %s: %llu records, %llu bytes, "
-		    "%llu sources removed, %llu kept, %.3f s\n",
-		    diag_quote(out.path), stats.records, stats.bytes,
-		    stats.removed, stats.kept, elapsed());
-		return;
+	if ((status = set_mode_owner(leaf)) != EXITCODE_DONE)
+		return status;
+	if (fsync(leaf->fd) == -1)
+		return temp_failed(leaf);
+	if (!leaf->in_attr) {
+		/* The last report of a write error (NFS): the data is lost. */
+		closed = xclose(leaf->fd);
+		leaf->fd = -1;
+		if (closed == -1)
+			return temp_failed(leaf);
 	}
-	o = stats_json();
-	json_object_object_add(o, "unchanged",
-	    json_object_new_boolean(stats.unchanged));
-	json_object_object_add(o, "elapsed", json_object_new_double(elapsed()));
-	fprintf(stderr, "%s\n",
-	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
+	if (leaf->have_claim && !leaf->in_attr &&
+	    journal_store(leaf->dirfd, leaf->name, &leaf->record, 1) == -1)
+		return fail("%s: %s", leaf_path(leaf, leaf->jname),
+		    strerror(errno));
+	return EXITCODE_DONE;
 }
 
 /* Failures after the commit leave the new output in place: status 1. */
-static int
+static bool
 after_commit_warn(const char *what)
 {
 	diag_warn("%s", what);
-	return 1;
+	return true;
 }
 
-/* Opens DIR and creates the temporary there. */
+/* What became of a source in claim_remove_sources(): said and counted. */
 static void
-open_temp(void)
+count_removal(void *ctx, const struct journal_entry *e,
+    enum claim_removal what, int err)
 {
-	sigset_t held, saved_mask;
+	struct leaf *leaf = ctx;
 
-	out.dirfd = open(out.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (out.dirfd == -1)
-		fail("%s: %s", diag_quote(out.dir), strerror(errno));
-	/* A signal between the creation and temp_live would leave the
-	 * temporary behind: hold them until the handler knows its name. */
-	sigemptyset(&held);
-	sigaddset(&held, SIGINT);
-	sigaddset(&held, SIGTERM);
-	sigaddset(&held, SIGHUP);
-	sigaddset(&held, SIGPIPE);
-	sigprocmask(SIG_BLOCK, &held, &saved_mask);
-	/* Created 0600: nobody reads it before its mode is decided. */
-	out.fd = journal_temp_create(out.dirfd, out.name, "tmp", 0600,
-	    &out.temp);
-	if (out.fd == -1) {
-		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
-		fail("%s: cannot create a temporary file: %s",
-		    diag_quote(out.dir), strerror(errno));
+	switch (what) {
+	case CLAIM_REMOVED:
+		leaf->counts.sources_removed++;
+		break;
+	case CLAIM_GONE:
+		break;
+	case CLAIM_KEPT_CHANGED:
+		diag_warnx("%s: changed since it was read; kept",
+		    leaf_path(leaf, e->name));
+		leaf->counts.sources_kept++;
+		break;
+	case CLAIM_KEPT_ERROR:
+		errno = err;
+		diag_warn("%s", leaf_path(leaf, e->name));
+		leaf->counts.sources_kept++;
+		break;
 	}
-	snprintf(out.handler_temp, sizeof(out.handler_temp), "%s", out.temp);
-	out.temp_live = 1;
-	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+}
+
+/* Steps 4 (after the rename) and 5: sync, remove the sources, release the
+ * claim.  Returns EXITCODE_DONE or EXITCODE_PARTIAL. */
+static int
+after_commit(struct leaf *leaf)
+{
+	bool partial = false, record_needed;
+
+	if (fsync(leaf->dirfd) == -1)
+		partial = after_commit_warn(leaf->dir);
+	if (!leaf->have_claim)
+		return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
+	record_needed = partial;
+	if (opt.remove_sources) {
+		if (claim_remove_sources(leaf->dirfd, &leaf->claim,
+		    count_removal, leaf, &record_needed) > 0)
+			partial = true;
+		if (fsync(leaf->dirfd) == -1) {
+			partial = after_commit_warn(leaf->dir);
+			record_needed = true;
+		}
+	} else if (leaf->claim.nkept + leaf->claim.nsources > 0)
+		record_needed = true;	/* the kept sources */
+	/*
+	 * Not synced: a lost unlink brings back a claim of a dead process
+	 * whose base is no longer the output, or a committed journal naming
+	 * the output and sources that are all gone; a lost attribute removal
+	 * leaves a record whose sources are all gone.  Each adds nothing, and
+	 * the next run drops it.
+	 */
+	if (claim_release(leaf->dirfd, leaf->name, leaf->fd, leaf->in_attr,
+	    record_needed) == -1)
+		partial = after_commit_warn(leaf_path(leaf, leaf->jname));
+	return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
 }
 
 /*
  * Everything after the input is in the temporary: the claim, the commit,
- * the removal of the sources.  Returns EXITCODE_DONE or EXITCODE_PARTIAL (failures
- * before the commit go through fail()).
+ * the removal of the sources.  Returns EXITCODE_DONE, EXITCODE_PARTIAL
+ * (committed, something after it failed) or EXITCODE_FAILED (said, the
+ * previous output untouched).
  */
-/* The claim, the commit record and the journal's name of the leaf being
- * committed: file-scope, so that leaf_close() frees them after a failure
- * in the leaf stream. */
-static struct journal claim, done;
-static char *jname;
-
 static int
-commit(void)
+commit(struct leaf *leaf)
 {
-	struct stat st;
-	int have_claim, in_attr = 0, partial = 0, journal_needed;
+	int status;
 
-	have_claim = check_claim(&claim);
-	if (have_claim && opt.skip_unchanged && claim_check_idle(&claim)) {
+	if ((status = check_claim(leaf)) != EXITCODE_DONE)
+		return status;
+	if (leaf->have_claim && opt.skip_unchanged &&
+	    claim_check_idle(&leaf->claim)) {
 		/* json-merge found nothing new: the output stays as it is. */
 		remove_temp();
-		if (claim_withdraw(out.dirfd, out.name, &claim) < 0)
+		if (claim_withdraw(leaf->dirfd, leaf->name, &leaf->claim) < 0)
 			diag_warn("%s: withdrawing the claim",
-			    diag_quote(out.dir));
-		stats.unchanged = 1;
+			    diag_quote(leaf->dir));
+		leaf->withdrawn = true;
 		return EXITCODE_DONE;
 	}
-	if (fstat(out.fd, &st) == -1)
-		write_failed();
-	if (have_claim) {
-		/* The commit record: once the rename below is done, it says
-		 * which sources the output holds, whatever happens next. */
-		if (journal_init(&done) == -1)
-			fail("out of memory");
-		done.state = JOURNAL_COMMITTED;
-		done.has_base = claim.has_base;
-		done.base = claim.base;
-		done.output_ino = st.st_ino;
-		done.kept = claim.kept;
-		done.nkept = claim.nkept;
-		done.sources = claim.sources;
-		done.nsources = claim.nsources;
-		done.records = wbuf.hash.records;
-		done.bytes = wbuf.hash.bytes;
-		done.hash = journal_hash_final(&wbuf.hash);
-		jname = journal_name(out.name);
-		if (jname == NULL)
-			fail("out of memory");
-		/* On the temporary itself, while it is still ours (0600):
-		 * the fsync below makes it durable with the data, the rename
-		 * publishes both at once. */
-		in_attr = journal_attr_store(out.fd, &done) == 0;
-	}
-	set_mode_owner(have_claim ? &claim : NULL);
-	if (fsync(out.fd) == -1)
-		write_failed();
-	if (!in_attr) {
-		if (close(out.fd) == -1)
-			write_failed();
-		out.fd = -1;
-	}
-	if (have_claim && !in_attr &&
-	    journal_store(out.dirfd, out.name, &done, 1) == -1)
-		fail("%s: %s", leaf_path(jname), strerror(errno));
-	if (renameat(out.dirfd, out.temp, out.dirfd, out.name) == -1)
-		fail("%s: rename: %s", leaf_path(out.name), strerror(errno));
-	out.temp_live = 0;
+	if ((status = seal_temp(leaf)) != EXITCODE_DONE)
+		return status;
+	if (renameat(leaf->dirfd, leaf->temp, leaf->dirfd, leaf->name) == -1)
+		return fail("%s: rename: %s", leaf_path(leaf, leaf->name),
+		    strerror(errno));
 	/* Committed: from here on the previous output is gone. */
-	if (fsync(out.dirfd) == -1)
-		partial = after_commit_warn(out.dir);
-	if (have_claim) {
-		journal_needed = partial;
-		if (opt.remove_sources) {
-			partial |= remove_sources(&claim, &journal_needed);
-			if (fsync(out.dirfd) == -1) {
-				partial = after_commit_warn(out.dir);
-				journal_needed = 1;
-			}
-		} else if (claim.nkept + claim.nsources > 0)
-			journal_needed = 1;	/* the kept sources */
-		/*
-		 * Neither is synced: a lost unlink brings back a claim of a
-		 * dead process whose base is no longer the output, or a
-		 * committed journal naming the output and sources that are all
-		 * gone; a lost attribute removal leaves a record whose sources
-		 * are all gone.  Each adds nothing, and the next run drops it.
-		 */
-		if (in_attr) {
-			/* Our claim file was only the claim. */
-			if (journal_remove(out.dirfd, out.name) == -1 &&
-			    errno != ENOENT)
-				partial = after_commit_warn(leaf_path(jname));
-			if (!journal_needed)
-				fremovexattr(out.fd, JOURNAL_ATTR);
-		} else if (!journal_needed &&
-		    journal_remove(out.dirfd, out.name) == -1)
-			partial = after_commit_warn(leaf_path(jname));
-	}
-	return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
+	handler.live = 0;
+	return after_commit(leaf);
 }
 
-/* Closes what the leaf held; the temporary, if still there, is removed. */
+/* ---- stats ---- */
+
+/* --stats: one line of text on stderr. */
 static void
-leaf_close(void)
+print_stats_text(const struct leaf *leaf)
 {
-	/* done borrowed claim's entries: only its host is its own. */
-	free(done.host);
-	memset(&done, 0, sizeof(done));
-	journal_free(&claim);
-	free(jname);
-	jname = NULL;
-	remove_temp();
-	if (out.fd >= 0)
-		close(out.fd);
-	if (out.dirfd >= 0)
-		close(out.dirfd);
-	out.fd = out.dirfd = -1;
-	free(out.temp);
-	free(out.dir);
-	out.temp = out.dir = NULL;
+	fprintf(stderr, "jsonl-write: %s: %llu records, %llu bytes, "
+	    "%llu sources removed, %llu kept, %.3f s\n",
+	    diag_quote(leaf->path), leaf->counts.records, leaf->counts.bytes,
+	    leaf->counts.sources_removed, leaf->counts.sources_kept,
+	    stats_clock_seconds(&leaf->clock));
+}
+
+/* One file's --stats. */
+static void
+print_stats(struct leaf *leaf)
+{
+	json_object *o;
+
+	if (opt.stats == CLI_STATS_TEXT) {
+		print_stats_text(leaf);
+		return;
+	}
+	leaf->counts.elapsed = stats_clock_seconds(&leaf->clock);
+	o = leafstream_write_json(&leaf->counts);
+	stats_add_bool(o, LEAFSTREAM_KEY_UNCHANGED, leaf->withdrawn);
+	stats_print(o, stderr);
+}
+
+/* A leaf of the stream's --stats: text on stderr, or its report on stdout,
+ * flushed (the driver waits for it to send the next leaf).  Returns -1
+ * when stdout cannot be written (errno). */
+static int
+report_leaf(struct leaf *leaf, int status)
+{
+	struct leafstream_report report = {
+		.output = leaf->path,
+		.status = status,
+		.unchanged = leaf->end.unchanged,
+		.write = leaf->counts,
+	};
+
+	if (opt.stats == CLI_STATS_TEXT)
+		print_stats_text(leaf);
+	if (opt.stats != CLI_STATS_JSON)
+		return 0;
+	report.write.elapsed = stats_clock_seconds(&leaf->clock);
+	return stats_print(leafstream_report_json(&report, leaf->merge_end),
+	    stdout);
 }
 
 /* ---- the leaf stream ---- */
 
-/* The input, read in large blocks; offset counts for messages. */
-static struct {
-	char *buf;
-	size_t start, end;
-	unsigned long long offset;	/* of buf[start] in the stream */
-	int eof;
-} in;
+/* How far the stream got in a leaf. */
+enum stream_pos {
+	STREAM_AT_END,		/* its end frame was read: the next leaf */
+	STREAM_CUT,		/* the stream ended inside the leaf */
+	STREAM_BROKEN		/* not a leaf stream (said): stop at once */
+};
 
-/* Makes at least want bytes available (fewer at the end of input). */
-static size_t
-in_fill(size_t want)
+/* Says why the stream cannot be read on, once the temporary is gone: t is
+ * LEAFSTREAM_BAD (garbage), or a read failed (errno; r->cut: the stream
+ * ended inside a frame that is read whole). */
+static enum stream_pos
+stream_broken(const struct leafstream_reader *r, enum leafstream_type t)
 {
-	ssize_t n;
-
-	while (in.end - in.start < want && !in.eof) {
-		if (in.start > 0) {
-			memmove(in.buf, in.buf + in.start, in.end - in.start);
-			in.end -= in.start;
-			in.start = 0;
-		}
-		n = read(STDIN_FILENO, in.buf + in.end, BUF_SIZE - in.end);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			remove_temp();
-			diag_err(EXITCODE_FAILED, "stdin");
-		}
-		if (n == 0)
-			in.eof = 1;
-		in.end += (size_t)n;
-	}
-	return in.end - in.start;
-}
-
-static void
-in_skip(size_t n)
-{
-	in.start += n;
-	in.offset += n;
-}
-
-enum frame { FRAME_EOF, FRAME_LEAF, FRAME_DATA, FRAME_END };
-
-/* Reads the header of the next frame; stops the run on what is not one. */
-static enum frame
-frame_next(size_t *len)
-{
-	static const char *const names[] = { "leaf ", "data ", "end " };
-	char *nl, *p, *endp;
-	unsigned long long n;
-	size_t have = in_fill(48);
-
-	if (have == 0)
-		return FRAME_EOF;
-	nl = memchr(in.buf + in.start, '\n', have);
-	for (int i = 0; nl != NULL && i < 3; i++) {
-		size_t k = strlen(names[i]);
-
-		p = in.buf + in.start;
-		if ((size_t)(nl - p) <= k || memcmp(p, names[i], k) != 0 ||
-		    p[k] < '0' || p[k] > '9')
-			continue;
-		errno = 0;
-		n = strtoull(p + k, &endp, 10);
-		if (endp != nl || errno != 0 || n > SIZE_MAX / 2)
-			break;
-		*len = (size_t)n;
-		in_skip((size_t)(nl - p) + 1);
-		return (enum frame)(i + 1);
-	}
 	remove_temp();
-	diag_errx(EXITCODE_FAILED, "stdin: byte %llu: not json-merge's leaf stream "
-	    "(run json-merge without DIR, or give jsonl-write DIR/NAME)",
-	    in.offset);
+	if (t == LEAFSTREAM_BAD)
+		diag_warnx("stdin: byte %llu: not json-merge's leaf stream "
+		    "(run json-merge without DIR, or give jsonl-write "
+		    "DIR/NAME)", r->offset);
+	else if (r->cut)
+		diag_warnx("stdin: byte %llu: the stream ends inside a frame",
+		    r->offset);
+	else if (errno == ENOMEM)
+		diag_warn("out of memory");
+	else
+		diag_warn("stdin");
+	return STREAM_BROKEN;
 }
 
-/* The payload of a frame (len bytes) into a new string. */
-static char *
-frame_text(size_t len)
+/*
+ * The frames of a leaf after its leaf frame, up to its end frame: the data
+ * straight from the read buffer into the temporary (json-merge validated
+ * the lines, and the claim's hash checks that they came whole), skipped
+ * once *status says the leaf failed; the end record into leaf->end.
+ */
+static enum stream_pos
+stream_frames(struct leaf *leaf, struct leafstream_reader *r, int *status)
 {
-	char *text = malloc(len + 1);
+	enum leafstream_type t;
+	const char *p;
+	ssize_t n = 0;
+	size_t len;
+	char *text;
 
-	if (text == NULL)
-		diag_err(EXITCODE_FAILED, "out of memory");
-	for (size_t got = 0; got < len;) {
-		size_t n = in_fill(len - got < BUF_SIZE ? len - got : BUF_SIZE);
-
-		if (n == 0) {
-			remove_temp();
-			diag_errx(EXITCODE_FAILED, "stdin: byte %llu: the stream "
-			    "ends inside a frame", in.offset);
+	while ((t = leafstream_next(r, &len)) == LEAFSTREAM_DATA) {
+		while ((n = leafstream_chunk(r, &p)) > 0) {
+			if (*status == EXITCODE_DONE)
+				*status = temp_write(leaf, p, (size_t)n);
+			leafstream_skip(r, (size_t)n);
 		}
-		if (n > len - got)
-			n = len - got;
-		memcpy(text + got, in.buf + in.start, n);
-		in_skip(n);
-		got += n;
+		if (n < 0)
+			break;
 	}
-	text[len] = '\0';
-	return text;
+	if (t == LEAFSTREAM_BAD || t == LEAFSTREAM_ERROR || (n < 0 && !r->cut))
+		return stream_broken(r, t);
+	if (t != LEAFSTREAM_END) {
+		if (*status == EXITCODE_DONE)
+			*status = fail("%s: json-merge's stream ends inside "
+			    "the leaf: nothing written", diag_quote(leaf->dir));
+		return STREAM_CUT;
+	}
+	if (leafstream_payload(r, &text, &len) < 0)
+		return stream_broken(r, t);
+	if (*status == EXITCODE_DONE) {
+		leaf->merge_end = json_tokener_parse(text);
+		leafstream_end_parse(text, &leaf->end);
+	}
+	free(text);
+	return STREAM_AT_END;
 }
 
-/* A data frame's len bytes into the temporary (discarded when tofile is
- * 0).  Returns 0, or -1 when the stream ends inside it. */
+/* A leaf whose frames all came: committed when json-merge's end frame
+ * says it finished with something new. */
 static int
-frame_copy(size_t len, int tofile)
+stream_commit(struct leaf *leaf)
 {
-	while (len > 0) {
-		size_t n = in_fill(1);
+	int status = leaf->end.status, committed;
 
-		if (n == 0)
-			return -1;
-		if (n > len)
-			n = len;
-		/* Straight from the input buffer: the lines were validated
-		 * by json-merge, and the claim's hash checks they came whole. */
-		if (tofile)
-			write_temp(in.buf + in.start, n);
-		in_skip(n);
-		len -= n;
+	leaf->counts.records = leaf->hash.records;
+	leaf->counts.bytes = leaf->hash.bytes;
+	if (status != EXITCODE_DONE && status != EXITCODE_PARTIAL) {
+		/* json-merge said why. */
+		remove_temp();
+		return EXITCODE_FAILED;
 	}
-	return 0;
+	if (leaf->end.unchanged) {
+		remove_temp();
+		return status;
+	}
+	committed = commit(leaf);
+	return committed > status ? committed : status;
 }
 
-/* What one leaf came to, on stdout (--stats=json) or stderr (--stats). */
-static void
-report_leaf(int status, int unchanged, json_object *merge)
+/*
+ * One leaf of the stream, after its leaf frame header; reported unless the
+ * stream broke.  A failed leaf costs that leaf only: the rest of its frames
+ * are skipped.  Returns how far the stream got, the leaf's status in
+ * *status.
+ */
+static enum stream_pos
+stream_leaf(struct leafstream_reader *r, int *status)
 {
-	json_object *o;
+	enum stream_pos pos = STREAM_BROKEN;
+	struct leaf leaf;
+	char *path;
+	size_t len;
+	int err;
 
-	if (opt.stats == 1) {
-		print_stats();
-		return;
+	*status = EXITCODE_FAILED;
+	if (leafstream_payload(r, &path, &len) < 0)
+		return stream_broken(r, LEAFSTREAM_LEAF);
+	if (len > 0 && path[len - 1] == '\n')
+		path[len - 1] = '\0';
+	if (leaf_init(&leaf, path) < 0) {
+		diag_warn("out of memory");
+	} else {
+		leaf.in_stream = true;
+		*status = !output_path_valid(path) ? fail("stdin: byte %llu: "
+		    "a leaf frame without a file path", r->offset) :
+		    leaf_open_temp(&leaf);
+		pos = stream_frames(&leaf, r, status);
+		if (pos == STREAM_AT_END && *status == EXITCODE_DONE)
+			*status = stream_commit(&leaf);
 	}
-	if (opt.stats != 2)
-		return;
-	o = stats_json();
-	json_object_object_add(o, "output", json_object_new_string(out.path));
-	json_object_object_add(o, "status", json_object_new_int(status));
-	json_object_object_add(o, "unchanged",
-	    json_object_new_boolean(unchanged));
-	json_object_object_add(o, "merge", merge ? json_object_get(merge) :
-	    NULL);
-	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	/* The driver waits for this line to start the next leaf. */
-	if (fflush(stdout) == EOF)
-		diag_err(EXITCODE_FAILED, "stdout");
-	json_object_put(o);
-}
-
-/* json-merge's status for the leaf, from its end frame (4 if unreadable). */
-static int
-merge_status(json_object *end, int *unchanged)
-{
-	json_object *v;
-	int status = EXITCODE_FAILED;
-
-	*unchanged = 0;
-	if (end != NULL && json_object_object_get_ex(end, "status", &v))
-		status = json_object_get_int(v);
-	if (end != NULL && json_object_object_get_ex(end, "unchanged", &v))
-		*unchanged = json_object_get_boolean(v);
-	return status;
+	if (pos != STREAM_BROKEN && report_leaf(&leaf, *status) < 0)
+		pos = STREAM_BROKEN;	/* main's check of stdout says why */
+	if (pos == STREAM_BROKEN)
+		*status = EXITCODE_FAILED;
+	err = errno;
+	leaf_close(&leaf);
+	free(path);
+	errno = err;
+	return pos;
 }
 
 /*
  * The leaf stream: for each leaf, its data into a temporary, then, when
  * json-merge's end frame says it finished and the claim's hash matches
- * what came, the commit.  A failed leaf costs that leaf only; a stream cut
- * off inside a leaf (json-merge died) ends the run.
+ * what came, the commit.  A stream cut off inside a leaf (json-merge died)
+ * ends the run; input that is not a leaf stream ends it at once.  Returns
+ * the worst status of the leaves.
  */
 static int
 write_stream(void)
 {
-	static int worst;
-	enum frame f;
+	struct leafstream_reader r;
+	enum leafstream_type t;
+	int worst = EXITCODE_DONE, status;
 	size_t len;
 
-	if ((in.buf = malloc(BUF_SIZE)) == NULL)
-		diag_err(EXITCODE_FAILED, "out of memory");
-	worst = EXITCODE_DONE;
-	streaming = 1;
-	while ((f = frame_next(&len)) != FRAME_EOF) {
-		/* Read after a longjmp() from fail(). */
-		static json_object *end;
-		static int status, unchanged, at_end, cut;
-		static char *path;
-		char *text;
+	if (leafstream_reader_init(&r, STDIN_FILENO) < 0) {
+		diag_warn("out of memory");
+		return EXITCODE_FAILED;
+	}
+	while ((t = leafstream_next(&r, &len)) == LEAFSTREAM_LEAF) {
+		enum stream_pos pos = stream_leaf(&r, &status);
 
-		if (f != FRAME_LEAF)
-			diag_errx(EXITCODE_FAILED, "stdin: byte %llu: a frame "
-			    "outside a leaf", in.offset);
-		path = frame_text(len);
-		if (len > 0 && path[len - 1] == '\n')
-			path[len - 1] = '\0';
-		end = NULL;
-		status = EXITCODE_FAILED;
-		unchanged = at_end = cut = 0;
-		memset(&stats, 0, sizeof(stats));
-		clock_gettime(CLOCK_MONOTONIC, &stats.start);
-		journal_hash_init(&wbuf.hash);
-		if (setjmp(failed_leaf) == 0) {
-			if (set_output(path) < 0)
-				fail("stdin: byte %llu: a leaf frame without "
-				    "a file path", in.offset);
-			open_temp();
-			while ((f = frame_next(&len)) == FRAME_DATA)
-				if (frame_copy(len, 1) < 0)
-					break;
-			if (f != FRAME_END) {
-				cut = 1;
-				fail("%s: json-merge's stream ends inside the "
-				    "leaf: nothing written", diag_quote(out.dir));
-			}
-			at_end = 1;
-			text = frame_text(len);
-			end = json_tokener_parse(text);
-			free(text);
-			status = merge_status(end, &unchanged);
-			stats.records = wbuf.hash.records;
-			stats.bytes = wbuf.hash.bytes;
-			if (status != EXITCODE_DONE && status != EXITCODE_PARTIAL) {
-				/* json-merge said why. */
-				remove_temp();
-				status = EXITCODE_FAILED;
-			} else if (unchanged) {
-				remove_temp();
-			} else {
-				int st = commit();
-
-				if (st > status)
-					status = st;
-			}
-		} else {
-			status = EXITCODE_FAILED;
-			/* Whatever is left of the leaf is not for us. */
-			while (!at_end && !cut) {
-				f = frame_next(&len);
-				if (f == FRAME_DATA) {
-					if (frame_copy(len, 0) < 0)
-						cut = 1;
-				} else if (f == FRAME_END) {
-					free(frame_text(len));
-					at_end = 1;
-				} else
-					cut = 1;
-			}
-		}
-		report_leaf(status, unchanged, end);
-		if (end != NULL)
-			json_object_put(end);
-		leaf_close();
-		free(path);
 		if (status > worst)
 			worst = status;
-		if (cut)
+		if (pos != STREAM_AT_END)
 			break;
 	}
-	free(in.buf);
+	if (t == LEAFSTREAM_DATA || t == LEAFSTREAM_END)
+		diag_warnx("stdin: byte %llu: a frame outside a leaf",
+		    r.offset);
+	else if (t == LEAFSTREAM_BAD || t == LEAFSTREAM_ERROR)
+		stream_broken(&r, t);
+	if (t != LEAFSTREAM_EOF && t != LEAFSTREAM_LEAF)
+		worst = EXITCODE_FAILED;
+	leafstream_reader_free(&r);
 	return worst;
+}
+
+/* ---- main ---- */
+
+/* DIR/NAME from stdin (the clock started with the program). */
+static int
+write_file(char *path, const struct stats_clock *start)
+{
+	struct leaf leaf;
+	int status = EXITCODE_FAILED;
+
+	if (leaf_init(&leaf, path) < 0)
+		diag_warn("out of memory");
+	else if ((status = leaf_open_temp(&leaf)) == EXITCODE_DONE &&
+	    (status = copy_stdin(&leaf)) == EXITCODE_DONE)
+		status = commit(&leaf);
+	leaf.clock = *start;
+	leaf_close(&leaf);
+	/* A failure says why, and there is nothing to count. */
+	if (opt.stats != CLI_STATS_NONE && status != EXITCODE_FAILED)
+		print_stats(&leaf);
+	return status;
 }
 
 int
 main(int argc, char **argv)
 {
+	struct stats_clock start;
+	char *path;
 	int status;
 
 	diag_init(argv[0]);
-	clock_gettime(CLOCK_MONOTONIC, &stats.start);
-	parse_options(argc, argv);
+	stats_clock_start(&start);
+	path = parse_options(argc, argv);
 	catch_signals();
-	if (out.path == NULL) {
-		status = write_stream();
-	} else {
-		open_temp();
-		copy_stdin();
-		status = commit();
-		leaf_close();
-		if (opt.stats)
-			print_stats();
-	}
+	status = path != NULL ? write_file(path, &start) : write_stream();
 	if (diag_close_stdout() == -1)
 		return EXITCODE_FAILED;
 	return status;
