@@ -815,7 +815,8 @@ worker_input(struct scan *s, int slot)
 			job_add(s, slot, job);
 			if (jobs_send(s, slot) != 0)
 				return;
-		} else if (h.type == SCANWORKER_MSG_DONE && h.len == sizeof(done)) {
+		} else if (h.type == SCANWORKER_MSG_DONE &&
+		    h.len == sizeof(done)) {
 			memcpy(&done, w->in.data + off, sizeof(done));
 			job_done(s, slot, &done);
 		} else {
@@ -891,7 +892,8 @@ wait_workers(struct scan *s)
 	 * deadline is always a recheck in the future. */
 	now = scanworker_clock_ms();
 	for (int i = 0; i < s->nworkers; i++)
-		if (s->workers[i].njobs > 0 && worker_deadline(s, i, now) <= now)
+		if (s->workers[i].njobs > 0 &&
+		    worker_deadline(s, i, now) <= now)
 			worker_lost(s, i, 1);
 }
 
