@@ -54,7 +54,8 @@ MANS := $(wildcard man/*.1)
 TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
 BENCHPROGS := $(patsubst bench/%.c,bench/bin/%,$(wildcard bench/*.c))
 
-.PHONY: all tests check check-deps check-build check-man check-asan test \
+.PHONY: all tests check check-deps check-build check-man check-shell \
+	check-asan test \
 	demo bench install uninstall clean
 .DELETE_ON_ERROR:
 # Objects are built by pattern rules only; keep them between builds.
@@ -94,6 +95,7 @@ bench/bin/%: bench/%.c
 check: check-deps
 	$(MAKE) WERROR=1 all tests
 	$(MAKE) check-man
+	$(MAKE) check-shell
 	sh tests/run.sh
 	$(MAKE) check-asan
 
@@ -105,6 +107,13 @@ check-man:
 		out=$$(mandoc -Tlint -W warning $$m 2>&1); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
 	done; echo "mandoc -Tlint: $(words $(MANS)) man pages clean"
+
+# The test and benchmark scripts in the POSIX sh dialect; -x with
+# SCRIPTDIR follows the helpers they source from tests/ and tests/lib/.
+SHELLSCRIPTS := $(wildcard tests/*.sh tests/lib/*.sh bench/*.sh)
+check-shell:
+	shellcheck -s sh -x -P SCRIPTDIR $(SHELLSCRIPTS)
+	@echo "shellcheck: $(words $(SHELLSCRIPTS)) scripts clean"
 
 check-asan:
 	$(MAKE) WERROR=1 SANITIZE=1 BUILD=build/asan BINDIR=build/asan/bin all

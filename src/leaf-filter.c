@@ -11,7 +11,6 @@
  * that still does not answer.  A stalled leaf is named and left out, never
  * waited for.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -30,14 +29,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "claim.h"
+#include "cli.h"
 #include "diag.h"
 #include "exitcode.h"
-#include "claim.h"
-#include "journal.h"
 #include "pathstream.h"
 #include "sources.h"
-#include "units.h"
-#include "version.h"
+#include "spawn.h"
+#include "stats.h"
+#include "xstd.h"
 
 static const char usage_text[] =
     "usage: leaf-filter [-0] [--name GLOB]... [--names-from FILE] "
@@ -91,14 +92,19 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A list of strings, each a copy (the options that repeat). */
+struct strings {
+	char **v;
+	size_t n, cap;
+};
+
+/* What the options ask of every leaf, the worker's too. */
 struct filter {
-	char **globs;		/* --name */
-	size_t nglobs;
-	char **names;		/* --names-from, sorted for bsearch */
-	size_t nnames;
-	bool names_given;	/* --names-from was given (even an empty file) */
-	char **match;		/* --match */
-	size_t nmatch;
+	struct strings globs;	/* --name */
+	struct strings names;	/* --names-from, sorted for bsearch */
+	bool names_given;	/* --names-from was given (even an empty
+				 * file) */
+	struct strings match;	/* --match */
 	const char *output;	/* --output */
 	long long min_age_ms;	/* --min-age */
 	long long min_files;
@@ -112,7 +118,8 @@ struct filter {
  * NUL-terminated names of the young sources follow it on the pipe.
  */
 struct verdict {
-	int error;		/* errno when the leaf could not be read, or 0 */
+	int error;		/* errno when the leaf could not be read,
+				 * or 0 */
 	uint32_t fresh;		/* eligible sources not yet absorbed */
 	uint32_t young;		/* sources younger than --min-age */
 	uint32_t young_len;
@@ -135,6 +142,19 @@ struct counts {
 	    unreadable, young;
 };
 
+/* The run: the options, the one worker, the --stalled file, the counts. */
+struct run {
+	struct filter f;
+	int delim;		/* -0 */
+	enum cli_stats stats;
+	const char *stalled_path;
+	FILE *stalled;
+	struct worker w;
+	struct counts c;
+	struct stats_clock clock;
+	char young[YOUNG_MAX];	/* the young names of the last verdict */
+};
+
 static int
 cmp_string(const void *a, const void *b)
 {
@@ -142,22 +162,22 @@ cmp_string(const void *a, const void *b)
 }
 
 static void
-add_string(char ***list, size_t *n, const char *s)
+add_string(struct strings *list, const char *s)
 {
-	char **grown = realloc(*list, (*n + 1) * sizeof(**list));
-
-	if (grown == NULL || (grown[*n] = strdup(s)) == NULL)
+	if (RESERVE(list->v, list->cap, list->n + 1) < 0 ||
+	    (list->v[list->n] = strdup(s)) == NULL)
 		diag_err(EXITCODE_FAILED, "out of memory");
-	*list = grown;
-	(*n)++;
+	list->n++;
 }
 
 static void
-free_strings(char **list, size_t n)
+free_strings(struct strings *list)
 {
-	while (n > 0)
-		free(list[--n]);
-	free(list);
+	while (list->n > 0)
+		free(list->v[--list->n]);
+	free(list->v);
+	list->v = NULL;
+	list->cap = 0;
 }
 
 static void
@@ -172,13 +192,13 @@ load_names(struct filter *f, const char *file)
 		diag_err(EXITCODE_USAGE, "%s", diag_quote(file));
 	pathstream_init(&ps, in, '\n');
 	while ((len = pathstream_read(&ps, &line)) > 0)
-		add_string(&f->names, &f->nnames, line);
+		add_string(&f->names, line);
 	if (len < 0)
 		diag_err(EXITCODE_FAILED, "%s", diag_quote(file));
 	pathstream_free(&ps);
 	fclose(in);
-	if (f->nnames > 1)
-		qsort(f->names, f->nnames, sizeof(*f->names), cmp_string);
+	if (f->names.n > 1)
+		qsort(f->names.v, f->names.n, sizeof(*f->names.v), cmp_string);
 	f->names_given = true;
 }
 
@@ -209,84 +229,14 @@ wanted(const struct filter *f, const char *path)
 	const char *name;
 	size_t i;
 
-	if (f->nglobs == 0 && !f->names_given)
+	if (f->globs.n == 0 && !f->names_given)
 		return true;
 	name = leaf_name(path, buf, sizeof(buf));
-	for (i = 0; i < f->nglobs; i++)
-		if (fnmatch(f->globs[i], name, 0) == 0)
+	for (i = 0; i < f->globs.n; i++)
+		if (fnmatch(f->globs.v[i], name, 0) == 0)
 			return true;
-	return f->nnames > 0 && bsearch(&name, f->names, f->nnames,
-	    sizeof(*f->names), cmp_string) != NULL;
-}
-
-/* What a leaf's journal says to the filter. */
-struct leaf_journal {
-	bool busy;		/* a live run holds the leaf */
-	bool unfinished;	/* a dead run's claim: the next run finishes it */
-	bool committed;		/* a commit whose sources or journal remain */
-	struct journal_entry *absorbed;	/* what the output already holds */
-	size_t nabsorbed;
-};
-
-static int
-leaf_journal_load(int dfd, const char *output, struct leaf_journal *lj)
-{
-	struct journal j;
-	int r;
-
-	memset(lj, 0, sizeof(*lj));
-	r = journal_load(dfd, output, &j);
-	if (r < 0 && errno == EBADMSG) {
-		/* Not ours to judge: json-merge reports it. */
-		lj->unfinished = true;
-		return 0;
-	}
-	if (r < 0)
-		return -1;
-	if (r == 1) {
-		if (claim_holder_alive(&j))
-			lj->busy = true;
-		else if (j.state == JOURNAL_COMMITTED)
-			lj->committed = true;
-		else
-			lj->unfinished = true;
-	}
-	r = claim_absorbed(dfd, output, r == 1 ? &j : NULL, &lj->absorbed,
-	    &lj->nabsorbed);
-	journal_free(&j);
-	if (r < 0 && errno == EBADMSG) {
-		/* The output's record is malformed: json-merge reports it. */
-		lj->unfinished = true;
-		return 0;
-	}
-	/* Without a claim, sources the output holds are those of a commit
-	 * (its record on the output, or its journal file). */
-	if (!lj->busy && !lj->unfinished && lj->nabsorbed > 0)
-		lj->committed = true;
-	return r;
-}
-
-/* True when the output already holds the source name with stat st. */
-static bool
-leaf_journal_holds(const struct leaf_journal *lj, const char *name,
-    const struct stat *st)
-{
-	struct journal_identity id;
-	size_t i;
-
-	journal_identity_from_stat(&id, st);
-	for (i = 0; i < lj->nabsorbed; i++)
-		if (strcmp(lj->absorbed[i].name, name) == 0 &&
-		    journal_identity_equal(&lj->absorbed[i].id, &id))
-			return true;
-	return false;
-}
-
-static void
-leaf_journal_free(struct leaf_journal *lj)
-{
-	journal_entries_free(lj->absorbed, lj->nabsorbed);
-	memset(lj, 0, sizeof(*lj));
+	return f->names.n > 0 && bsearch(&name, f->names.v, f->names.n,
+	    sizeof(*f->names.v), cmp_string) != NULL;
 }
 
 static void
@@ -310,7 +260,7 @@ examine(const struct filter *f, const char *path, struct verdict *v,
     char *young)
 {
 	struct sources_rules rules;
-	struct leaf_journal lj;
+	struct claim_view view;
 	struct stat st;
 	char **names;
 	size_t count, i;
@@ -322,26 +272,28 @@ examine(const struct filter *f, const char *path, struct verdict *v,
 		v->error = errno;
 		return;
 	}
-	if (leaf_journal_load(dfd, f->output, &lj) < 0) {
+	if (claim_inspect(dfd, f->output, &view) < 0) {
 		v->error = errno;
-		close(dfd);
+		close_quietly(&dfd);
 		return;
 	}
-	v->busy = lj.busy;
+	v->busy = view.busy;
 	/* A commit leaves its journal only with --keep-sources: without it,
 	 * its sources and journal are to be removed. */
-	v->unfinished = lj.unfinished || (lj.committed && !f->keep_sources);
-	sources_rules_init(&rules, (const char *const *)f->match, f->nmatch,
-	    f->output, f->min_age_ms);
+	v->unfinished = view.unfinished ||
+	    (view.committed && !f->keep_sources);
+	sources_rules_init(&rules, (const char *const *)f->match.v,
+	    f->match.n, f->output, f->min_age_ms);
 	if (!v->busy && sources_list(dfd, &rules, &names, &count) < 0)
 		v->error = errno;
 	else if (!v->busy) {
 		for (i = 0; i < count; i++) {
-			if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			if (fstatat(dfd, names[i], &st,
+			    AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
 			switch (sources_classify(&rules, names[i], &st)) {
 			case SOURCES_ELIGIBLE:
-				if (!leaf_journal_holds(&lj, names[i], &st))
+				if (!claim_view_holds(&view, names[i], &st))
 					v->fresh++;
 				break;
 			case SOURCES_TOO_YOUNG:
@@ -354,26 +306,8 @@ examine(const struct filter *f, const char *path, struct verdict *v,
 		}
 		sources_names_free(names, count);
 	}
-	leaf_journal_free(&lj);
-	close(dfd);
-}
-
-static int
-read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	claim_view_free(&view);
+	close_quietly(&dfd);
 }
 
 /* alarm() with milliseconds: SIGALRM after ms (0 disarms). */
@@ -386,23 +320,23 @@ arm(long long ms)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static void
-worker_main(const struct filter *f, int request, int reply)
+/*
+ * The worker: reads length-prefixed paths on stdin and answers each with
+ * a verdict on stdout, until end-of-file.  The default SIGALRM ends it when
+ * a leaf takes longer than -t (which also breaks a killable wait in the
+ * kernel); the parent sees that as a stall.
+ */
+static void __attribute__((noreturn))
+worker_main(const struct filter *f)
 {
 	char path[PATH_MAX + 1], reply_buf[sizeof(struct verdict) + YOUNG_MAX];
 	struct verdict v;
 	uint32_t len;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	/* A worker stuck in the kernel must hold nothing a reader waits on:
-	 * not our stdout, stdin or stderr (a pipe to a driver).  It reports
-	 * through its verdicts only. */
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-	    dup2(null, 2) < 0)
-		_exit(EXITCODE_FAILED);
 	signal(SIGALRM, SIG_DFL);
-	while (read_full(request, &len, sizeof(len)) == 0) {
-		if (len > PATH_MAX || read_full(request, path, len) < 0)
+	while (xread(STDIN_FILENO, &len, sizeof(len)) == sizeof(len)) {
+		if (len > PATH_MAX ||
+		    xread(STDIN_FILENO, path, len) != (ssize_t)len)
 			_exit(EXITCODE_FAILED);
 		path[len] = '\0';
 		arm(f->timeout_ms);
@@ -412,41 +346,47 @@ worker_main(const struct filter *f, int request, int reply)
 			v.young_len = 0;
 		memcpy(reply_buf, &v, sizeof(v));
 		len = sizeof(v) + v.young_len;
-		if (write(reply, reply_buf, len) != (ssize_t)len)
+		if (xwrite(STDOUT_FILENO, reply_buf, len) < 0)
 			_exit(EXITCODE_FAILED);
 	}
 	_exit(EXITCODE_DONE);
 }
 
+/*
+ * Starts the worker.  Its stdin and stdout are its two pipes, its stderr
+ * /dev/null, and nothing else of ours stays open in it: a worker stuck in
+ * the kernel must hold nothing a reader waits on (not our stdout, stdin or
+ * stderr, a pipe to a driver, nor the --stalled file).  It reports through
+ * its verdicts only.
+ */
 static int
-worker_start(struct worker *w, const struct filter *f, int keep_fd)
+worker_start(struct worker *w, const struct filter *f)
 {
+	struct spawn_options o;
 	int req[2], rep[2];
 
-	if (pipe2(req, O_CLOEXEC) < 0)
+	if (pipe_cloexec(req, 0) < 0)
 		return -1;
-	if (pipe2(rep, O_CLOEXEC) < 0) {
-		close(req[0]);
-		close(req[1]);
+	if (pipe_cloexec(rep, 0) < 0) {
+		close_quietly(&req[0]);
+		close_quietly(&req[1]);
 		return -1;
 	}
-	w->pid = fork();
+	spawn_options_init(&o);
+	o.stdfd[0] = req[0];
+	o.stdfd[1] = rep[1];
+	o.stdfd[2] = SPAWN_NULL;
+	o.close_others = true;
+	w->pid = spawn_fork(&o);
+	if (w->pid == 0)
+		worker_main(f);
+	close_quietly(&req[0]);
+	close_quietly(&rep[1]);
 	if (w->pid < 0) {
-		close(req[0]);
-		close(req[1]);
-		close(rep[0]);
-		close(rep[1]);
+		close_quietly(&req[1]);
+		close_quietly(&rep[0]);
 		return -1;
 	}
-	if (w->pid == 0) {
-		close(req[1]);
-		close(rep[0]);
-		if (keep_fd >= 0)
-			close(keep_fd);
-		worker_main(f, req[0], rep[1]);
-	}
-	close(req[0]);
-	close(rep[1]);
 	w->request = req[1];
 	w->reply = rep[0];
 	return 0;
@@ -493,7 +433,7 @@ worker_ask(struct worker *w, const struct filter *f, const char *path,
 
 		memcpy(buf, &len, sizeof(len));
 		memcpy(buf + sizeof(len), path, len);
-		if (write(w->request, buf, sizeof(len) + len) < 0)
+		if (xwrite(w->request, buf, sizeof(len) + len) < 0)
 			goto died;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -511,12 +451,13 @@ worker_ask(struct worker *w, const struct filter *f, const char *path,
 		if (r > 0)
 			break;
 	}
-	if (read_full(w->reply, v, sizeof(*v)) == 0 && v->young_len <= YOUNG_MAX
-	    && read_full(w->reply, young, v->young_len) == 0)
+	if (xread(w->reply, v, sizeof(*v)) == sizeof(*v) &&
+	    v->young_len <= YOUNG_MAX &&
+	    xread(w->reply, young, v->young_len) == (ssize_t)v->young_len)
 		return ASK_OK;
 died:
-	close(w->request);
-	close(w->reply);
+	close_quietly(&w->request);
+	close_quietly(&w->reply);
 	if (waitpid(w->pid, &status, 0) == w->pid && WIFSIGNALED(status) &&
 	    WTERMSIG(status) == SIGALRM) {
 		w->pid = -1;
@@ -528,223 +469,268 @@ died:
 	return ASK_FAILED;
 }
 
-static void
-print_stats(const struct counts *c, bool json)
+/* ---- one leaf ---- */
+
+/* Prints a leaf with work.  Returns -1 when stdout failed (the run
+ * stops; diag_close_stdout() reports it). */
+static int
+print_leaf(struct run *r, const char *path)
 {
-	if (json) {
-		fprintf(stderr, "{\"leaves_read\":%llu,\"leaves_printed\":%llu,"
-		    "\"leaves_unwanted\":%llu,\"leaves_idle\":%llu,"
-		    "\"leaves_busy\":%llu,\"stalled\":%llu,"
-		    "\"unreadable\":%llu,\"sources_too_young\":%llu}\n",
-		    c->read, c->printed, c->unwanted, c->idle, c->busy,
-		    c->stalled, c->unreadable, c->young);
-		return;
+	if (pathstream_write(stdout, path, r->delim) < 0) {
+		if (errno != EINVAL)
+			return -1;
+		diag_warnx("%s: path holds a newline; use -0",
+		    diag_quote(path));
+		r->c.unreadable++;
+		return 0;
 	}
-	fprintf(stderr, "%s: %llu leaves read, %llu with work, %llu not "
-	    "wanted, %llu with nothing new, %llu busy, %llu stalled, %llu "
-	    "unreadable; %llu sources too young\n", diag_progname(), c->read,
-	    c->printed, c->unwanted, c->idle, c->busy, c->stalled,
-	    c->unreadable, c->young);
+	/* Downstream starts on a leaf as soon as it is found. */
+	if (fflush(stdout) == EOF)
+		return -1;
+	r->c.printed++;
+	return 0;
 }
 
-static void
-usage(void)
+/* Acts on the worker's verdict on path.  Returns -1 when stdout failed. */
+static int
+leaf_verdict(struct run *r, const char *path, const struct verdict *v)
 {
-	fputs(usage_text, stderr);
-	exit(EXITCODE_USAGE);
+	r->c.young += v->young;
+	for (const char *name = r->young; name < r->young + v->young_len;
+	    name += strlen(name) + 1)
+		diag_warnx("%s/%s: modified within --min-age; left for "
+		    "a later run", diag_quote(path), diag_quote(name));
+	if (v->error != 0) {
+		errno = v->error;
+		diag_warn("%s", diag_quote(path));
+		r->c.unreadable++;
+	} else if (v->busy) {
+		/* Its holder finishes it; json-merge would refuse. */
+		diag_warnx("%s: busy: another run is consolidating it; "
+		    "left to it", diag_quote(path));
+		r->c.busy++;
+	} else if (v->unfinished || v->fresh >= r->f.min_files)
+		return print_leaf(r, path);
+	else
+		r->c.idle++;
+	return 0;
+}
+
+/* A leaf the worker could not give a verdict on. */
+static void
+leaf_lost(struct run *r, const char *path, enum ask what)
+{
+	if (what == ASK_STALLED) {
+		diag_warnx("%s: stalled (no answer in %gs); left out",
+		    diag_quote(path), r->f.timeout_ms / 1000.0);
+		r->c.stalled++;
+		if (r->stalled != NULL &&
+		    pathstream_write(r->stalled, path, r->delim) < 0)
+			diag_err(EXITCODE_FAILED, "%s",
+			    diag_quote(r->stalled_path));
+		return;
+	}
+	if (r->w.died != 0 && WIFSIGNALED(r->w.died))
+		diag_warnx("%s: its examiner died of signal %d",
+		    diag_quote(path), WTERMSIG(r->w.died));
+	else
+		diag_warn("%s", diag_quote(path));
+	r->w.died = 0;
+	r->c.unreadable++;
+}
+
+/* One path of the input (len bytes as read).  Returns -1 when stdout
+ * failed. */
+static int
+filter_leaf(struct run *r, const char *path, size_t len)
+{
+	struct verdict v;
+	enum ask what;
+
+	r->c.read++;
+	if (len != strlen(path)) {
+		diag_warnx("%s: path holds a NUL byte; skipped",
+		    diag_quote(path));
+		r->c.unreadable++;
+		return 0;
+	}
+	if (!wanted(&r->f, path)) {
+		r->c.unwanted++;
+		return 0;
+	}
+	if (r->w.pid < 0 && worker_start(&r->w, &r->f) < 0)
+		diag_err(EXITCODE_FAILED, "cannot start a worker");
+	what = worker_ask(&r->w, &r->f, path, &v, r->young);
+	if (what != ASK_OK) {
+		leaf_lost(r, path, what);
+		return 0;
+	}
+	return leaf_verdict(r, path, &v);
+}
+
+/* Every path of stdin, until its end or a failed stdout. */
+static void
+filter_all(struct run *r)
+{
+	struct pathstream ps;
+	ssize_t len;
+	char *path;
+
+	pathstream_init(&ps, stdin, r->delim);
+	while ((len = pathstream_read(&ps, &path)) > 0)
+		if (filter_leaf(r, path, (size_t)len) < 0)
+			break;
+	if (len < 0)
+		diag_err(EXITCODE_FAILED, "stdin");
+	pathstream_free(&ps);
+}
+
+/* ---- command line and the end ---- */
+
+static void
+print_stats(struct run *r)
+{
+	const struct counts *c = &r->c;
+	json_object *o;
+
+	if (r->stats == CLI_STATS_TEXT) {
+		fprintf(stderr, "%s: %llu leaves read, %llu with work, %llu "
+		    "not wanted, %llu with nothing new, %llu busy, %llu "
+		    "stalled, %llu unreadable; %llu sources too young\n",
+		    diag_progname(), c->read, c->printed, c->unwanted,
+		    c->idle, c->busy, c->stalled, c->unreadable, c->young);
+		return;
+	}
+	o = stats_new();
+	stats_add_count(o, "leaves_read", c->read);
+	stats_add_count(o, "leaves_printed", c->printed);
+	stats_add_count(o, "leaves_unwanted", c->unwanted);
+	stats_add_count(o, "leaves_idle", c->idle);
+	stats_add_count(o, "leaves_busy", c->busy);
+	stats_add_count(o, STATS_KEY_STALLED, c->stalled);
+	stats_add_count(o, "unreadable", c->unreadable);
+	stats_add_count(o, "sources_too_young", c->young);
+	stats_add_elapsed(o, &r->clock);
+	/* The exit status says how the leaves went, not whether the summary
+	 * could be written. */
+	(void)stats_print(o, stderr);
+}
+
+/* One option into r; a bad one ends in usage (exit 2). */
+static void
+parse_option(struct run *r, int opt, const char *arg)
+{
+	struct filter *f = &r->f;
+
+	switch (opt) {
+	case '0':
+		r->delim = '\0';
+		break;
+	case 't':
+		if (cli_timeout("-t", arg, &f->timeout_ms) < 0)
+			cli_usage(usage_text);
+		break;
+	case OPT_NAME:
+		add_string(&f->globs, arg);
+		break;
+	case OPT_NAMES_FROM:
+		load_names(f, arg);
+		break;
+	case OPT_MATCH:
+		add_string(&f->match, arg);
+		break;
+	case OPT_MIN_FILES:
+		if (cli_count("--min-files", arg, 1, INT32_MAX,
+		    &f->min_files) < 0)
+			cli_usage(usage_text);
+		break;
+	case OPT_MIN_AGE:
+		if (cli_duration("--min-age", arg, &f->min_age_ms) < 0)
+			cli_usage(usage_text);
+		break;
+	case OPT_OUTPUT:
+		if (cli_output(arg) < 0)
+			cli_usage(usage_text);
+		f->output = arg;
+		break;
+	case OPT_STALLED:
+		r->stalled_path = arg;
+		break;
+	case OPT_KEEP_SOURCES:
+		f->keep_sources = true;
+		break;
+	case OPT_LIST_YOUNG:
+		f->list_young = true;
+		break;
+	case OPT_STATS:
+		if (cli_stats(arg, &r->stats) < 0)
+			cli_usage(usage_text);
+		break;
+	case OPT_HELP:
+		cli_help(usage_text, options_text);
+	case OPT_VERSION:
+		cli_version();
+	default:
+		cli_usage(usage_text);
+	}
+}
+
+/* The command line into r, and the --stalled file opened. */
+static void
+parse_args(struct run *r, int argc, char *argv[])
+{
+	int opt;
+
+	r->f.min_files = 1;
+	r->f.timeout_ms = CLI_TIMEOUT_DEFAULT_MS;
+	r->f.output = CLI_OUTPUT_DEFAULT;
+	r->f.min_age_ms = SOURCES_DEFAULT_MIN_AGE_MS;
+	r->delim = '\n';
+	r->w.pid = -1;
+	while ((opt = getopt_long(argc, argv, "0t:", long_options, NULL))
+	    != -1)
+		parse_option(r, opt, optarg);
+	if (optind != argc)
+		cli_usage(usage_text);
+	if (r->stalled_path != NULL &&
+	    (r->stalled = fopen(r->stalled_path, "we")) == NULL)
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(r->stalled_path));
+}
+
+/* Ends the run: the worker, the --stalled file, stdout and the summary.
+ * Returns the exit status. */
+static int
+run_finish(struct run *r)
+{
+	int status = EXITCODE_DONE;
+
+	if (r->w.pid > 0)
+		worker_drop(&r->w, false);
+	free_strings(&r->f.globs);
+	free_strings(&r->f.names);
+	free_strings(&r->f.match);
+	if (r->stalled != NULL && fclose(r->stalled) == EOF) {
+		diag_warn("%s", diag_quote(r->stalled_path));
+		status = EXITCODE_FAILED;
+	}
+	if (diag_close_stdout() < 0)
+		return EXITCODE_FAILED;
+	if (r->stats != CLI_STATS_NONE)
+		print_stats(r);
+	if (status == EXITCODE_DONE)
+		status = r->c.stalled ? EXITCODE_STALLED :
+		    r->c.unreadable ? EXITCODE_PARTIAL : EXITCODE_DONE;
+	return status;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct filter f = { .min_files = 1, .timeout_ms = 30000,
-	    .output = "consolidated.jsonl",
-	    .min_age_ms = SOURCES_DEFAULT_MIN_AGE_MS };
-	struct counts c = { 0 };
-	struct worker w = { .pid = -1 };
-	struct pathstream ps;
-	struct verdict v;
-	char young[YOUNG_MAX], *name;
-	const char *stalled_path = NULL, *why;
-	FILE *stalled = NULL;
-	int delim = '\n', stats = 0, opt, status = EXITCODE_DONE;
-	long long n;
-	ssize_t len;
-	char *path;
+	static struct run run;
 
 	diag_init(argv[0]);
-	while ((opt = getopt_long(argc, argv, "0t:", long_options, NULL))
-	    != -1) {
-		switch (opt) {
-		case '0':
-			delim = '\0';
-			break;
-		case 't':
-			if (units_parse_duration(optarg, &n, &why) < 0 ||
-			    (n < 1 && (why = "too small")) ||
-			    (n > 86400000 && (why = "too large"))) {
-				diag_warnx("-t %s: %s", optarg, why);
-				usage();
-			}
-			f.timeout_ms = n;
-			break;
-		case OPT_NAME:
-			add_string(&f.globs, &f.nglobs, optarg);
-			break;
-		case OPT_NAMES_FROM:
-			load_names(&f, optarg);
-			break;
-		case OPT_MATCH:
-			add_string(&f.match, &f.nmatch, optarg);
-			break;
-		case OPT_MIN_FILES:
-			if (units_parse_count(optarg, 1, INT32_MAX, &n, &why)
-			    < 0) {
-				diag_warnx("--min-files %s: %s", optarg, why);
-				usage();
-			}
-			f.min_files = n;
-			break;
-		case OPT_MIN_AGE:
-			if (units_parse_duration(optarg, &n, &why) < 0) {
-				diag_warnx("--min-age %s: %s", optarg, why);
-				usage();
-			}
-			f.min_age_ms = n;
-			break;
-		case OPT_OUTPUT:
-			if (*optarg == '\0' || strchr(optarg, '/') != NULL ||
-			    strcmp(optarg, ".") == 0 ||
-			    strcmp(optarg, "..") == 0) {
-				diag_warnx("--output %s: not a plain file name",
-				    diag_quote(optarg));
-				usage();
-			}
-			f.output = optarg;
-			break;
-		case OPT_STALLED:
-			stalled_path = optarg;
-			break;
-		case OPT_KEEP_SOURCES:
-			f.keep_sources = true;
-			break;
-		case OPT_LIST_YOUNG:
-			f.list_young = true;
-			break;
-		case OPT_STATS:
-			if (optarg == NULL)
-				stats = 1;
-			else if (strcmp(optarg, "json") == 0)
-				stats = 2;
-			else {
-				diag_warnx("--stats=%s: expected json", optarg);
-				usage();
-			}
-			break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(options_text, stdout);
-			return diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE;
-		case OPT_VERSION:
-			printf("leaf-filter (leafpack) %s\n", LEAFPACK_VERSION);
-			return diag_close_stdout() < 0 ? EXITCODE_FAILED : EXITCODE_DONE;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	if (stalled_path != NULL &&
-	    (stalled = fopen(stalled_path, "we")) == NULL)
-		diag_err(EXITCODE_FAILED, "%s", diag_quote(stalled_path));
-
-	pathstream_init(&ps, stdin, delim);
-	while ((len = pathstream_read(&ps, &path)) > 0) {
-		c.read++;
-		if ((size_t)len != strlen(path)) {
-			diag_warnx("%s: path holds a NUL byte; skipped",
-			    diag_quote(path));
-			c.unreadable++;
-			continue;
-		}
-		if (!wanted(&f, path)) {
-			c.unwanted++;
-			continue;
-		}
-		if (w.pid < 0 && worker_start(&w, &f,
-		    stalled ? fileno(stalled) : -1) < 0)
-			diag_err(EXITCODE_FAILED, "cannot start a worker");
-		switch (worker_ask(&w, &f, path, &v, young)) {
-		case ASK_STALLED:
-			diag_warnx("%s: stalled (no answer in %gs); left out",
-			    diag_quote(path), f.timeout_ms / 1000.0);
-			c.stalled++;
-			if (stalled != NULL &&
-			    pathstream_write(stalled, path, delim) < 0)
-				diag_err(EXITCODE_FAILED, "%s",
-				    diag_quote(stalled_path));
-			continue;
-		case ASK_FAILED:
-			if (w.died != 0 && WIFSIGNALED(w.died))
-				diag_warnx("%s: its examiner died of signal "
-				    "%d", diag_quote(path), WTERMSIG(w.died));
-			else
-				diag_warn("%s", diag_quote(path));
-			w.died = 0;
-			c.unreadable++;
-			continue;
-		case ASK_OK:
-			break;
-		}
-		c.young += v.young;
-		for (name = young; name < young + v.young_len;
-		    name += strlen(name) + 1)
-			diag_warnx("%s/%s: modified within --min-age; left for "
-			    "a later run", diag_quote(path), diag_quote(name));
-		if (v.error != 0) {
-			errno = v.error;
-			diag_warn("%s", diag_quote(path));
-			c.unreadable++;
-		} else if (v.busy) {
-			/* Its holder finishes it; json-merge would refuse. */
-			diag_warnx("%s: busy: another run is consolidating it; "
-			    "left to it", diag_quote(path));
-			c.busy++;
-		} else if (v.unfinished || v.fresh >= f.min_files) {
-			if (pathstream_write(stdout, path, delim) < 0) {
-				if (errno == EINVAL)
-					diag_warnx("%s: path holds a newline; "
-					    "use -0", diag_quote(path));
-				else
-					break;
-				c.unreadable++;
-				continue;
-			}
-			/* Downstream starts on a leaf as soon as it is found. */
-			if (fflush(stdout) == EOF)
-				break;
-			c.printed++;
-		} else
-			c.idle++;
-	}
-	if (len < 0)
-		diag_err(EXITCODE_FAILED, "stdin");
-	if (w.pid > 0)
-		worker_drop(&w, false);
-	pathstream_free(&ps);
-	free_strings(f.globs, f.nglobs);
-	free_strings(f.names, f.nnames);
-	free_strings(f.match, f.nmatch);
-	if (stalled != NULL && fclose(stalled) == EOF) {
-		diag_warn("%s", diag_quote(stalled_path));
-		status = EXITCODE_FAILED;
-	}
-	if (diag_close_stdout() < 0)
-		return EXITCODE_FAILED;
-	if (stats)
-		print_stats(&c, stats == 2);
-	if (status == EXITCODE_DONE)
-		status = c.stalled ? EXITCODE_STALLED :
-		    c.unreadable ? EXITCODE_PARTIAL : EXITCODE_DONE;
-	return status;
+	stats_clock_start(&run.clock);
+	parse_args(&run, argc, argv);
+	filter_all(&run);
+	return run_finish(&run);
 }

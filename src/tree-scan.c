@@ -13,36 +13,33 @@
  * and the --stalled file.  The worker side is in scanworker.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "cli.h"
 #include "diag.h"
 #include "exitcode.h"
 #include "pathstream.h"
 #include "progress.h"
 #include "scanworker.h"
-#include "units.h"
-#include "version.h"
+#include "spawn.h"
+#include "stats.h"
+#include "xstd.h"
 
 #define DEFAULT_WORKERS 4
-#define MAX_WORKERS 256
-#define DEFAULT_TIMEOUT_MS 30000
-#define MAX_TIMEOUT_MS (24 * 3600 * 1000LL)
 #define DEFAULT_RETRIES 1
+#define MAX_RETRIES 100
 
 /* ------------------------------------------------------------------ */
 /* Parent: directories */
@@ -67,11 +64,6 @@ struct node {
 	unsigned char newline;	/* a newline in the path */
 	unsigned char hashed;
 	char name[];		/* a root holds its path as given */
-};
-
-struct buf {
-	char *s;
-	size_t len, cap;
 };
 
 struct deque {
@@ -104,14 +96,11 @@ struct worker {
 	uint64_t *state;	/* its shared word (scanworker.h) */
 	struct node *children;	/* names received for it so far */
 	uint64_t nchildren;
-	char *in;
-	size_t inlen, incap;
+	struct buf in;		/* received, not yet a whole message */
 	struct buf out;		/* jobs not sent yet */
 	unsigned nunsent;	/* how many, the last ones of jobs[] */
 	struct deque queue;	/* pending directories, children of its reads */
 };
-
-enum stats_mode { STATS_NONE, STATS_TEXT, STATS_JSON };
 
 struct scan {
 	/* options */
@@ -123,7 +112,8 @@ struct scan {
 	int retries;
 	int xdev;
 	int sort;
-	enum stats_mode stats;
+	int force_progress;	/* --progress */
+	enum cli_stats stats;
 	FILE *stalled_file;
 	const char *stalled_path;
 
@@ -155,45 +145,51 @@ struct scan {
 	uint64_t dirs, leaves, errors, loops, killed, stalled_final;
 };
 
-static void *
-xrealloc(void *p, size_t size)
+/* Out of memory ends the scan: there is nothing to save but the queue. */
+static void __attribute__((noreturn))
+out_of_memory(void)
 {
-	p = realloc(p, size);
+	errno = ENOMEM;
+	diag_err(EXITCODE_FAILED, "out of memory");
+}
+
+/* Zeroed memory, or the end of the scan. */
+static void *
+scan_alloc(size_t size)
+{
+	void *p = calloc(1, size);
+
 	if (p == NULL)
-		diag_err(EXITCODE_FAILED, "out of memory");
+		out_of_memory();
 	return p;
 }
 
 static void
-buf_reserve(struct buf *b, size_t more)
+scan_reserve(struct buf *b, size_t more)
 {
-	if (b->len + more <= b->cap)
-		return;
-	b->cap = (b->len + more) * 2;
-	b->s = xrealloc(b->s, b->cap);
+	if (buf_reserve(b, more) < 0)
+		out_of_memory();
 }
 
 static void
-buf_add(struct buf *b, const void *data, size_t len)
+scan_append(struct buf *b, const void *data, size_t len)
 {
-	buf_reserve(b, len);
-	memcpy(b->s + b->len, data, len);
-	b->len += len;
+	if (buf_append(b, data, len) < 0)
+		out_of_memory();
 }
 
 static void
 deque_push(struct deque *d, struct node *n)
 {
 	if (d->len == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct node **v = xrealloc(NULL, cap * sizeof(*v));
+		size_t old = d->cap;
 
-		for (size_t i = 0; i < d->len; i++)
-			v[i] = d->v[(d->head + i) & (d->cap - 1)];
-		free(d->v);
-		d->v = v;
-		d->cap = cap;
-		d->head = 0;
+		/* RESERVE() doubles a full array (from 8): the ring stays a
+		 * power of two, and the part that had wrapped around to the
+		 * front moves up behind the rest. */
+		if (RESERVE(d->v, d->cap, d->len + 1) < 0)
+			out_of_memory();
+		memcpy(d->v + old, d->v, d->head * sizeof(*d->v));
 	}
 	d->v[(d->head + d->len++) & (d->cap - 1)] = n;
 }
@@ -224,9 +220,8 @@ deque_pop_oldest(struct deque *d)
 static struct node *
 node_new(struct scan *s, struct node *parent, const char *name, size_t len)
 {
-	struct node *n = xrealloc(NULL, sizeof(*n) + len + 1);
+	struct node *n = scan_alloc(sizeof(*n) + len + 1);
 
-	memset(n, 0, sizeof(*n));
 	n->parent = parent;
 	n->id = ++s->next_id;
 	n->refs = 1;
@@ -255,8 +250,7 @@ hash_insert(struct scan *s, struct node *n)
 		struct node **b = s->buckets;
 
 		s->nbuckets = old ? old * 2 : 1024;
-		s->buckets = xrealloc(NULL, s->nbuckets * sizeof(*b));
-		memset(s->buckets, 0, s->nbuckets * sizeof(*b));
+		s->buckets = scan_alloc(s->nbuckets * sizeof(*b));
 		for (size_t i = 0; i < old; i++) {
 			while (b[i] != NULL) {
 				struct node *m = b[i];
@@ -337,11 +331,8 @@ node_chain(struct scan *s, struct node *n)
 	size_t depth = 0;
 
 	for (struct node *a = n; a != NULL; a = a->parent) {
-		if (depth == s->chaincap) {
-			s->chaincap *= 2;
-			s->chain = xrealloc(s->chain,
-			    s->chaincap * sizeof(*s->chain));
-		}
+		if (RESERVE(s->chain, s->chaincap, depth + 1) < 0)
+			out_of_memory();
 		s->chain[depth++] = a;
 	}
 	return depth;
@@ -358,16 +349,16 @@ node_path(struct scan *s, struct node *n)
 	while (depth-- > 0) {
 		struct node *a = s->chain[depth];
 
-		buf_reserve(&s->path, a->namelen + 2);
+		scan_reserve(&s->path, a->namelen + 2);
 		if (a->parent != NULL && s->path.len > 0 &&
-		    s->path.s[s->path.len - 1] != '/')
-			s->path.s[s->path.len++] = '/';
-		memcpy(s->path.s + s->path.len, a->name, a->namelen);
+		    s->path.data[s->path.len - 1] != '/')
+			s->path.data[s->path.len++] = '/';
+		memcpy(s->path.data + s->path.len, a->name, a->namelen);
 		s->path.len += a->namelen;
 	}
-	buf_reserve(&s->path, 1);
-	s->path.s[s->path.len] = '\0';
-	return s->path.s;
+	scan_reserve(&s->path, 1);
+	s->path.data[s->path.len] = '\0';
+	return s->path.data;
 }
 
 /* ------------------------------------------------------------------ */
@@ -405,16 +396,13 @@ emit_leaf(struct scan *s, struct node *n)
 	}
 	s->leaves++;
 	if (s->sort) {
-		if (s->noffsets == s->offcap) {
-			s->offcap = s->offcap ? s->offcap * 2 : 1024;
-			s->offsets = xrealloc(s->offsets,
-			    s->offcap * sizeof(*s->offsets));
-		}
+		if (RESERVE(s->offsets, s->offcap, s->noffsets + 1) < 0)
+			out_of_memory();
 		s->offsets[s->noffsets++] = s->sorted.len;
-		buf_add(&s->sorted, path, s->path.len + 1);
+		scan_append(&s->sorted, path, s->path.len + 1);
 		return;
 	}
-	s->path.s[s->path.len] = s->delim;
+	s->path.data[s->path.len] = s->delim;
 	if (fwrite_unlocked(path, 1, s->path.len + 1, stdout) !=
 	    s->path.len + 1)
 		output_check();
@@ -433,9 +421,9 @@ static void
 emit_sorted(struct scan *s)
 {
 	qsort_r(s->offsets, s->noffsets, sizeof(*s->offsets), compare_paths,
-	    s->sorted.s);
+	    s->sorted.data);
 	for (size_t i = 0; i < s->noffsets; i++) {
-		const char *p = s->sorted.s + s->offsets[i];
+		const char *p = s->sorted.data + s->offsets[i];
 
 		if (fputs_unlocked(p, stdout) == EOF ||
 		    putc_unlocked(s->delim, stdout) == EOF)
@@ -447,60 +435,44 @@ emit_sorted(struct scan *s)
 /* ------------------------------------------------------------------ */
 /* Parent: workers */
 
-static void
-worker_spawn_child(int sock, pid_t parent)
-{
-	struct stat st;
-	int null;
-
-	/* Die with the parent: a worker must not outlive the scan. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(0);
-	/* Hold nothing a downstream reader waits on: the socket becomes fd 3,
-	 * stdin and stdout /dev/null, every other descriptor is closed (the
-	 * parent's stdout, --stalled file, other workers).  stderr is kept
-	 * for the sanitizers' reports (workers print nothing else), unless
-	 * it is a pipe or a socket: `tree-scan 2>&1 | less` must end too. */
-	if (sock != 3 && dup3(sock, 3, O_CLOEXEC) < 0)
-		_exit(1);
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
-	    dup2(null, STDOUT_FILENO) < 0)
-		_exit(1);
-	if (fstat(STDERR_FILENO, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
-	    dup2(null, STDERR_FILENO) < 0)
-		_exit(1);
-	close_range(4, ~0U, 0);
-}
-
+/*
+ * Starts a worker in slot.  It dies with the parent (a worker must not
+ * outlive the scan) and holds nothing a downstream reader waits on: its
+ * socket becomes fd 3, stdin and stdout /dev/null, every other descriptor
+ * is closed (the parent's stdout, --stalled file, other workers).  stderr
+ * is kept for the sanitizers' reports (workers print nothing else), unless
+ * it is a pipe or a socket: `tree-scan 2>&1 | less` must end too.
+ */
 static int
 worker_spawn(struct scan *s, int slot)
 {
 	struct worker *w = &s->workers[slot];
-	pid_t parent = getpid();
+	struct spawn_options o;
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return -1;
+	spawn_options_init(&o);
+	o.stdfd[0] = o.stdfd[1] = SPAWN_NULL;
+	o.stdfd[2] = SPAWN_NULL_IF_PIPE;
+	o.keep_fd = sv[1];
+	o.close_others = true;
+	o.die_with_parent = true;
 	__atomic_store_n(w->state, 0, __ATOMIC_RELEASE);
 	w->next_number = 1;
-	w->pid = fork();
+	w->pid = spawn_fork(&o);
 	if (w->pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
+		close_quietly(&sv[0]);
+		close_quietly(&sv[1]);
 		return -1;
 	}
-	if (w->pid == 0) {
-		worker_spawn_child(sv[1], parent);
+	if (w->pid == 0)
 		scanworker_main(3, s->timeout_ms, w->state, s->base_ms,
 		    REPLY_BATCH);
-	}
-	close(sv[1]);
+	close_quietly(&sv[1]);
 	w->fd = sv[0];
 	w->gen++;
-	w->inlen = 0;
+	w->in.len = 0;
 	return 0;
 }
 
@@ -588,8 +560,7 @@ worker_lost(struct scan *s, int slot, int kill_it)
 		kill(w->pid, SIGKILL);
 		s->killed++;
 	}
-	close(w->fd);
-	w->fd = -1;
+	close_quietly(&w->fd);
 	/* Its word says which job it was reading: that one is stalled.  The
 	 * others were answered (in replies lost with it), or never started:
 	 * they go back to the queue. */
@@ -628,6 +599,8 @@ job_add(struct scan *s, int slot, struct node *n)
 		h.xdev_dev = n->root_dev;
 	}
 	if (p != NULL && p->reader == slot && p->reader_gen == w->gen) {
+		if (RESERVE(s->chain, s->chaincap, 2) < 0)
+			out_of_memory();
 		s->chain[0] = n;
 		s->chain[1] = p;
 		depth = 2;
@@ -637,17 +610,17 @@ job_add(struct scan *s, int slot, struct node *n)
 	}
 	h.ncomp = depth;
 	start = w->out.len;
-	buf_add(&w->out, &h, sizeof(h));
+	scan_append(&w->out, &h, sizeof(h));
 	while (depth-- > 0) {
 		struct node *a = s->chain[depth];
 		uint32_t len = a->namelen + 1;
 
-		buf_add(&w->out, &a->id, 8);
-		buf_add(&w->out, &len, 4);
-		buf_add(&w->out, a->name, len);
+		scan_append(&w->out, &a->id, 8);
+		scan_append(&w->out, &len, 4);
+		scan_append(&w->out, a->name, len);
 	}
 	h.len = w->out.len - start - sizeof(h);
-	memcpy(w->out.s + start, &h, sizeof(h));
+	memcpy(w->out.data + start, &h, sizeof(h));
 	w->job_number[(w->first + w->njobs) % PIPELINE] = w->next_number++;
 	w->jobs[(w->first + w->njobs++) % PIPELINE] = n;
 	w->nunsent++;
@@ -663,7 +636,7 @@ jobs_send(struct scan *s, int slot)
 
 	if (w->out.len == 0)
 		return 0;
-	if (scanworker_send(w->fd, w->out.s, w->out.len) != 0) {
+	if (scanworker_send(w->fd, w->out.data, w->out.len) != 0) {
 		worker_lost(s, slot, 0);	/* it died */
 		return -1;
 	}
@@ -705,7 +678,7 @@ queues_empty(const struct scan *s)
 static void
 dispatch(struct scan *s)
 {
-	unsigned room[MAX_WORKERS];
+	unsigned room[CLI_WORKERS_MAX];
 	size_t pending = 0;
 	struct node *n;
 
@@ -812,21 +785,18 @@ worker_input(struct scan *s, int slot)
 	size_t off = 0;
 	ssize_t n;
 
-	if (w->incap - w->inlen < SCANWORKER_CHUNK_SIZE + sizeof(h)) {
-		w->incap = w->incap ? w->incap * 2 : 4 * SCANWORKER_CHUNK_SIZE;
-		w->in = xrealloc(w->in, w->incap);
-	}
-	n = read(w->fd, w->in + w->inlen, w->incap - w->inlen);
+	scan_reserve(&w->in, SCANWORKER_CHUNK_SIZE + sizeof(h));
+	n = read(w->fd, w->in.data + w->in.len, w->in.cap - w->in.len);
 	if (n < 0 && errno == EINTR)
 		return;
 	if (n <= 0) {
 		worker_lost(s, slot, 0);	/* it died */
 		return;
 	}
-	w->inlen += n;
-	while (w->inlen - off >= sizeof(h)) {
-		memcpy(&h, w->in + off, sizeof(h));
-		if (w->inlen - off - sizeof(h) < h.len)
+	w->in.len += n;
+	while (w->in.len - off >= sizeof(h)) {
+		memcpy(&h, w->in.data + off, sizeof(h));
+		if (w->in.len - off - sizeof(h) < h.len)
 			break;
 		off += sizeof(h);
 		if (w->njobs == 0) {
@@ -834,7 +804,7 @@ worker_input(struct scan *s, int slot)
 			return;
 		}
 		if (h.type == SCANWORKER_MSG_NAMES) {
-			job_names(s, w, w->in + off, h.len);
+			job_names(s, w, w->in.data + off, h.len);
 		} else if (h.type == SCANWORKER_MSG_MISS) {
 			struct node *job = job_finish(s, w);
 
@@ -845,8 +815,9 @@ worker_input(struct scan *s, int slot)
 			job_add(s, slot, job);
 			if (jobs_send(s, slot) != 0)
 				return;
-		} else if (h.type == SCANWORKER_MSG_DONE && h.len == sizeof(done)) {
-			memcpy(&done, w->in + off, sizeof(done));
+		} else if (h.type == SCANWORKER_MSG_DONE &&
+		    h.len == sizeof(done)) {
+			memcpy(&done, w->in.data + off, sizeof(done));
 			job_done(s, slot, &done);
 		} else {
 			worker_lost(s, slot, 1);
@@ -854,8 +825,7 @@ worker_input(struct scan *s, int slot)
 		}
 		off += h.len;
 	}
-	memmove(w->in, w->in + off, w->inlen - off);
-	w->inlen -= off;
+	buf_consume(&w->in, off);
 }
 
 /*
@@ -918,21 +888,13 @@ wait_workers(struct scan *s)
 		if (s->pfd[k].revents != 0)
 			worker_input(s, s->pfd_slot[k]);
 	/* Only a worker that is reading a directory is killed: one that
-	 * waits for the parent (a slow stdout) is not stalled. */
+	 * waits for the parent (a slow stdout) is not stalled, and its
+	 * deadline is always a recheck in the future. */
 	now = scanworker_clock_ms();
-	for (int i = 0; i < s->nworkers; i++) {
-		struct worker *w = &s->workers[i];
-		struct scanworker_state st;
-
-		if (w->njobs == 0)
-			continue;
-		scanworker_state_get(w->state, s->base_ms, now, &st);
-		if (st.reading && (uint32_t)(st.job -
-		    w->job_number[w->first]) < w->njobs &&
-		    st.since_ms + s->time_limit_ms +
-		    s->grace_ms <= now)
+	for (int i = 0; i < s->nworkers; i++)
+		if (s->workers[i].njobs > 0 &&
+		    worker_deadline(s, i, now) <= now)
 			worker_lost(s, i, 1);
-	}
 }
 
 static void
@@ -1043,9 +1005,8 @@ static void
 print_stats(struct scan *s, double elapsed)
 {
 	json_object *o;
-	char text[32];
 
-	if (s->stats == STATS_TEXT) {
+	if (s->stats == CLI_STATS_TEXT) {
 		diag_warnx("%llu directories read, %llu leaves, %llu errors "
 		    "(%llu loops), %llu stalled; %d workers, %llu killed; "
 		    "%.3f s", (unsigned long long)s->dirs,
@@ -1056,31 +1017,18 @@ print_stats(struct scan *s, double elapsed)
 		    (unsigned long long)s->killed, elapsed);
 		return;
 	}
-	const struct {
-		const char *key;
-		uint64_t value;
-	} counts[] = {
-		{ "dirs", s->dirs },
-		{ "leaves", s->leaves },
-		{ "errors", s->errors },
-		{ "stalled", s->stalled_final },
-		{ "loops", s->loops },
-		{ "workers", (uint64_t)s->nworkers },
-		{ "workers_killed", s->killed },
-	};
-
-	o = json_object_new_object();
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-		json_object_object_add(o, counts[i].key,
-		    json_object_new_uint64(counts[i].value));
-	/* Milliseconds are enough; %.17g would print binary noise. */
-	snprintf(text, sizeof(text), "%.3f", elapsed);
-	json_object_object_add(o, "elapsed_seconds",
-	    json_object_new_double_s(elapsed, text));
-	fprintf(stderr, "%s\n",
-	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	fflush(stderr);
-	json_object_put(o);
+	o = stats_new();
+	stats_add_count(o, "dirs", s->dirs);
+	stats_add_count(o, "leaves", s->leaves);
+	stats_add_count(o, "errors", s->errors);
+	stats_add_count(o, STATS_KEY_STALLED, s->stalled_final);
+	stats_add_count(o, "loops", s->loops);
+	stats_add_count(o, "workers", (unsigned long long)s->nworkers);
+	stats_add_count(o, "workers_killed", s->killed);
+	stats_add_seconds(o, STATS_KEY_ELAPSED, elapsed);
+	/* The exit status says how the scan went, not whether its summary
+	 * could be written. */
+	(void)stats_print(o, stderr);
 }
 
 static void
@@ -1089,10 +1037,11 @@ scan_free(struct scan *s)
 	for (int i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
 
-		if (w->fd >= 0)
-			close(w->fd);
-		free(w->in);
-		free(w->out.s);
+		/* The number stays: reap_idle_workers() waits for the slots
+		 * that had a worker. */
+		(void)xclose(w->fd);
+		buf_free(&w->in);
+		buf_free(&w->out);
 		free(w->queue.v);
 	}
 	reap_idle_workers(s);
@@ -1101,9 +1050,9 @@ scan_free(struct scan *s)
 	free(s->pfd);
 	free(s->pfd_slot);
 	free(s->buckets);
-	free(s->path.s);
+	buf_free(&s->path);
 	free(s->chain);
-	free(s->sorted.s);
+	buf_free(&s->sorted);
 	free(s->offsets);
 }
 
@@ -1141,146 +1090,103 @@ static const char synopsis[] =
     "[--stalled FILE] [--xdev]\n"
     "                 [--sort] [--progress] [--stats[=json]] ROOT...\n";
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fputs(synopsis, stderr);
-	exit(EXITCODE_USAGE);
-}
+static const char options_text[] =
+    "Print every leaf directory (one with no subdirectories) "
+    "under the roots.\n"
+    "  -0, --null          write paths NUL-terminated, not "
+    "newline-terminated\n"
+    "  -j, --jobs N        read directories with N worker processes "
+    "(default 4)\n"
+    "  -t, --timeout SECONDS\n"
+    "                      a directory not read within SECONDS is "
+    "stalled (default 30)\n"
+    "      --retries N     retry stalled directories N times at the "
+    "end (default 1)\n"
+    "      --stalled FILE  write the stalled directories to FILE\n"
+    "      --xdev          do not descend into other file systems\n"
+    "      --sort          print the leaves byte-sorted, at the end\n"
+    "      --progress      show a status line on stderr even when it "
+    "is not a terminal\n"
+    "      --stats[=json]  print a summary (or one JSON object) on "
+    "stderr at the end\n"
+    "      --help          print this help and exit\n"
+    "      --version       print the version and exit\n";
 
-static void __attribute__((noreturn))
-help(void)
-{
-	fputs(synopsis, stdout);
-	fputs("Print every leaf directory (one with no subdirectories) "
-	    "under the roots.\n"
-	    "  -0, --null          write paths NUL-terminated, not "
-	    "newline-terminated\n"
-	    "  -j, --jobs N        read directories with N worker processes "
-	    "(default 4)\n"
-	    "  -t, --timeout SECONDS\n"
-	    "                      a directory not read within SECONDS is "
-	    "stalled (default 30)\n"
-	    "      --retries N     retry stalled directories N times at the "
-	    "end (default 1)\n"
-	    "      --stalled FILE  write the stalled directories to FILE\n"
-	    "      --xdev          do not descend into other file systems\n"
-	    "      --sort          print the leaves byte-sorted, at the end\n"
-	    "      --progress      show a status line on stderr even when it "
-	    "is not a terminal\n"
-	    "      --stats[=json]  print a summary (or one JSON object) on "
-	    "stderr at the end\n"
-	    "      --help          print this help and exit\n"
-	    "      --version       print the version and exit\n", stdout);
-	exit(diag_close_stdout() == 0 ? EXITCODE_DONE : EXITCODE_FAILED);
-}
-
-static long long
-parse_count_option(const char *name, const char *text, long long min,
-    long long max)
-{
-	const char *why;
-	long long value;
-
-	if (units_parse_count(text, min, max, &value, &why) != 0) {
-		diag_warnx("%s %s: %s", name, text, why);
-		usage();
-	}
-	return value;
-}
-
-static long long
-parse_timeout_option(const char *text)
-{
-	const char *why;
-	long long ms;
-
-	if (units_parse_duration(text, &ms, &why) == 0) {
-		if (ms >= 1 && ms <= MAX_TIMEOUT_MS)
-			return ms;
-		why = ms < 1 ? "too small" : "too large";
-	}
-	diag_warnx("-t %s: %s", text, why);
-	usage();
-}
-
-/* Makes sure fds 0-2 are open, so that no socket or file of ours lands
- * on them (a worker's socket must not be its stdout). */
+/* One option into s; a bad one ends in usage (exit 2). */
 static void
-open_std_fds(void)
+parse_option(struct scan *s, int ch, const char *arg)
 {
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
-			exit(EXITCODE_FAILED);
+	long long n;
+
+	switch (ch) {
+	case '0':
+		s->delim = '\0';
+		break;
+	case 'j':
+		if (cli_count("-j", arg, 1, CLI_WORKERS_MAX, &n) < 0)
+			cli_usage(synopsis);
+		s->nworkers = (int)n;
+		break;
+	case 't':
+		if (cli_timeout("-t", arg, &s->timeout_ms) < 0)
+			cli_usage(synopsis);
+		break;
+	case OPT_RETRIES:
+		if (cli_count("--retries", arg, 0, MAX_RETRIES, &n) < 0)
+			cli_usage(synopsis);
+		s->retries = (int)n;
+		break;
+	case OPT_STALLED:
+		s->stalled_path = arg;
+		break;
+	case OPT_XDEV:
+		s->xdev = 1;
+		break;
+	case OPT_SORT:
+		s->sort = 1;
+		break;
+	case OPT_PROGRESS:
+		s->force_progress = 1;
+		break;
+	case OPT_STATS:
+		if (cli_stats(arg, &s->stats) < 0)
+			cli_usage(synopsis);
+		break;
+	case OPT_HELP:
+		cli_help(synopsis, options_text);
+	case OPT_VERSION:
+		cli_version();
+	default:
+		cli_usage(synopsis);
+	}
 }
 
-int
-main(int argc, char *argv[])
+/* Parses the command line into s.  Returns the index of the first ROOT
+ * in argv (getopt_long moves the operands to the end). */
+static int
+parse_args(struct scan *s, int argc, char *argv[])
 {
-	static struct scan scan;
-	struct scan *s = &scan;
-	double elapsed;
-	int ch, force_progress = 0, status;
+	int ch;
 
-	diag_init(argv[0]);
-	open_std_fds();
 	s->delim = '\n';
 	s->nworkers = DEFAULT_WORKERS;
-	s->timeout_ms = DEFAULT_TIMEOUT_MS;
+	s->timeout_ms = CLI_TIMEOUT_DEFAULT_MS;
 	s->retries = DEFAULT_RETRIES;
-	while ((ch = getopt_long(argc, argv, "0j:t:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case '0':
-			s->delim = '\0';
-			break;
-		case 'j':
-			s->nworkers = parse_count_option("-j", optarg, 1,
-			    MAX_WORKERS);
-			break;
-		case 't':
-			s->timeout_ms = parse_timeout_option(optarg);
-			break;
-		case OPT_RETRIES:
-			s->retries = parse_count_option("--retries", optarg, 0,
-			    100);
-			break;
-		case OPT_STALLED:
-			s->stalled_path = optarg;
-			break;
-		case OPT_XDEV:
-			s->xdev = 1;
-			break;
-		case OPT_SORT:
-			s->sort = 1;
-			break;
-		case OPT_PROGRESS:
-			force_progress = 1;
-			break;
-		case OPT_STATS:
-			if (optarg == NULL)
-				s->stats = STATS_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				s->stats = STATS_JSON;
-			else {
-				diag_warnx("--stats=%s: expected json", optarg);
-				usage();
-			}
-			break;
-		case OPT_HELP:
-			help();
-		case OPT_VERSION:
-			printf("tree-scan (leafpack) %s\n", LEAFPACK_VERSION);
-			return diag_close_stdout() == 0 ? EXITCODE_DONE :
-			    EXITCODE_FAILED;
-		default:
-			usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0)
-		usage();
+	while ((ch = getopt_long(argc, argv, "0j:t:", longopts, NULL)) != -1)
+		parse_option(s, ch, optarg);
+	if (optind == argc)
+		cli_usage(synopsis);
+	return optind;
+}
 
+/* ------------------------------------------------------------------ */
+/* Setup and the end */
+
+/* Everything the scan needs before the first job: its limits, the
+ * --stalled file, stdout's buffer, the workers and their shared words. */
+static void
+scan_setup(struct scan *s)
+{
 	/* A late answer is not a stall: the worker's own timer fires first,
 	 * the parent kills only a worker that cannot answer at all. */
 	s->time_limit_ms = scanworker_time_limit(s->timeout_ms);
@@ -1298,12 +1204,11 @@ main(int argc, char *argv[])
 	/* Leaves are written in large blocks, flushed whenever the parent
 	 * waits for its workers. */
 	setvbuf(stdout, NULL, _IOFBF, 64 * 1024);
-	progress_init(force_progress);
+	progress_init(s->force_progress);
 
-	s->workers = xrealloc(NULL, s->nworkers * sizeof(*s->workers));
-	memset(s->workers, 0, s->nworkers * sizeof(*s->workers));
-	s->pfd = xrealloc(NULL, s->nworkers * sizeof(*s->pfd));
-	s->pfd_slot = xrealloc(NULL, s->nworkers * sizeof(*s->pfd_slot));
+	s->workers = scan_alloc(s->nworkers * sizeof(*s->workers));
+	s->pfd = scan_alloc(s->nworkers * sizeof(*s->pfd));
+	s->pfd_slot = scan_alloc(s->nworkers * sizeof(*s->pfd_slot));
 	/* The workers' words: shared memory, one cache line each. */
 	s->states = mmap(NULL, s->nworkers * 64, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1312,18 +1217,30 @@ main(int argc, char *argv[])
 	s->base_ms = scanworker_clock_ms();
 	for (int i = 0; i < s->nworkers; i++)
 		s->workers[i].state = s->states + i * 8;
-	s->chaincap = 64;
-	s->chain = xrealloc(NULL, s->chaincap * sizeof(*s->chain));
 	for (int i = 0; i < s->nworkers; i++) {
 		s->workers[i].fd = -1;
 		if (worker_spawn(s, i) != 0)
 			diag_err(EXITCODE_FAILED, "cannot start a worker");
 	}
-	/* Roots in the order given: the first is taken first. */
-	for (int i = argc - 1; i >= 0; i--)
+}
+
+/* Queues the roots, in the order given: the first is taken first. */
+static void
+scan_add_roots(struct scan *s, char *const roots[], int n)
+{
+	for (int i = n - 1; i >= 0; i--)
 		deque_push(&s->workers[0].queue,
-		    node_new(s, NULL, argv[i], strlen(argv[i])));
-	scan_run(s);
+		    node_new(s, NULL, roots[i], strlen(roots[i])));
+}
+
+/* What is left after the walk: the stalled directories named, the sorted
+ * leaves printed, stdout closed and the summary.  Returns the exit status. */
+static int
+scan_finish(struct scan *s)
+{
+	double elapsed;
+	int status;
+
 	report_stalled(s);
 	if (s->sort)
 		emit_sorted(s);
@@ -1333,8 +1250,27 @@ main(int argc, char *argv[])
 	    s->errors ? EXITCODE_PARTIAL : EXITCODE_DONE;
 	if (diag_close_stdout() != 0)
 		status = EXITCODE_FAILED;
-	if (s->stats != STATS_NONE)
+	if (s->stats != CLI_STATS_NONE)
 		print_stats(s, elapsed);
-	scan_free(s);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct scan scan;
+	int first_root, status;
+
+	diag_init(argv[0]);
+	/* No socket or file of ours may land on 0-2 (a worker's socket must
+	 * not be its stdout). */
+	if (open_std_fds() < 0)
+		exit(EXITCODE_FAILED);
+	first_root = parse_args(&scan, argc, argv);
+	scan_setup(&scan);
+	scan_add_roots(&scan, argv + first_root, argc - first_root);
+	scan_run(&scan);
+	status = scan_finish(&scan);
+	scan_free(&scan);
 	return status;
 }

@@ -45,6 +45,7 @@ setup() {
 		mkleaf leaf 5 3 a
 		mkleaf leaf 5 3 b
 		records leaf >want
+		# shellcheck disable=SC2015  # deliberate: fails unless every step holds
 		mkdir aside && mv leaf/b*.txt aside/ && pair leaf &&
 		    mv aside/* leaf/ && rmdir aside ||
 		    fail "setup $1: $(cat write.err)"
@@ -64,8 +65,8 @@ for scenario in fresh incremental kept; do
 	    strace -qq -o trace.write "$BIN/jsonl-write" --remove-sources \
 	    "leaf/$OUT" || fail "$scenario: the traced run failed"
 	check_done leaf want
-	kill_points trace.write $write_step $phase leaf | sed 's/^/jsonl-write /' >points
-	kill_points trace.merge $merge_step $phase leaf | sed 's/^/json-merge /' >>points
+	kill_points trace.write "$write_step" $phase leaf | sed 's/^/jsonl-write /' >points
+	kill_points trace.merge "$merge_step" $phase leaf | sed 's/^/json-merge /' >>points
 	[ "$(wc -l <points)" -gt 12 ] || fail "$scenario: too few kill points"
 	if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
 		{ kill_points trace.write 1 0 leaf; kill_points trace.merge 1 0 leaf; } |
@@ -76,7 +77,8 @@ for scenario in fresh incremental kept; do
 	while read -r prog call n; do
 		setup $scenario
 		kill="-qq -o /dev/null -e inject=$call:signal=SIGKILL:when=$n"
-		# shellcheck disable=SC2086
+		# $kill is several options; the script's $1..$3 are its own.
+		# shellcheck disable=SC2086,SC2016
 		if [ "$prog" = both ]; then
 			strace -f $kill sh -c '"$1" --min-age 0 leaf 2>/dev/null |
 			    "$2" --remove-sources "leaf/$3" 2>/dev/null' sh \
@@ -96,6 +98,7 @@ for scenario in fresh incremental kept; do
 			    fail "$mode, $scenario, $prog killed at $call #$n: partial output"
 		fi
 		pair leaf --remove-sources
+		# shellcheck disable=SC2015  # deliberate: fails unless both are 0
 		[ "$merge_status" -eq 0 ] && [ "$write_status" -eq 0 ] || {
 			cat merge.err write.err >&2
 			fail "$mode, $scenario, $prog killed at $call #$n: the rerun exited $merge_status/$write_status"

@@ -30,6 +30,7 @@ setup() {
 }
 
 # stream [STRACE-OPTION...] PROG: the pipeline, PROG traced.
+# shellcheck disable=SC2086  # $1 is several strace options
 stream() {
 	printf 'leaf1\nleaf2\n' >leaves
 	if [ "$2" = json-merge ]; then
@@ -49,8 +50,8 @@ check_done leaf2 want.2
 setup
 stream "-qq -o trace.write" jsonl-write >/dev/null ||
     fail "the traced run failed"
-kill_points trace.write $write_step 3 leaf1 | sed 's/^/jsonl-write /' >points
-kill_points trace.merge $merge_step 5 leaf1 | sed 's/^/json-merge /' >>points
+kill_points trace.write "$write_step" 3 leaf1 | sed 's/^/jsonl-write /' >points
+kill_points trace.merge "$merge_step" 5 leaf1 | sed 's/^/json-merge /' >>points
 [ "$(wc -l <points)" -gt 20 ] || fail "too few kill points: $(cat points)"
 
 runs=0

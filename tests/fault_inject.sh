@@ -51,10 +51,11 @@ calls() {
 		}' "$1"
 }
 { calls trace.write jsonl-write; calls trace.merge json-merge; } >points
+# shellcheck disable=SC2015  # deliberate: fails unless every call is there
 grep -q 'jsonl-write unlinkat' points && grep -q 'jsonl-write fsync' points &&
     grep -q 'jsonl-write renameat' points || fail "unexpected trace: $(cat points)"
 
-[ $mode = file ] || grep -q 'jsonl-write fsetxattr' points ||
+[ "$mode" = file ] || grep -q 'jsonl-write fsetxattr' points ||
     fail "no attribute set: $(cat points)"
 while read -r prog call n; do
 	k=$((k + 1))
@@ -113,5 +114,6 @@ while read -r prog call n; do
 done <points
 k=$((k + 1))
 done
+# shellcheck disable=SC2015  # deliberate: fails unless every test holds
 [ $failed -gt 0 ] && [ $partial -gt 0 ] || fail "only $failed failures and $partial partial commits"
 echo "$runs faults: $failed failed cleanly, $partial committed with sources kept"

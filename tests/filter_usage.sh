@@ -9,6 +9,10 @@ for bad in --bogus '--min-files 0' '--min-files x' '--min-age soon' \
 	expect_status 2 "$BIN/leaf-filter" $bad </dev/null
 	grep -q '^usage: leaf-filter' err || fail "$bad: no usage line"
 done
+# --output is checked as in every program that takes it.
+expect_status 2 "$BIN/leaf-filter" --output a/b </dev/null
+grep -q '^leaf-filter: --output a/b: not a plain file name' err ||
+	fail "--output a/b: $(cat err)"
 expect_status 0 "$BIN/leaf-filter" --help
 grep -q '^usage: leaf-filter' out || fail "--help: no usage"
 grep -q -- '--names-from' out || fail "--help: no options"

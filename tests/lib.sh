@@ -4,7 +4,11 @@
 
 set -u
 : "${LEAFPACK_BIN:?run tests through tests/run.sh}"
+# The programs under test and the test helpers, for the scripts that source
+# this file (which is why shellcheck sees no use of them here).
+# shellcheck disable=SC2034
 BIN=$LEAFPACK_BIN
+# shellcheck disable=SC2034
 TESTBIN=$LEAFPACK_TOP/tests/bin
 export LC_ALL=C
 

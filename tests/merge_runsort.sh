@@ -3,7 +3,7 @@
 # multi-pass merge (tests/merge_runsort.c).
 . "$LEAFPACK_TESTS/lib.sh"
 
-[ -x "$TESTBIN/merge_runsort" ] || skip "tests/bin/merge_runsort not built (make tests)"
+[ -x "$TESTBIN/merge_runsort" ] || fail "$TESTBIN/merge_runsort missing: run make tests"
 TMPDIR=$PWD
 export TMPDIR
 check "runsort order" "$TESTBIN/merge_runsort" 100000

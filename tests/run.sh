@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs the test scripts: every tests/*.sh except this runner and its helpers,
-# or only those named on the command line (run.sh tree_basic json_fidelity).
+# or only those named on the command line (run.sh tree_nested merge_fidelity).
 #
 # A test script exits 0 to pass, 77 to skip (its last line of output says
 # why) and anything else to fail.  Each runs in a fresh temporary directory
@@ -24,8 +24,13 @@ if [ $# -gt 0 ]; then
 		list="$list $here/${name%.sh}.sh"
 	done
 else
-	list=$(ls "$here"/*.sh | grep -v -e '/run\.sh$' -e '/lib\.sh$' \
-	    -e '/deps\.sh$' -e '/demo\.sh$')
+	list=
+	for script in "$here"/*.sh; do
+		case ${script##*/} in
+		run.sh | lib.sh | deps.sh | demo.sh) ;;
+		*) list="$list $script" ;;
+		esac
+	done
 fi
 
 passed=0 failed=0 skipped=0 failures=

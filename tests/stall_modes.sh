@@ -65,8 +65,9 @@ sleep 1
 for r in $r1 $r2; do
 	alive "$r" || fail "nokill: reader $r ended on a catchable signal"
 done
-[ ! -e nokill.1 ] && [ ! -e nokill.2 ] ||
+if [ -e nokill.1 ] || [ -e nokill.2 ]; then
 	fail "nokill: a listing returned: $(cat nokill.*)"
+fi
 healthy_ok mnt_nokill
 kill -KILL $r2
 wait_gone $r2 3
@@ -95,4 +96,6 @@ echo "unkillable: readers in D after SIGKILL, waiting in" \
 stallfs_unmount mnt_unk
 wait_gone $r1 5
 wait_gone $r2 5
-[ ! -e unk.1 ] && [ ! -e unk.2 ] || fail "unkillable: a killed reader went on"
+if [ -e unk.1 ] || [ -e unk.2 ]; then
+	fail "unkillable: a killed reader went on"
+fi

@@ -19,9 +19,12 @@ dd if=/dev/urandom of="$m/big" bs=64k count=20 conv=fsync status=none ||
 	fail "dd with fsync through the mount"
 cmp -s src/big "$m/big" || fail "src/big differs from its copy read back"
 
-mkdir -p "$m/d/e" && [ -d src/d/e ] || fail "mkdir -p"
+mkdir -p "$m/d/e" || fail "mkdir -p"
+[ -d src/d/e ] || fail "mkdir -p: src/d/e not made"
 mv "$m/a.txt" "$m/d/e/b.txt"
-[ ! -e src/a.txt ] && [ -f src/d/e/b.txt ] || fail "rename"
+if [ -e src/a.txt ] || [ ! -f src/d/e/b.txt ]; then
+	fail "rename"
+fi
 printf 'new\n' >"$m/d/tmp"
 mv -f "$m/d/tmp" "$m/d/e/b.txt"
 [ "$(cat src/d/e/b.txt)" = new ] || fail "rename over an existing file"
@@ -39,8 +42,8 @@ touch -d @1577934245 "$m/d/e/b.txt"
 [ "$(stat -c %Y src/d/e/b.txt)" = 1577934245 ] || fail "utimes"
 
 ln -s e/b.txt "$m/d/sl"
-[ "$(readlink src/d/sl)" = e/b.txt ] && [ "$(cat "$m/d/sl")" = ne ] ||
-	fail "symlink"
+[ "$(readlink src/d/sl)" = e/b.txt ] || fail "symlink: src/d/sl"
+[ "$(cat "$m/d/sl")" = ne ] || fail "symlink: reading $m/d/sl"
 ln "$m/d/e/b.txt" "$m/d/hard"
 [ "$(stat -c %h src/d/e/b.txt)" = 2 ] || fail "link"
 rm "$m/d/sl" "$m/d/hard" "$m/d/tmp" "$m/d/e/b.txt"

@@ -15,6 +15,7 @@ cp "leaf/$OUT" before
 # untouched: the output, the sources and the claim are as they were.
 untouched() {
 	same_file "leaf/$OUT" before
+	# shellcheck disable=SC2012  # counts plain names
 	[ "$(ls leaf/*.txt | wc -l)" -eq 3 ] || fail "$1: a source was removed"
 	grep -q '"state":"merged"' "leaf/.$OUT.journal" || fail "$1: claim gone"
 	[ -z "$(find leaf -name ".$OUT.tmp.*")" ] || fail "$1: a temporary is left"

@@ -17,13 +17,15 @@ rm -rf leaf
 mkleaf leaf 4 3 a
 records leaf >want.a
 pair leaf
+# shellcheck disable=SC2015  # deliberate: fails unless both are 0
 [ "$merge_status" -eq 0 ] && [ "$write_status" -eq 0 ] || fail "first run"
 jq -c . "leaf/$OUT" | sort >got
 same_file got want.a
+# shellcheck disable=SC2012  # counts plain names
 [ "$(ls leaf/*.txt | wc -l)" -eq 4 ] || fail "sources were removed"
 record leaf | jq -e '.state == "committed" and (.sources | length) == 4' \
     >/dev/null || fail "$mode: record: $(record leaf)"
-if [ $mode = xattr ]; then
+if [ "$mode" = xattr ]; then
 	[ ! -e "leaf/.$OUT.journal" ] || fail "a journal file is left"
 else
 	[ -f "leaf/.$OUT.journal" ] || fail "no journal file"

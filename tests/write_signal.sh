@@ -22,7 +22,7 @@ for pair in INT:2 TERM:15 HUP:1 PIPE:13; do
 		[ $n -gt 200 ] && fail "$sig: no temporary appeared"
 		sleep 0.05
 	done
-	kill -s $sig $pid
+	kill -s "$sig" $pid
 	wait $pid
 	status=$?
 	exec 3>&-

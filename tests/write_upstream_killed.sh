@@ -42,6 +42,7 @@ for opt in --remove-sources --filtered; do
 done
 
 pair leaf --remove-sources
+# shellcheck disable=SC2015  # deliberate: fails unless both are 0
 [ "$merge_status" -eq 0 ] && [ "$write_status" -eq 0 ] ||
     fail "rerun: $(cat merge.err write.err)"
 check_done leaf want

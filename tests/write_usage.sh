@@ -11,6 +11,7 @@ for o in --filtered --remove-sources --stats --help --version; do
 done
 expect_status 0 "$BIN/jsonl-write" --version
 grep -q '^jsonl-write (leafpack) [0-9]' out || fail "--version: $(cat out)"
+# shellcheck disable=SC2016  # $1 is the inner shell's
 expect_status 4 sh -c '"$1" --help >/dev/full' sh "$BIN/jsonl-write"
 
 mkdir d

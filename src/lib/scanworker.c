@@ -1,3 +1,6 @@
+/*
+ * scanworker.c - tree-scan's directory-reading worker (see scanworker.h).
+ */
 #include "scanworker.h"
 
 #include <dirent.h>
@@ -11,6 +14,9 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "alloc.h"
+#include "xstd.h"
 
 /* Descriptors a worker keeps open; far below RLIMIT_NOFILE. */
 #define CACHE_SIZE 64
@@ -26,6 +32,12 @@
 #define STATE_READING (1ULL << 31)
 #define STATE_SINCE_MASK 0x7fffffffULL
 
+/* One component of a job: the parent's node id and the name. */
+struct component {
+	uint64_t id;
+	const char *name;	/* in the job's bytes */
+};
+
 struct worker {
 	int sock;
 	long long timeout_ms;
@@ -37,8 +49,7 @@ struct worker {
 	/* jobs received, [in_start, in_end) not yet served */
 	char *in;
 	size_t in_start, in_end, in_cap;
-	uint64_t *comp_id;
-	const char **comp_name;
+	struct component *comp;	/* the current job's */
 	size_t comp_cap;
 	/* replies not sent yet; names_at: the current job's NAMES message */
 	char *out;
@@ -161,8 +172,7 @@ cache_put(struct worker *w, uint64_t id, int fd)
 		if (w->cache_used[i] < w->cache_used[victim])
 			victim = i;
 	}
-	if (w->cache_fd[victim] >= 0)
-		close(w->cache_fd[victim]);
+	close_quietly(&w->cache_fd[victim]);
 	w->cache_id[victim] = id;
 	w->cache_fd[victim] = fd;
 	w->cache_used[victim] = ++w->clock;
@@ -238,14 +248,15 @@ out_send_reading(struct worker *w)
 static void
 add_name(struct worker *w, const char *name, size_t len)
 {
+	const size_t head = sizeof(struct scanworker_msg_head);
+
 	if ((w->names_at != NO_NAMES &&
-	    w->out_len - w->names_at - sizeof(struct scanworker_msg_head) + len >
-	    SCANWORKER_CHUNK_SIZE) || w->out_len + sizeof(struct scanworker_msg_head) +
-	    len > OUT_SIZE)
+	    w->out_len - w->names_at - head + len > SCANWORKER_CHUNK_SIZE) ||
+	    w->out_len + head + len > OUT_SIZE)
 		out_send_reading(w);
 	if (w->names_at == NO_NAMES) {
 		w->names_at = w->out_len;
-		w->out_len += sizeof(struct scanworker_msg_head);
+		w->out_len += head;
 	}
 	memcpy(w->out + w->out_len, name, len);
 	w->out_len += len;
@@ -293,12 +304,9 @@ read_job(struct worker *w, struct scanworker_job_head *h)
 			w->in_start = 0;
 			w->in_end = have;
 		}
-		if (have >= sizeof(*h) && sizeof(*h) + h->len > w->in_cap) {
-			w->in_cap = (sizeof(*h) + h->len) * 2;
-			w->in = realloc(w->in, w->in_cap);
-			if (w->in == NULL)
-				_exit(1);
-		}
+		if (have >= sizeof(*h) &&
+		    RESERVE(w->in, w->in_cap, sizeof(*h) + h->len) < 0)
+			_exit(1);
 		out_send(w);	/* about to wait: the parent gets all */
 		n = read(w->sock, w->in + w->in_end, w->in_cap - w->in_end);
 		if (n < 0 && errno == EINTR)
@@ -320,25 +328,18 @@ parse_job(struct worker *w, const struct scanworker_job_head *h, const char *p)
 
 	if (h->ncomp == 0)
 		return -1;
-	if (h->ncomp > w->comp_cap) {
-		w->comp_cap = h->ncomp * 2;
-		w->comp_id = realloc(w->comp_id,
-		    w->comp_cap * sizeof(*w->comp_id));
-		w->comp_name = realloc(w->comp_name,
-		    w->comp_cap * sizeof(*w->comp_name));
-		if (w->comp_id == NULL || w->comp_name == NULL)
-			_exit(1);
-	}
+	if (RESERVE(w->comp, w->comp_cap, h->ncomp) < 0)
+		_exit(1);
 	for (uint32_t i = 0; i < h->ncomp; i++) {
 		if (end - p < 12)
 			return -1;
-		memcpy(&w->comp_id[i], p, 8);
+		memcpy(&w->comp[i].id, p, 8);
 		memcpy(&namelen, p + 8, 4);
 		p += 12;
 		if (namelen == 0 || (size_t)(end - p) < namelen ||
 		    p[namelen - 1] != '\0')
 			return -1;
-		w->comp_name[i] = p;
+		w->comp[i].name = p;
 		p += namelen;
 	}
 	return h->ncomp;
@@ -357,7 +358,7 @@ open_job_dir(struct worker *w, const struct scanworker_job_head *h, long n)
 	long k;
 
 	for (k = n - 2; k >= 0; k--) {
-		dirfd = cache_find(w, w->comp_id[k]);
+		dirfd = cache_find(w, w->comp[k].id);
 		if (dirfd >= 0)
 			break;
 	}
@@ -369,14 +370,14 @@ open_job_dir(struct worker *w, const struct scanworker_job_head *h, long n)
 			return -1;
 		}
 		if (k == 0)
-			fd = open(w->comp_name[0],
+			fd = open(w->comp[0].name,
 			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		else
-			fd = openat(dirfd, w->comp_name[k], O_RDONLY |
+			fd = openat(dirfd, w->comp[k].name, O_RDONLY |
 			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || k == n - 1)
 			return fd;
-		cache_put(w, w->comp_id[k], fd);
+		cache_put(w, w->comp[k].id, fd);
 		dirfd = fd;
 	}
 	return -1;
@@ -459,8 +460,9 @@ serve_job(struct worker *w, const struct scanworker_job_head *h, const char *p)
 		goto fail;
 	if (fstat(fd, &st) != 0)
 		goto fail_close;
-	if ((h->flags & SCANWORKER_JOB_XDEV) && (uint64_t)st.st_dev != h->xdev_dev) {
-		close(fd);
+	if ((h->flags & SCANWORKER_JOB_XDEV) &&
+	    (uint64_t)st.st_dev != h->xdev_dev) {
+		close_quietly(&fd);
 		reply_done(w, SCANWORKER_DIR_XDEV, 0, &st);
 		return;
 	}
@@ -470,14 +472,14 @@ serve_job(struct worker *w, const struct scanworker_job_head *h, const char *p)
 	 * The timer is left running: an idle worker retries the read it
 	 * interrupts. */
 	if (w->names_at != NO_NAMES)
-		cache_put(w, w->comp_id[n - 1], fd);
+		cache_put(w, w->comp[n - 1].id, fd);
 	else
-		close(fd);
+		close_quietly(&fd);
 	reply_done(w, SCANWORKER_DIR_READ, 0, &st);
 	return;
 
 fail_close:
-	close(fd);
+	close_quietly(&fd);	/* errno says why the directory failed */
 fail:
 	/* A call the timer interrupted, or one that returned just as it
 	 * fired, leaves the directory unread for the same reason. */

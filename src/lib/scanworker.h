@@ -3,22 +3,23 @@
  * messages it exchanges with the parent over a socket pair.
  *
  * The parent sends jobs; the worker reads them in order, one directory at
- * a time, and answers each with zero or more SCANWORKER_MSG_NAMES messages (the
- * names of its subdirectories, streamed in chunks) and one SCANWORKER_MSG_DONE,
- * or with one SCANWORKER_MSG_MISS.  A job is the chain of path components from
- * an anchor down to the directory to read: component 0 is either a root
- * path (SCANWORKER_JOB_FROM_ROOT, opened with open(2), which follows a symlink
- * like find -H) or a directory the worker read before and is expected to
- * hold open.  The worker keeps a small LRU cache of open directories keyed
- * by the parent's node ids and opens from the deepest component it holds,
- * one component at a time with openat(O_NOFOLLOW | O_DIRECTORY), so no
- * symlink is followed below a root and a deep tree costs no long paths.
+ * a time, and answers each with zero or more SCANWORKER_MSG_NAMES messages
+ * (the names of its subdirectories, streamed in chunks) and one
+ * SCANWORKER_MSG_DONE, or with one SCANWORKER_MSG_MISS.  A job is the
+ * chain of path components from an anchor down to the directory to read:
+ * component 0 is either a root path (SCANWORKER_JOB_FROM_ROOT, opened with
+ * open(2), which follows a symlink like find -H) or a directory the worker
+ * read before and is expected to hold open.  The worker keeps a small LRU
+ * cache of open directories keyed by the parent's node ids and opens from
+ * the deepest component it holds, one component at a time with
+ * openat(O_NOFOLLOW | O_DIRECTORY), so no symlink is followed below a root
+ * and a deep tree costs no long paths.
  *
  * Each job's opens and reads run under an interval timer (setitimer,
  * SIGALRM without SA_RESTART); a call it interrupts makes the directory
- * SCANWORKER_DIR_STALLED (see scanworker_time_limit()).  A worker stuck where no
- * signal reaches it is the parent's business: it kills the worker and
- * never waits for it.
+ * SCANWORKER_DIR_STALLED (see scanworker_time_limit()), so those calls are
+ * never retried on EINTR.  A worker stuck where no signal reaches it is
+ * the parent's business: it kills the worker and never waits for it.
  *
  * Replies are sent in batches (a message per directory would cost the
  * scan its time in wake-ups), so the parent cannot tell from the socket
@@ -41,10 +42,12 @@ struct scanworker_job_head {
 	uint32_t ncomp;
 	uint32_t flags;
 	uint32_t pad;
-	uint64_t xdev_dev;	/* with SCANWORKER_JOB_XDEV: the root's st_dev */
+	uint64_t xdev_dev;	/* with SCANWORKER_JOB_XDEV: the root's
+				 * st_dev */
 };
 #define SCANWORKER_JOB_FROM_ROOT 1	/* component 0 is a root path */
-#define SCANWORKER_JOB_XDEV 2		/* do not read a directory on another st_dev */
+#define SCANWORKER_JOB_XDEV 2		/* do not read a directory on
+					 * another st_dev */
 
 /* Worker to parent: a header and len bytes of payload. */
 struct scanworker_msg_head {
@@ -52,21 +55,24 @@ struct scanworker_msg_head {
 	uint32_t len;
 };
 enum {
-	SCANWORKER_MSG_NAMES = 1,	/* NUL-terminated names of subdirectories */
-	SCANWORKER_MSG_DONE,		/* struct scanworker_msg_done: the job is finished */
-	SCANWORKER_MSG_MISS,		/* no component is open here: send the chain
-				 * from the root */
+	SCANWORKER_MSG_NAMES = 1,	/* NUL-terminated names of
+					 * subdirectories */
+	SCANWORKER_MSG_DONE,		/* struct scanworker_msg_done: the
+					 * job is finished */
+	SCANWORKER_MSG_MISS,		/* no component is open here: send
+					 * the chain from the root */
 };
 struct scanworker_msg_done {
 	int32_t status;		/* SCANWORKER_DIR_* */
 	int32_t error;		/* errno, with SCANWORKER_DIR_ERROR */
 	uint64_t dev;		/* the directory's st_dev and st_ino, with */
-	uint64_t ino;		/* SCANWORKER_DIR_READ and SCANWORKER_DIR_XDEV */
+	uint64_t ino;		/* SCANWORKER_DIR_READ and _XDEV */
 };
 enum {
 	SCANWORKER_DIR_READ,		/* read completely */
 	SCANWORKER_DIR_ERROR,		/* could not be opened or read */
-	SCANWORKER_DIR_STALLED,	/* the timer interrupted an open or a read */
+	SCANWORKER_DIR_STALLED,		/* the timer interrupted an open or
+					 * a read */
 	SCANWORKER_DIR_XDEV,		/* on another file system: not read */
 };
 

@@ -19,12 +19,13 @@
 #
 # The mount points must not contain newlines.
 
-# need_stallfs: skips the test unless stallfs can mount here.
+# need_stallfs: skips the test unless FUSE can mount here; fails when the
+# helper itself is missing (make tests builds it, as the other helpers).
 need_stallfs() {
 	need_root "mounting FUSE filesystems"
 	[ -c /dev/fuse ] || skip "needs /dev/fuse"
 	need_cmd fusermount3
-	[ -x "$TESTBIN/stallfs" ] || skip "needs $TESTBIN/stallfs (make tests)"
+	[ -x "$TESTBIN/stallfs" ] || fail "$TESTBIN/stallfs missing: run make tests"
 }
 
 _stallfs_list=

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Helpers of the stalled-share tests (tests/stall_*.sh): a generated share,
-# its leaves found independently of tree-scan, the tree-scan processes still
-# alive, and the whole "scan a share with hung directories" check.  Source
+# the tree-scan processes still alive, and the whole "scan a share with hung
+# directories" check (its leaves come from find_leaves of lib.sh).  Source
 # after lib.sh and lib/stallfs.sh:  . "$LEAFPACK_TESTS/lib/stallscan.sh"
 
 # share_tree DIR: a share of 20 entities x 3 record types x 4 dates (240
@@ -9,15 +9,6 @@
 share_tree() {
 	"$TESTBIN/gentree" --entities 20 --types 3 --dates 4 --files 2 \
 	    --records 2 "$1" >/dev/null || fail "gentree $1"
-}
-
-# find_leaves DIR: the directories under DIR without subdirectories, sorted,
-# found with find alone.
-find_leaves() {
-	find "$1" -type d | sort >.dirs
-	find "$1" -mindepth 1 -type d | sed 's,/[^/]*$,,' | sort -u >.parents
-	comm -23 .dirs .parents
-	rm -f .dirs .parents
 }
 
 # remap FROM TO: rewrites the leading FROM of each path on stdin to TO.

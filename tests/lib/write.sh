@@ -79,6 +79,7 @@ record() {
 # modes: the two ways jsonl-write keeps its commit record, for tests that
 # run once in each: "xattr" (on the output) and "file" (the journal file,
 # forced with LEAFPACK_NO_XATTR=1).  use_mode MODE sets the environment.
+# shellcheck disable=SC2034  # for the scripts that source this file
 modes="xattr file"
 use_mode() {
 	if [ "$1" = file ]; then
