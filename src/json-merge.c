@@ -6,8 +6,8 @@
  * Flow: open DIR; look at the hand-over journal (busy? what is already in
  * the output?) and claim the leaf when a consumer reads our stdout
  * (claim.h); check the existing output line by line (jsonlines.h); read
- * every eligible source into the sorter (runsort.h), taking back the
- * records of a source that turns out invalid; merge the sorted records
+ * every eligible source into the sorter (sourceload.h, runsort.h), taking
+ * back the records of a source that turns out invalid; merge the sorted records
  * with the existing output (already sorted: merged, not sorted again) onto
  * stdout; then mark the claim "merged" with what was consumed and what was
  * written, for jsonl-write.  Without DIR, the directories come on stdin and
@@ -739,9 +739,9 @@ stdout_is_pipe(void)
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
-/* A failure to write the journal file: errno. */
+/* The journal file could not be read or written: errno. */
 static int
-journal_failed(const struct leaf *l)
+journal_error(const struct leaf *l)
 {
 	diag_warnx("%s: %s", leaf_path(l, l->journal_name), strerror(errno));
 	return -1;
@@ -780,7 +780,7 @@ claim_leaf(struct leaf *l)
 		return -1;
 	case CLAIM_BAD_JOURNAL:
 		if (errno != EBADMSG)
-			return journal_failed(l);
+			return journal_error(l);
 		diag_warnx("%s: not a valid journal (move it away once no run "
 		    "is using the leaf)", leaf_path(l, l->journal_name));
 		return -1;
@@ -797,7 +797,7 @@ claim_leaf(struct leaf *l)
 	case CLAIM_CANNOT_WRITE:
 		break;
 	}
-	return journal_failed(l);
+	return journal_error(l);
 }
 
 /* Marks the claim "merged" with what was consumed and written. */
@@ -810,7 +810,7 @@ finish_claim(struct leaf *l)
 	/* The claim took the entries over, whatever came of it. */
 	l->consumed = NULL;
 	l->nconsumed = l->consumedcap = 0;
-	return r < 0 ? journal_failed(l) : 0;
+	return r < 0 ? journal_error(l) : 0;
 }
 
 /* ---- one leaf ---- */
@@ -892,7 +892,7 @@ merge_leaf(struct leaf *l)
 		/* Nothing new and nothing kept: in the leaf stream the leaf
 		 * is left as it is, rather than rewritten the same. */
 		if (claim_withdraw_idle(&l->claim, l->outfd) < 0) {
-			journal_failed(l);
+			journal_error(l);
 			return EXITCODE_FAILED;
 		}
 		l->unchanged = true;
