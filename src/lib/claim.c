@@ -235,7 +235,7 @@ claim_begin(struct claim *c, int dirfd, const char *output,
 		return CLAIM_BEGUN;
 
 	if (journal_init(mine) < 0)
-		return CLAIM_CANNOT_WRITE;
+		return CLAIM_NO_MEMORY;
 	mine->state = JOURNAL_MERGING;
 	if (outst != NULL) {
 		mine->has_base = 1;
@@ -244,7 +244,7 @@ claim_begin(struct claim *c, int dirfd, const char *output,
 	for (size_t i = 0; i < c->nabsorbed; i++)
 		if (journal_entries_append(&mine->kept, &mine->nkept,
 		    &c->absorbed[i]) < 0)
-			return CLAIM_CANNOT_WRITE;
+			return CLAIM_NO_MEMORY;
 	/* A dead run's journal is replaced; none is created exclusively, so
 	 * that of two runs starting at once one gets the leaf. */
 	r = c->had_journal ? journal_store(dirfd, output, mine, 0) :
@@ -252,10 +252,9 @@ claim_begin(struct claim *c, int dirfd, const char *output,
 	if (r < 0) {
 		if (errno == EEXIST) {
 			/* Another run's claim came first. */
-			if (journal_load(dirfd, output, &now) == 1) {
+			if (journal_load(dirfd, output, &now) == 1)
 				note_busy(c, &now);
-				journal_free(&now);
-			}
+			journal_free(&now);
 			return CLAIM_BUSY;
 		}
 		/* A read-only look at a leaf we may not change. */
@@ -307,13 +306,13 @@ claim_abort(struct claim *c, bool remove_if_new)
 		errno = saved;
 		return;
 	}
-	if (journal_load(c->dirfd, c->output, &now) == 1) {
-		if (claim_is_ours(&now) && now.state != JOURNAL_MERGING) {
-			c->mine.state = JOURNAL_MERGING;
-			journal_store(c->dirfd, c->output, &c->mine, 0);
-		}
-		journal_free(&now);
+	if (journal_load(c->dirfd, c->output, &now) == 1 &&
+	    claim_is_ours(&now) && now.state != JOURNAL_MERGING) {
+		c->mine.state = JOURNAL_MERGING;
+		journal_store(c->dirfd, c->output, &c->mine, 0);
 	}
+	/* Loaded or not (0 still holds the host name): freed. */
+	journal_free(&now);
 	errno = saved;
 }
 
@@ -328,21 +327,22 @@ claim_withdraw_idle(struct claim *c, int outfd)
 {
 	if (!c->claimed)
 		return 0;
-	c->claimed = false;
 	/* Ours to drop: we hold the claim, and the record names no source
 	 * that is still there (none is absorbed). */
 	if (outfd >= 0)
 		fremovexattr(outfd, JOURNAL_ATTR);
 	if (journal_remove(c->dirfd, c->output) < 0 && errno != ENOENT)
 		return -1;
+	c->claimed = false;
 	return 0;
 }
 
 void
 claim_free(struct claim *c)
 {
-	if (c->had_journal)
-		journal_free(&c->previous);
+	/* Without a journal file, journal_load() still left a host name in
+	 * previous (after an error nothing: freeing it is harmless). */
+	journal_free(&c->previous);
 	journal_free(&c->mine);
 	journal_entries_free(c->absorbed, c->nabsorbed);
 	memset(c, 0, sizeof(*c));

@@ -97,7 +97,9 @@ enum claim_begin {
 				 * EBADMSG: not a journal) */
 	CLAIM_BAD_RECORD,	/* the output's record is not a journal */
 	CLAIM_BAD_DIR,		/* reading the leaf failed (errno) */
-	CLAIM_CANNOT_WRITE	/* writing the claim failed (errno) */
+	CLAIM_CANNOT_WRITE,	/* writing the claim failed (errno) */
+	CLAIM_NO_MEMORY		/* out of memory before the claim was
+				 * written (CLAIM_TAKE) */
 };
 
 /* One leaf's claim, as json-merge holds it.  Zero it (or claim_free())
@@ -154,7 +156,9 @@ bool claim_idle(const struct claim *c, size_t nconsumed);
  * For an idle leaf in the leaf stream: left as it is, the claim (ours, or
  * a dead run's that held nothing) removed, and a commit record on the
  * output (outfd, -1 if none) whose sources are all gone dropped: it holds
- * nothing back, and a rewrite would have dropped it.
+ * nothing back, and a rewrite would have dropped it.  When the claim
+ * cannot be removed (-1), it is still held, so that claim_abort() tries
+ * again.
  */
 int claim_withdraw_idle(struct claim *c, int outfd);
 
