@@ -230,6 +230,7 @@ struct leaf {
 	struct output out;
 	struct jsonlines lines;		/* reader of the existing output */
 	struct runsort *sorter;
+	bool sorting;			/* the sorter holds this leaf's runs */
 	struct sortkey_buf prev_key;	/* of the previous output line */
 	char *journal_name;		/* .NAME.journal, for messages */
 
@@ -291,6 +292,7 @@ leaf_reset(struct leaf *l)
 	close_quietly(&l->outfd);
 	close_quietly(&l->dirfd);
 	l->out_sorted = false;
+	l->sorting = false;
 	l->failure = LEAF_FAILED_SORTING;
 }
 
@@ -369,7 +371,9 @@ callback_failed(const struct leaf *l)
 static const struct leafstream_merge *
 leaf_counts(struct leaf *l)
 {
-	if (l->sorter != NULL)
+	/* A leaf that failed before its sorter was emptied spilled none:
+	 * the count there is the previous leaf's. */
+	if (l->sorting)
 		l->stats.runs = runsort_runs_spilled(l->sorter);
 	l->stats.elapsed = stats_clock_seconds(&l->clock);
 	return &l->stats;
@@ -840,7 +844,10 @@ sorter_ready(struct leaf *l)
 		l->sorter = NULL;
 		errno = saved;
 	}
-	return l->sorter == NULL ? sorter_failed() : 0;
+	if (l->sorter == NULL)
+		return sorter_failed();
+	l->sorting = true;
+	return 0;
 }
 
 /* Merges the sorted records with the existing output onto stdout; the

@@ -430,8 +430,10 @@ claim_withdraw(int dirfd, const char *output, const struct journal *claim)
 	struct journal now;
 	bool same;
 
-	if (journal_load(dirfd, output, &now) != 1)
+	if (journal_load(dirfd, output, &now) != 1) {
+		journal_free(&now);
 		return 0;
+	}
 	same = now.pid == claim->pid && now.state == claim->state &&
 	    now.host != NULL && claim->host != NULL &&
 	    strcmp(now.host, claim->host) == 0 && claim_check_idle(&now);
