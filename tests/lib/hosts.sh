@@ -610,24 +610,31 @@ _hosts_namespaces() {
 	done
 }
 
-# _hosts_signal_ns NS SIGNAL: sends SIGNAL to every process in NS; those
-# killed are noted in $_hosts_killed.
+# _hosts_signal_ns NS SIGNAL: sends SIGNAL to every process in NS.  Those
+# killed, and their children already dead (zombies are in no namespace that
+# ip can see, and init reaps them once their parent is gone), are noted in
+# $_hosts_killed.
 _hosts_killed=
 _hosts_signal_ns() {
-	for _hosts_pid in $(ip netns pids "$1" 2>/dev/null); do
+	_hosts_pids=$(ip netns pids "$1" 2>/dev/null)
+	[ -n "$_hosts_pids" ] || return 0
+	[ "$2" != KILL ] || _hosts_killed="$_hosts_killed $_hosts_pids $(ps \
+	    -o pid= --ppid "$(echo "$_hosts_pids" | paste -sd, -)" 2>/dev/null)"
+	for _hosts_pid in $_hosts_pids; do
 		kill -"$2" "$_hosts_pid" 2>/dev/null
-		[ "$2" != KILL ] || _hosts_killed="$_hosts_killed $_hosts_pid"
 	done
 }
 
 # _hosts_wait_gone: waits (5 s at most) until the processes killed are
-# gone, reaped zombies included (sessions whose sshd died are reparented to
-# init, which reaps them when it gets to it), so that nothing shows after
-# the test.
+# gone, reaped zombies included, so that nothing shows after the test.
+# The children of a killed sshd go to init, which reaps them when it gets
+# to it; those that died before they could be listed are waited for as
+# sshd zombies of init's.
 _hosts_wait_gone() {
 	_hosts_tries=0
 	while [ "$_hosts_tries" -lt 50 ]; do
-		_hosts_alive=
+		_hosts_alive=$(ps -o stat=,ppid=,comm= -e | awk '
+		    $1 ~ /^Z/ && $2 == 1 && $3 == "sshd"' | head -n 1)
 		for _hosts_pid in $_hosts_killed; do
 			if kill -0 "$_hosts_pid" 2>/dev/null; then
 				_hosts_alive=1
