@@ -6,7 +6,8 @@
 set -eu
 
 packages="build-essential pkg-config libjson-c-dev libfuse3-dev fuse3 jq
-mandoc shellcheck strace parallel time procps attr"
+mandoc shellcheck strace parallel time procps attr iproute2 openssh-server
+openssh-client"
 [ "${1:-}" = bench ] && packages="$packages bfs fd-find miller python3"
 missing=
 for p in $packages; do
