@@ -33,12 +33,33 @@ is_pipe_or_socket(int fd)
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
+/* A close-on-exec copy of fd numbered 10 or above: those below are
+ * about to be overwritten. */
+static int
+above(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 10);
+}
+
+/* /dev/null, numbered 10 or above. */
+static int
+null_above(void)
+{
+	int low = open("/dev/null", O_RDWR | O_CLOEXEC), high;
+
+	if (low < 0)
+		return -1;
+	high = above(low);
+	close(low);
+	return high;
+}
+
 /* In the child: everything o asks for.  Returns -1 when it cannot. */
 static int
 child_setup(const struct spawn_options *o, pid_t parent)
 {
 	struct sigaction dfl, old;
-	int null = -1, from[3];
+	int null = -1, from[3], keep;
 	sigset_t none;
 
 	if (o->pgid != SPAWN_SAME_GROUP && setpgid(0, o->pgid) < 0)
@@ -54,12 +75,10 @@ child_setup(const struct spawn_options *o, pid_t parent)
 		if (sigaction(sig, NULL, &old) == 0 &&
 		    old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
 			sigaction(sig, &dfl, NULL);
-	/* The keep_fd goes to 3 first: dup2 onto 0-2 below may free the
-	 * number it had. */
-	if (o->keep_fd >= 0 && o->keep_fd != 3 &&
-	    dup3(o->keep_fd, 3, 0) < 0)
-		return -1;
-	if (o->keep_fd == 3 && fcntl(3, F_SETFD, 0) < 0)
+	/* Every source is first copied above the targets (0 to 3), so that
+	 * no dup2() below overwrites a source another one still needs. */
+	keep = o->keep_fd;
+	if (keep >= 0 && keep != 3 && (keep = above(keep)) < 0)
 		return -1;
 	for (int i = 0; i < 3; i++) {
 		from[i] = o->stdfd[i];
@@ -67,11 +86,18 @@ child_setup(const struct spawn_options *o, pid_t parent)
 			from[i] = is_pipe_or_socket(i) ? SPAWN_NULL :
 			    SPAWN_INHERIT;
 		if (from[i] == SPAWN_NULL && null < 0 &&
-		    (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		    (null = null_above()) < 0)
 			return -1;
 		if (from[i] == SPAWN_NULL)
 			from[i] = null;
+		else if (from[i] >= 0 && from[i] != i &&
+		    (from[i] = above(from[i])) < 0)
+			return -1;
 	}
+	if (keep >= 0 && keep != 3 && dup3(keep, 3, 0) < 0)
+		return -1;
+	if (keep == 3 && fcntl(3, F_SETFD, 0) < 0)
+		return -1;
 	for (int i = 0; i < 3; i++)
 		if (from[i] >= 0 && from[i] != i && dup2(from[i], i) < 0)
 			return -1;
