@@ -193,7 +193,7 @@ static const char *const op_names[OP_COUNT] = {
 struct mark {
 	dev_t dev;
 	ino_t ino;
-	long slow_ms;		/* -1: hang */
+	uint64_t slow_ns;	/* NEVER: hang */
 };
 
 /* A --rule. */
@@ -1202,10 +1202,10 @@ request_submit(const struct request *r)
 		    fs.congest_ns;
 	if (r->op == OP_READDIR && (mark = node_of(r->ino)->mark)) {
 		plan.sensitive = true;
-		if (mark->slow_ms < 0)
+		if (mark->slow_ns == NEVER)
 			plan.hang = true;
 		else
-			plan.delay_ns += (uint64_t)mark->slow_ms * NS_PER_MS;
+			plan.delay_ns += mark->slow_ns;
 	}
 	rules_apply(r, &plan);
 	if (atomic_load(&fs.released))
@@ -2049,7 +2049,7 @@ parse_ms(const char *s, const char *what)
 
 /* Records rel (relative to the source root) as marked. */
 static void
-add_mark(const char *rel, long slow_ms)
+add_mark(const char *rel, uint64_t slow_ns)
 {
 	struct stat st;
 	struct mark *m;
@@ -2062,7 +2062,7 @@ add_mark(const char *rel, long slow_ms)
 	if (!m)
 		die(1, "out of memory");
 	fs.marks = m;
-	fs.marks[fs.nmarks++] = (struct mark){ st.st_dev, st.st_ino, slow_ms };
+	fs.marks[fs.nmarks++] = (struct mark){ st.st_dev, st.st_ino, slow_ns };
 }
 
 /* The OP_BIT()s of a comma list of holdable operations, or "all". */
@@ -2231,15 +2231,14 @@ open_source(const struct options *o)
 		die(1, "%s: %s", link, strerror(errno));
 	fs.root_len = (size_t)len;
 	for (size_t i = 0; i < o->nhangs; i++)
-		add_mark(o->hangs[i], -1);
+		add_mark(o->hangs[i], NEVER);
 	for (size_t i = 0; i < o->nslows; i++) {
 		char *colon = strrchr(o->slows[i], ':');
 
 		if (!colon)
 			die(2, "--slow %s: expected RELPATH:MS", o->slows[i]);
 		*colon = '\0';
-		add_mark(o->slows[i],
-		    (long)(parse_ms(colon + 1, "--slow") / NS_PER_MS));
+		add_mark(o->slows[i], parse_ms(colon + 1, "--slow"));
 	}
 	fs.root.mark = mark_find(fs.root.dev, fs.root.ino);
 }
