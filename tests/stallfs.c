@@ -214,8 +214,9 @@ struct node {
 	const struct mark *mark;
 };
 
-/* An open directory. */
+/* An open directory, on the list of those open (fs.dirs). */
 struct dir_handle {
+	struct dir_handle *prev, *next;
 	DIR *dp;
 	off_t offset;
 	struct dirent *entry;	/* read but not yet sent */
@@ -290,6 +291,9 @@ static struct {
 	pthread_mutex_t nodes_lock;
 	struct node root;
 	struct node *buckets[NODE_BUCKETS];
+	/* Open directories: the kernel need not release them all. */
+	pthread_mutex_t dirs_lock;
+	struct dir_handle *dirs;
 
 	/* The held heap and everything the keeper watches: held_lock. */
 	pthread_mutex_t held_lock;
@@ -311,6 +315,7 @@ static struct {
 } fs = {
 	.congest_knee = -1,
 	.nodes_lock = PTHREAD_MUTEX_INITIALIZER,
+	.dirs_lock = PTHREAD_MUTEX_INITIALIZER,
 	.held_lock = PTHREAD_MUTEX_INITIALIZER,
 	.ready_cond = PTHREAD_COND_INITIALIZER,
 	.ready_tail = &fs.ready,
@@ -480,6 +485,33 @@ nodes_free(void)
 			close(n->fd);
 			free(n);
 		}
+}
+
+static void
+dir_list_add(struct dir_handle *d)
+{
+	pthread_mutex_lock(&fs.dirs_lock);
+	d->next = fs.dirs;
+	if (fs.dirs)
+		fs.dirs->prev = d;
+	fs.dirs = d;
+	pthread_mutex_unlock(&fs.dirs_lock);
+}
+
+/* Closes and frees d. */
+static void
+dir_close(struct dir_handle *d)
+{
+	pthread_mutex_lock(&fs.dirs_lock);
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		fs.dirs = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	pthread_mutex_unlock(&fs.dirs_lock);
+	closedir(d->dp);
+	free(d);
 }
 
 /* /proc/self/fd/N: the path that reopens an O_PATH descriptor. */
@@ -1478,6 +1510,7 @@ do_opendir(const struct request *r)
 		fuse_reply_err(r->req, err);
 		return;
 	}
+	dir_list_add(d);
 	fi.fh = (uint64_t)(uintptr_t)d;
 	fuse_reply_open(r->req, &fi);
 }
@@ -1872,8 +1905,7 @@ op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	(void)ino;
 	count_begin(OP_RELEASEDIR);
-	closedir(d->dp);
-	free(d);
+	dir_close(d);
 	fuse_reply_err(req, 0);
 }
 
@@ -2330,6 +2362,18 @@ stop_threads(pthread_t keeper_thread, pthread_t executors[EXECUTORS],
 		pthread_join(executors[i], NULL);
 }
 
+/*
+ * For LeakSanitizer, when stallfs is built with it: libfuse frees its copy
+ * of the mount point only in fuse_session_unmount, which stallfs must not
+ * call once the mount is gone (it would unmount whatever is there now).
+ */
+const char *__lsan_default_suppressions(void);
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:fuse_session_mount\n";
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2361,6 +2405,8 @@ main(int argc, char **argv)
 		ret = -1;
 	fuse_opt_free_args(&args);
 	nodes_free();
+	while (fs.dirs)
+		dir_close(fs.dirs);
 	close(fs.root.fd);
 	free(fs.heap);
 	free(fs.marks);
