@@ -22,12 +22,13 @@
  * write, flush, fsync, opendir, readdir, fsyncdir, statfs, getxattr,
  * setxattr, listxattr, removexattr.  Attributes and names are never cached
  * by the kernel (timeouts 0), so the mount shows changes made in DIR at
- * once.  Reads are synchronous (no FUSE_ASYNC_READ): each is its reader's own
- * request, so the hang modes below apply to it.  The getxattr of
- * security.capability the kernel makes before every write is answered at
- * once and not counted: a network share sees no such request.  Files created by another
- * user are chowned to that user.  It mounts with default_permissions (and
- * allow_other as root), so permission checks apply to unprivileged readers.
+ * once.  Reads are synchronous (no FUSE_ASYNC_READ): each is its reader's
+ * own request, so the hang modes below apply to it.  The getxattr of
+ * security.capability that the kernel makes before every write is answered
+ * at once and not counted: a network share sees no such request.  Files
+ * created by another user are chowned to that user.  It mounts with
+ * default_permissions (and allow_other as root), so permission checks apply
+ * to unprivileged readers.
  * The mount's source in /proc/self/mountinfo is "stallfs:PID", which is how
  * the helpers find it.
  *
@@ -76,11 +77,13 @@
  *       {"requests":N,"ops":{"lookup":N,...every operation...},
  *        "max_in_flight":N,"in_flight":N,"hung":N,"interrupted":N,
  *        "first":UNIX_SECONDS,"last":UNIX_SECONDS,"elapsed":SECONDS}
- *     requests counts every request the kernel sent (also forget, release
- *     and releasedir, which are never held); ops per operation; hung those
- *     held by a hang or a freeze; interrupted those answered EINTR; first
- *     and last are the arrival times of the first and the last request
- *     (0 when none), elapsed their difference.
+ *     ops counts the requests of each operation (also forget, release and
+ *     releasedir, which are never held), requests their sum; max_in_flight
+ *     and in_flight the most and the present number of requests read from
+ *     the kernel and not yet answered; hung those held by a hang or a
+ *     freeze; interrupted those answered EINTR; first and last are the
+ *     arrival times of the first and the last request (0 when none),
+ *     elapsed their difference.
  * --no-dtype: directory entries carry DT_UNKNOWN, as on filesystems that do
  *     not fill d_type, so readers must stat.
  *
@@ -261,8 +264,8 @@ struct held {
 	struct held *intr_next;	/* the interrupt list */
 	struct held *ready_next; /* the executors' queue */
 	pid_t tid;		/* the reader's thread */
-	bool hung;
-	bool sensitive;
+	bool hung;		/* due never: a hang, until released */
+	bool sensitive;		/* signals act as --hang-mode says */
 	bool interrupted;	/* the kernel sent FUSE_INTERRUPT for it */
 	bool intr_queued;	/* on the interrupt list */
 	bool polled;		/* nokill: watched for SIGKILL */
@@ -627,18 +630,17 @@ static struct {
 };
 
 /*
- * Requests in flight are those read from /dev/fuse and not yet answered
- * (io_read and io_writev count them), so that a reader's next request never
- * finds its last one still counted.  in is a request read, or NULL for an
- * answer written.
+ * Requests in flight are those read from /dev/fuse and not yet answered:
+ * io_read adds 1 for each and io_writev takes 1 off before the answer is
+ * written, so that a reader's next request never finds its last one still
+ * counted.
  */
 static void
-count_in_flight(const struct fuse_in_header *in)
+count_in_flight(int change)
 {
 	pthread_mutex_lock(&counts.lock);
-	if (!in)
-		counts.in_flight--;
-	else if (++counts.in_flight > counts.max_in_flight)
+	counts.in_flight += change;
+	if (counts.in_flight > counts.max_in_flight)
 		counts.max_in_flight = counts.in_flight;
 	pthread_mutex_unlock(&counts.lock);
 }
@@ -711,15 +713,14 @@ count_write(void)
 	}
 	pthread_mutex_lock(&counts.file_lock);
 	f = fopen(tmp, "we");
-	if (f) {
+	if (f)
 		count_print(f);
-		if (fclose(f) == 0 && rename(tmp, fs.count_file) == 0)
-			goto out;
+	if (!f || fclose(f) != 0 || rename(tmp, fs.count_file) != 0) {
+		fprintf(stderr, "stallfs: %s: %s\n", fs.count_file,
+		    strerror(errno));
+		unlink(tmp);
+		ret = -1;
 	}
-	fprintf(stderr, "stallfs: %s: %s\n", fs.count_file, strerror(errno));
-	unlink(tmp);
-	ret = -1;
-out:
 	pthread_mutex_unlock(&counts.file_lock);
 	free(tmp);
 	return ret;
@@ -1068,19 +1069,51 @@ keeper_poll_killed(void)
 	pthread_mutex_lock(&fs.held_lock);
 }
 
-/* Hands the due requests to the executors.  held_lock held. */
+/* The first held request if it is due now, taken out of the heap. */
+static struct held *
+heap_pop_due(uint64_t now)
+{
+	struct held *h;
+
+	if (fs.nheap == 0 || atomic_load(&fs.frozen) ||
+	    held_key(fs.heap[0]) > now)
+		return NULL;
+	h = fs.heap[0];
+	heap_remove(h);
+	return h;
+}
+
+static void
+ready_push(struct held *h)
+{
+	h->ready_next = NULL;
+	*fs.ready_tail = h;
+	fs.ready_tail = &h->ready_next;
+	pthread_cond_signal(&fs.ready_cond);
+}
+
+/*
+ * Performs the due requests.  The keeper performs the last one itself: on
+ * a busy machine each thread woken costs a time slice, and a delayed
+ * request already wakes three.  The others due with it, and fsyncs (which
+ * may wait for the disk), go to the executors.  held_lock held, dropped
+ * meanwhile.
+ */
 static void
 keeper_dispatch(uint64_t now)
 {
-	while (fs.nheap > 0 && !atomic_load(&fs.frozen) &&
-	    held_key(fs.heap[0]) <= now) {
-		struct held *h = fs.heap[0];
+	struct held *h = heap_pop_due(now), *next;
 
-		heap_remove(h);
-		h->ready_next = NULL;
-		*fs.ready_tail = h;
-		fs.ready_tail = &h->ready_next;
-		pthread_cond_signal(&fs.ready_cond);
+	while (h) {
+		next = heap_pop_due(now);
+		if (next || h->r.op == OP_FSYNC || h->r.op == OP_FSYNCDIR) {
+			ready_push(h);
+		} else {
+			pthread_mutex_unlock(&fs.held_lock);
+			held_finish(h, 0);
+			pthread_mutex_lock(&fs.held_lock);
+		}
+		h = next;
 	}
 }
 
@@ -1697,7 +1730,7 @@ io_writev(int fd, struct iovec *iov, int count, void *userdata)
 	/* Before the answer reaches the reader, who may ask again at once. */
 	if (iov[0].iov_len >= sizeof(*out) && out->unique != 0 &&
 	    !(out->unique & FUSE_INT_REQ_BIT))
-		count_in_flight(NULL);
+		count_in_flight(-1);
 	return writev(fd, iov, count);
 }
 
@@ -1711,7 +1744,7 @@ io_read(int fd, void *buf, size_t len, void *userdata)
 	/* Those three are never answered. */
 	if (n >= (ssize_t)sizeof(*in) && in->opcode != FUSE_FORGET &&
 	    in->opcode != FUSE_BATCH_FORGET && in->opcode != FUSE_INTERRUPT)
-		count_in_flight(in);
+		count_in_flight(1);
 	return n;
 }
 

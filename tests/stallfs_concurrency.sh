@@ -4,7 +4,8 @@
 # delayed request they saw 6.4 times the delay).  The keeper wakes when the
 # earliest request is due, so a 1 ms delay costs about 1 ms.  With --congest
 # the delay climbs with the number of requests in flight.  The bounds are
-# loose, for a loaded machine: each shows a factor of 2 or more.
+# loose, for a loaded machine, yet each is a factor of 1.5 or more from
+# what the behaviour they rule out would give.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
 need_stallfs
@@ -59,11 +60,12 @@ while [ $i -lt 64 ]; do
 	echo $i >src/f$i
 done
 
-# 1 ms per request costs about that: 100 requests in well under 0.3 s.
+# 1 ms per request costs about that: 100 requests in well under 0.4 s (a
+# keeper that looked every 20 ms would take 2 s).
 stallfs_mount src mnt --delay-ms 1
 readers 1 100 one
 echo "--delay-ms 1: 100 requests in $(cat one.1) s"
-holds "$(cat one.1) >= 0.1 && $(cat one.1) < 0.3" \
+holds "$(cat one.1) >= 0.1 && $(cat one.1) < 0.4" \
     "--delay-ms 1: 100 requests took $(cat one.1) s"
 stallfs_unmount mnt
 
@@ -74,8 +76,8 @@ readers 64 20 par
 serial=$(cat serial.1) par=$(median par)
 echo "--delay-ms 5: 20 requests take $serial s alone, $par s (median) for each of 64 readers"
 holds "$serial >= 0.1" "20 requests delayed 5 ms took $serial s"
-holds "$par < 3 * $serial" \
-    "64 readers took $par s each, more than 3 x the $serial s of one"
+holds "$par < 4 * $serial" \
+    "64 readers took $par s each, more than 4 x the $serial s of one"
 stallfs_unmount mnt
 max=$(jq .max_in_flight counts.json)
 echo "at most $max requests in flight"
