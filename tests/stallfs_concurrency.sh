@@ -90,7 +90,7 @@ readers 1 20 calm
 readers 32 20 busy
 calm=$(cat calm.1) busy=$(median busy)
 echo "--congest 4:5: 20 requests take $calm s alone, $busy s (median) for each of 32 readers"
-holds "$calm < 0.1" "alone, 20 requests took $calm s"
-holds "$busy > 0.5 && $busy > 5 * $calm" \
-    "32 readers took $busy s each, not much more than the $calm s of one"
+# (32 - 4) x 5 ms x 20 is 2.8 s; a busy machine slows the lone reader more.
+holds "$busy > 1.4 && $busy > 3 * $calm" \
+    "32 readers took $busy s each, alone one took $calm s"
 stallfs_unmount mnt
