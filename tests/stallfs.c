@@ -1012,6 +1012,19 @@ interrupt_verdict(const struct held *h)
 }
 
 /*
+ * Takes h out of the heap and answers it with err (0: performs it).
+ * held_lock held, dropped meanwhile.
+ */
+static void
+keeper_finish(struct held *h, int err)
+{
+	heap_remove(h);
+	pthread_mutex_unlock(&fs.held_lock);
+	held_finish(h, err);
+	pthread_mutex_lock(&fs.held_lock);
+}
+
+/*
  * Handles the interrupt list: interrupted readers are answered or watched.
  * Called and returns with held_lock held; drops it meanwhile.  Only the
  * keeper takes requests out of the heap, so the one it looks at stays there.
@@ -1032,12 +1045,8 @@ keeper_interrupts(void)
 		if (verdict == -1 && !h->polled) {
 			h->polled = true;
 			fs.npolled++;
-		} else if (verdict > 0) {
-			heap_remove(h);
-			pthread_mutex_unlock(&fs.held_lock);
-			held_finish(h, verdict);
-			pthread_mutex_lock(&fs.held_lock);
-		}
+		} else if (verdict > 0)
+			keeper_finish(h, verdict);
 	}
 }
 
@@ -1057,30 +1066,22 @@ keeper_poll_killed(void)
 		if (fs.heap[i]->polled)
 			watched[n++] = fs.heap[i];
 	pthread_mutex_unlock(&fs.held_lock);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		if (!reader_killed(watched[i]->tid))
-			continue;
-		pthread_mutex_lock(&fs.held_lock);
-		heap_remove(watched[i]);
-		pthread_mutex_unlock(&fs.held_lock);
-		held_finish(watched[i], EINTR);
-	}
-	free(watched);
+			watched[i] = NULL;
 	pthread_mutex_lock(&fs.held_lock);
+	for (size_t i = 0; i < n; i++)
+		if (watched[i])
+			keeper_finish(watched[i], EINTR);
+	free(watched);
 }
 
-/* The first held request if it is due now, taken out of the heap. */
-static struct held *
-heap_pop_due(uint64_t now)
+/* True when the i-th held request of the heap is due now. */
+static bool
+heap_due(size_t i, uint64_t now)
 {
-	struct held *h;
-
-	if (fs.nheap == 0 || atomic_load(&fs.frozen) ||
-	    held_key(fs.heap[0]) > now)
-		return NULL;
-	h = fs.heap[0];
-	heap_remove(h);
-	return h;
+	return i < fs.nheap && !atomic_load(&fs.frozen) &&
+	    held_key(fs.heap[i]) <= now;
 }
 
 static void
@@ -1102,18 +1103,16 @@ ready_push(struct held *h)
 static void
 keeper_dispatch(uint64_t now)
 {
-	struct held *h = heap_pop_due(now), *next;
+	while (heap_due(0, now)) {
+		struct held *h = fs.heap[0];
 
-	while (h) {
-		next = heap_pop_due(now);
-		if (next || h->r.op == OP_FSYNC || h->r.op == OP_FSYNCDIR) {
+		/* The next one due is a child of the first. */
+		if (heap_due(1, now) || heap_due(2, now) ||
+		    h->r.op == OP_FSYNC || h->r.op == OP_FSYNCDIR) {
+			heap_remove(h);
 			ready_push(h);
-		} else {
-			pthread_mutex_unlock(&fs.held_lock);
-			held_finish(h, 0);
-			pthread_mutex_lock(&fs.held_lock);
-		}
-		h = next;
+		} else
+			keeper_finish(h, 0);
 	}
 }
 
@@ -1121,14 +1120,8 @@ keeper_dispatch(uint64_t now)
 static void
 keeper_fail_all(void)
 {
-	while (fs.nheap > 0) {
-		struct held *h = fs.heap[0];
-
-		heap_remove(h);
-		pthread_mutex_unlock(&fs.held_lock);
-		held_finish(h, EIO);
-		pthread_mutex_lock(&fs.held_lock);
-	}
+	while (fs.nheap > 0)
+		keeper_finish(fs.heap[0], EIO);
 }
 
 /* True while our mount is in the mount table. */
@@ -1420,21 +1413,11 @@ do_readlink(const struct request *r)
 	}
 }
 
+/* Answers mkdir or symlink, which made r->name (res 0) or failed (-1). */
 static void
-do_mkdir(const struct request *r)
+reply_made(const struct request *r, int res)
 {
-	if (mkdirat(fd_of(r->ino), r->name, r->mode) == -1) {
-		fuse_reply_err(r->req, errno);
-		return;
-	}
-	give_to_caller(r->req, r->ino, r->name);
-	reply_new_entry(r->req, r->ino, r->name);
-}
-
-static void
-do_symlink(const struct request *r)
-{
-	if (symlinkat(r->target, fd_of(r->ino), r->name) == -1) {
+	if (res == -1) {
 		fuse_reply_err(r->req, errno);
 		return;
 	}
@@ -1670,8 +1653,12 @@ perform(const struct request *r)
 	case OP_GETATTR: reply_attr(r->req, r->ino); break;
 	case OP_SETATTR: do_setattr(r); break;
 	case OP_READLINK: do_readlink(r); break;
-	case OP_MKDIR: do_mkdir(r); break;
-	case OP_SYMLINK: do_symlink(r); break;
+	case OP_MKDIR:
+		reply_made(r, mkdirat(fd_of(r->ino), r->name, r->mode));
+		break;
+	case OP_SYMLINK:
+		reply_made(r, symlinkat(r->target, fd_of(r->ino), r->name));
+		break;
 	case OP_LINK: do_link(r); break;
 	case OP_UNLINK:
 		reply_status(r->req, unlinkat(fd_of(r->ino), r->name, 0));
