@@ -40,7 +40,11 @@ readers() {
 	touch go
 	# shellcheck disable=SC2086  # one pid a word
 	wait $_pids
-	[ "$(ls "$3".* | wc -l)" -eq "$1" ] || fail "a reader failed"
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		_i=$((_i + 1))
+		[ -f "$3.$_i" ] || fail "reader $_i of $1 wrote no $3.$_i"
+	done
 }
 
 # median OUT: the median of the numbers in the files OUT.*.

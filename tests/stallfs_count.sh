@@ -51,7 +51,7 @@ done
 # shellcheck disable=SC2086  # one pid a word
 wait $pids
 stallfs_call hung.out read mnt/hung/h
-wait_gone $STALLFS_CALL_PID 5
+wait_gone "$STALLFS_CALL_PID" 5
 [ "$(cat hung.out)" = EINTR ] || fail "the hung read got $(cat hung.out)"
 
 stallfs_count mnt

@@ -47,7 +47,7 @@ sleep 0.3
 stallfs_freeze mnt
 quiet_read mnt/d/a a.out		# new lookups hang
 quiet_read mnt/d/b b.out
-(echo w >mnt/d/w && echo done >w.out) &
+(echo w >mnt/d/w && echo written >w.out) &
 stallfs_call eintr.out stat mnt/d/a; r=$STALLFS_CALL_PID
 sleep 2.5
 for f in slow.out a.out b.out w.out; do
@@ -55,12 +55,12 @@ for f in slow.out a.out b.out w.out; do
 done
 [ -f eintr.out ] || fail "frozen: a stat with SIGALRM due did not return"
 [ "$(cat eintr.out)" = EINTR ] || fail "frozen: a stat got $(cat eintr.out)"
-wait_gone $r 1
+wait_gone "$r" 1
 stallfs_thaw mnt
 finished slow.out s 5
 finished a.out a 5
 finished b.out b 5
-finished w.out done 5
+finished w.out written 5
 [ "$(cat src/d/w)" = w ] || fail "the write held by the freeze is not in src"
 [ "$(cat mnt/d/b)" = b ] || fail "mnt/d/b does not read after the thaw"
 # Frozen again, then unmounted: what it held fails, nothing stays blocked.
@@ -75,12 +75,12 @@ stallfs_mount src mnt_unk --hang-mode unkillable
 stallfs_freeze mnt_unk
 stallfs_call unk.out read mnt_unk/d/a; r=$STALLFS_CALL_PID
 sleep 1.5
-kill -KILL $r
+kill -KILL "$r"
 sleep 1
-[ "$(state $r)" = D ] ||
-	fail "unkillable: the reader is in state '$(state $r)' after SIGKILL, not D"
+[ "$(state "$r")" = D ] ||
+	fail "unkillable: the reader is in state '$(state "$r")' after SIGKILL, not D"
 stallfs_thaw mnt_unk
-wait_gone $r 5
+wait_gone "$r" 5
 [ ! -e unk.out ] || fail "unkillable: the killed reader went on"
 [ "$(cat mnt_unk/d/a)" = a ] || fail "mnt_unk/d/a does not read after the thaw"
 stallfs_unmount mnt_unk

@@ -6,8 +6,8 @@
 # another file reads.  Rules also match files made after the mount (a
 # temporary like jsonl-write's, renamed by its old or its new name; a file
 # created, then written), a delay rule delays only its operation on its
-# files, a stallfs_release performs what hang rules held, and the xattr calls
-# pass through (and hang by a rule).
+# files, a stallfs_release performs what hang rules held and ends them (and
+# --hang), and the xattr calls pass through (and hang by a rule).
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
 . "$LEAFPACK_TESTS/lib/stallscan.sh"
@@ -32,7 +32,7 @@ other_reads() {
 	[ "$(cat "$1/ok/b.txt")" = b ] || fail "$1/ok/b.txt does not read"
 }
 
-mkdir -p src/hung src/ok src/slow src/new src/x
+mkdir -p src/hung src/ok src/slow src/new src/x src/listing
 echo hung >src/hung/a.txt
 echo b >src/ok/b.txt
 echo c >src/slow/c.txt
@@ -42,7 +42,7 @@ echo y >src/x/y
 stallfs_mount src mnt_int --rule hang:read:hung/* --hang-mode interruptible
 stallfs_call int.out read mnt_int/hung/a.txt; r=$STALLFS_CALL_PID
 other_reads mnt_int
-wait_gone $r 5
+wait_gone "$r" 5
 said int.out EINTR
 stallfs_unmount mnt_int
 
@@ -50,30 +50,30 @@ stallfs_unmount mnt_int
 stallfs_mount src mnt_nokill --rule hang:read:hung/* --hang-mode nokill
 stallfs_call nokill.out read mnt_nokill/hung/a.txt; r=$STALLFS_CALL_PID
 sleep 1.5
-kill -s TERM $r; kill -s INT $r; kill -s HUP $r; kill -s USR1 $r
+kill -s TERM "$r"; kill -s INT "$r"; kill -s HUP "$r"; kill -s USR1 "$r"
 sleep 1
-alive $r || fail "nokill: the reader ended on a catchable signal"
+alive "$r" || fail "nokill: the reader ended on a catchable signal"
 [ ! -e nokill.out ] || fail "nokill: the read returned: $(cat nokill.out)"
 other_reads mnt_nokill
-kill -KILL $r
-wait_gone $r 3
+kill -KILL "$r"
+wait_gone "$r" 3
 stallfs_unmount mnt_nokill
 
 # unkillable: in D after SIGKILL until the unmount ends it.
 stallfs_mount src mnt_unk --rule hang:read:hung/* --hang-mode unkillable
 stallfs_call unk.out read mnt_unk/hung/a.txt; r=$STALLFS_CALL_PID
 sleep 1.5
-kill -KILL $r
+kill -KILL "$r"
 sleep 1
-[ "$(state $r)" = D ] ||
-	fail "unkillable: the reader is in state '$(state $r)' after SIGKILL, not D"
+[ "$(state "$r")" = D ] ||
+	fail "unkillable: the reader is in state '$(state "$r")' after SIGKILL, not D"
 other_reads mnt_unk
 stallfs_unmount mnt_unk
-wait_gone $r 5
+wait_gone "$r" 5
 [ ! -e unk.out ] || fail "unkillable: the killed reader went on"
 
 # Files made after the mount, delays, release, xattrs.
-stallfs_mount src mnt --hang-mode interruptible \
+stallfs_mount src mnt --hang-mode interruptible --hang listing \
     --rule 'hang:rename:*.tmp.*' --rule hang:write:new/* \
     --rule delay=600:open:slow/* --rule hang:getxattr:x/*
 # A temporary is created and written freely; renaming it hangs, and so
@@ -82,16 +82,20 @@ echo tmp >mnt/ok/.out.jsonl.tmp.12.ab
 stallfs_call rename1.out rename mnt/ok/.out.jsonl.tmp.12.ab mnt/ok/out.jsonl
 r=$STALLFS_CALL_PID
 stallfs_call rename2.out rename mnt/ok/b.txt mnt/ok/b.txt.tmp.1.x
-wait_gone $r 5
-wait_gone $STALLFS_CALL_PID 5
+wait_gone "$r" 5
+wait_gone "$STALLFS_CALL_PID" 5
 said rename1.out EINTR
 said rename2.out EINTR
-[ -f src/ok/.out.jsonl.tmp.12.ab ] && [ ! -e src/ok/out.jsonl ] &&
-    [ ! -e src/ok/b.txt.tmp.1.x ] || fail "a hung rename was done"
+if [ ! -f src/ok/.out.jsonl.tmp.12.ab ] || [ -e src/ok/out.jsonl ] ||
+    [ -e src/ok/b.txt.tmp.1.x ]; then
+	fail "a hung rename was done"
+fi
 # A new file is created (no rule), its write hangs.
-stallfs_call write.out write mnt/new/f; wait_gone $STALLFS_CALL_PID 5
+stallfs_call write.out write mnt/new/f; wait_gone "$STALLFS_CALL_PID" 5
 said write.out EINTR
-[ -f src/new/f ] && [ ! -s src/new/f ] || fail "new/f: not created empty"
+if [ ! -f src/new/f ] || [ -s src/new/f ]; then
+	fail "new/f: not created empty"
+fi
 
 # open of slow/ takes 600 ms more, its read and other files' opens do not.
 perl -MTime::HiRes=time -e '
@@ -103,8 +107,8 @@ perl -MTime::HiRes=time -e '
 	$t = time;
 	open(my $g, "<", $ARGV[1]) or die "$ARGV[1]: $!\n";
 	printf "%.3f %.3f %.3f %s", $opened, $read, time - $t, $line;
-' mnt/slow/c.txt mnt/ok/b.txt >times
-read -r opened readtime other line <times
+' mnt/slow/c.txt mnt/ok/b.txt >times.out
+read -r opened readtime other line <times.out
 echo "open of slow/c.txt: $opened s, its read: $readtime s, another open: $other s"
 [ "$line" = c ] || fail "slow/c.txt reads '$line'"
 awk -v o="$opened" -v r="$readtime" -v p="$other" \
@@ -125,19 +129,23 @@ setfattr -n user.k -v v2 mnt/x/y || fail "setxattr of x/y"
 getfattr --only-values -n user.k mnt/x/y >getx.out 2>&1 &
 g=$!
 sleep 1
-alive $g || fail "getxattr of x/y returned: $(cat getx.out)"
+alive "$g" || fail "getxattr of x/y returned: $(cat getx.out)"
 
-# stallfs_release: hang rules end and what they held is done.
+# stallfs_release: hang rules and --hang end and what they held is done.
+stallfs_call listing.out readdir mnt/listing; wait_gone "$STALLFS_CALL_PID" 5
+said listing.out EINTR
 stallfs_call rename3.out rename mnt/ok/.out.jsonl.tmp.12.ab mnt/ok/out.jsonl
 r=$STALLFS_CALL_PID
-kill -s KILL $g
+kill -s KILL "$g"
 sleep 0.5
 stallfs_release mnt
-wait_gone $r 5
+wait_gone "$r" 5
 said rename3.out ok
 [ "$(cat src/ok/out.jsonl)" = tmp ] || fail "the released rename was not done"
-stallfs_call write2.out write mnt/new/f; wait_gone $STALLFS_CALL_PID 5
+stallfs_call write2.out write mnt/new/f; wait_gone "$STALLFS_CALL_PID" 5
 said write2.out ok
 [ "$(getfattr --only-values -n user.k mnt/x/y)" = v2 ] ||
 	fail "getxattr of x/y after the release"
+stallfs_call listing2.out readdir mnt/listing; wait_gone "$STALLFS_CALL_PID" 5
+said listing2.out ok
 stallfs_unmount mnt

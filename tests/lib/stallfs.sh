@@ -29,6 +29,9 @@
 #   stallfs_release MNT       # --hang and hang rules end; what they held is
 #                             # performed and answered
 #   stallfs_count MNT         # a mount with --count FILE writes FILE now
+#
+# stallfs_call OUT OP PATH [PATH2] starts one system call in the background
+# and writes what it got (ok, EINTR...) to OUT, for tests of stallfs itself.
 
 # need_stallfs: skips the test unless stallfs can mount here.
 need_stallfs() {
