@@ -1097,8 +1097,9 @@ ready_push(struct held *h)
  * Performs the due requests.  The keeper performs the last one itself: on
  * a busy machine each thread woken costs a time slice, and a delayed
  * request already wakes three.  The others due with it, and fsyncs (which
- * may wait for the disk), go to the executors.  held_lock held, dropped
- * meanwhile.
+ * wait for the disk), go to the executors; nothing else can block for
+ * long (the kernel opens FIFOs and devices on a FUSE mount itself).
+ * held_lock held, dropped meanwhile.
  */
 static void
 keeper_dispatch(uint64_t now)
