@@ -12,8 +12,8 @@
  * - main(): this file; ensures fds 0-2, parses into a context, runs, frees
  *     - pack/context.[ch]   the options, checked with the children's limits,
  *                           and the argv of each child, built once
- *     - pack/child.[ch]     a child's argv (with the hole filled at each
- *                           start) and how the driver starts one
+ *     - pack/child.[ch]     a child: its argv (with a hole filled at each
+ *                           start), its start, its pid, status and stderr
  *
  * - run(): round after round until no leaf is left
  *     - pack/run.[ch]       the rounds: signals, finished leaves, new leaves,

@@ -91,3 +91,29 @@ child_close_all(const int fds[], size_t n)
 		close_quietly(&fd);
 	}
 }
+
+void
+child_init(struct child *c)
+{
+	c->pid = 0;
+	c->status = 0;
+	relay_init(&c->err);
+}
+
+bool
+child_reaped(struct child *c, pid_t pid, int status)
+{
+	if (c->pid <= 0 || pid != c->pid)
+		return false;
+	c->pid = 0;
+	c->status = status;
+	relay_read(&c->err, true);
+	return true;
+}
+
+void
+child_forget(struct child *c)
+{
+	c->pid = 0;
+	relay_free(&c->err);
+}

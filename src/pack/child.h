@@ -1,7 +1,9 @@
 /*
  * child.h - a child of the driver: the argument vector it is started with,
- * built once per kind of child (context.h builds them all), and how it is
- * started (spawn.h, with the driver's usual set-up).
+ * built once per kind of child (context.h builds them all), how it is
+ * started (spawn.h, with the driver's usual set-up), and what the driver
+ * keeps of it while it runs (its pid, then its status, and its stderr,
+ * relayed).
  *
  * A vector may have one hole: the argument that differs at each start (the
  * leaf's DIR, its DIR/NAME, a temporary file), filled in just before the
@@ -10,8 +12,11 @@
 #ifndef LEAFPACK_PACK_CHILD_H
 #define LEAFPACK_PACK_CHILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "relay.h"
 
 struct child_argv {
 	char **v;	/* NULL-terminated; the strings are owned, but for
@@ -52,5 +57,27 @@ pid_t child_spawn(char *const argv[], int in, int out, int err, pid_t pgid);
 /* Closes each of the n descriptors that is open (>= 0): the driver's
  * copies of the pipe ends it gave a child. */
 void child_close_all(const int fds[], size_t n);
+
+/* A child the driver watches. */
+struct child {
+	pid_t pid;		/* 0 once reaped or forgotten (or never
+				 * started) */
+	int status;		/* its wait(2) status, once reaped */
+	struct relay err;	/* its stderr, when relayed (else closed) */
+};
+
+/* No process, status 0, the relay closed. */
+void child_init(struct child *c);
+
+/*
+ * True when pid is c's process, which is then reaped: status is kept and
+ * all it wrote to its stderr is relayed now (the pipe drained, even if a
+ * descendant still holds it).
+ */
+bool child_reaped(struct child *c, pid_t pid, int status);
+
+/* Forgets the process without waiting for it (the loop reaps it later as
+ * a stranger) and frees the relay. */
+void child_forget(struct child *c);
 
 #endif

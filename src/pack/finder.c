@@ -57,58 +57,57 @@ leaves_file(const struct context *ctx)
 	return fd;
 }
 
-/* Starts argv with stdin on in and stdout into a new pipe, whose read end
- * goes to *out; stderr to err.  Returns the pid, or -1 (said). */
-static pid_t
-start_stage(char *const argv[], int in, int *out, struct relay *err)
+/* Starts c from argv with stdin on in and stdout into a new pipe, whose
+ * read end goes to *out.  Returns 0, or -1 (said). */
+static int
+start_stage(struct child *c, char *const argv[], int in, int *out)
 {
 	int p[2], child_err;
-	pid_t pid;
 
 	if (pipe_cloexec(p, 0) < 0) {
 		diag_warn("pipe");
 		return -1;
 	}
 	/* A stage whose stderr cannot be relayed keeps ours. */
-	if ((child_err = relay_open(err)) < 0)
+	if ((child_err = relay_open(&c->err)) < 0)
 		diag_warn("pipe");
-	pid = child_spawn(argv, in, p[1], child_err, 0);
+	c->pid = child_spawn(argv, in, p[1], child_err, 0);
 	close(p[1]);
 	close_quietly(&child_err);
-	if (pid < 0) {
+	if (c->pid < 0) {
+		c->pid = 0;
 		close(p[0]);
 		return -1;
 	}
 	*out = p[0];
-	return pid;
+	return 0;
 }
 
 int
 finder_start(struct finder *f, struct context *ctx)
 {
-	int leaves;
+	int leaves, ret;
 
 	memset(f, 0, sizeof(*f));
 	f->leaves = -1;
 	f->leaves_mode = ctx->leaves_mode;
-	relay_init(&f->scan_err);
-	relay_init(&f->filter_err);
+	child_init(&f->scan);
+	child_init(&f->filter);
 	f->filter_stalled = temp_file();
 	if (ctx->leaves_mode)
 		leaves = leaves_file(ctx);
 	else {
 		f->scan_stalled = temp_file();
-		f->scan = start_stage(child_argv_fill(&ctx->scan,
-		    f->scan_stalled), -1, &leaves, &f->scan_err);
-		if (f->scan < 0)
+		if (start_stage(&f->scan, child_argv_fill(&ctx->scan,
+		    f->scan_stalled), -1, &leaves) < 0)
 			return -1;
 	}
 	if (leaves < 0)
 		return -1;
-	f->filter = start_stage(child_argv_fill(&ctx->filter,
-	    f->filter_stalled), leaves, &f->leaves, &f->filter_err);
+	ret = start_stage(&f->filter, child_argv_fill(&ctx->filter,
+	    f->filter_stalled), leaves, &f->leaves);
 	close(leaves);
-	if (f->filter < 0)
+	if (ret < 0)
 		return -1;
 	set_nonblock(f->leaves, 1);
 	return 0;
@@ -119,24 +118,15 @@ finder_watch(const struct finder *f, struct loop *l, const struct backlog *q)
 {
 	if (!backlog_full(q))
 		loop_watch(l, f->leaves);
-	loop_watch(l, f->scan_err.fd);
-	loop_watch(l, f->filter_err.fd);
+	loop_watch(l, f->scan.err.fd);
+	loop_watch(l, f->filter.err.fd);
 }
 
 bool
 finder_reaped(struct finder *f, pid_t pid, int status)
 {
-	if (pid == f->scan) {
-		f->scan = 0;
-		f->scan_status = status;
-		relay_read(&f->scan_err, true);
-	} else if (pid == f->filter) {
-		f->filter = 0;
-		f->filter_status = status;
-		relay_read(&f->filter_err, true);
-	} else
-		return false;
-	return true;
+	return child_reaped(&f->scan, pid, status) ||
+	    child_reaped(&f->filter, pid, status);
 }
 
 size_t
@@ -152,7 +142,7 @@ finder_read(struct finder *f, struct backlog *q)
 			continue;
 		/* leaf-filter was reaped: all it wrote is here, and
 		 * whatever still holds the pipe must not hold us. */
-		if (got < 0 && errno == EAGAIN && f->filter > 0)
+		if (got < 0 && errno == EAGAIN && f->filter.pid > 0)
 			break;
 		if (got <= 0) {
 			if (got < 0 && errno != EAGAIN)
@@ -162,8 +152,8 @@ finder_read(struct finder *f, struct backlog *q)
 		}
 		found += backlog_append(q, buf, (size_t)got);
 	}
-	relay_read(&f->scan_err, false);
-	relay_read(&f->filter_err, false);
+	relay_read(&f->scan.err, false);
+	relay_read(&f->filter.err, false);
 	return found;
 }
 
@@ -176,16 +166,16 @@ finder_scanning(const struct finder *f)
 bool
 finder_alive(const struct finder *f)
 {
-	return f->leaves >= 0 || f->scan > 0 || f->filter > 0;
+	return f->leaves >= 0 || f->scan.pid > 0 || f->filter.pid > 0;
 }
 
 void
 finder_stop(struct finder *f)
 {
-	if (f->scan > 0)
-		kill(-f->scan, SIGTERM);
-	if (f->filter > 0)
-		kill(-f->filter, SIGTERM);
+	if (f->scan.pid > 0)
+		kill(-f->scan.pid, SIGTERM);
+	if (f->filter.pid > 0)
+		kill(-f->filter.pid, SIGTERM);
 	close_quietly(&f->leaves);
 }
 
@@ -228,7 +218,7 @@ finder_stalled(struct finder *f, char ***paths, size_t *n, size_t *cap)
 json_object *
 finder_filter_stats(const struct finder *f)
 {
-	return relay_stats(&f->filter_err);
+	return relay_stats(&f->filter.err);
 }
 
 /* Done with skipped or stalled parts is one status (1); a stage that
@@ -252,9 +242,9 @@ int
 finder_status(const struct finder *f, int status, bool stopping)
 {
 	if (!f->leaves_mode)
-		status = stage_status(f->scan_status, "tree-scan", status,
+		status = stage_status(f->scan.status, "tree-scan", status,
 		    stopping);
-	return stage_status(f->filter_status, "leaf-filter", status,
+	return stage_status(f->filter.status, "leaf-filter", status,
 	    stopping);
 }
 
@@ -262,14 +252,13 @@ void
 finder_free(struct finder *f)
 {
 	close_quietly(&f->leaves);
-	relay_free(&f->scan_err);
-	relay_free(&f->filter_err);
+	child_forget(&f->scan);
+	child_forget(&f->filter);
 	if (f->scan_stalled != NULL)
 		unlink(f->scan_stalled);
 	if (f->filter_stalled != NULL)
 		unlink(f->filter_stalled);
 	free(f->scan_stalled);
 	free(f->filter_stalled);
-	memset(f, 0, sizeof(*f));
-	f->leaves = -1;
+	f->scan_stalled = f->filter_stalled = NULL;
 }

@@ -16,19 +16,18 @@
 #include <sys/types.h>
 
 #include "backlog.h"
+#include "child.h"
 #include "context.h"
 #include "loop.h"
-#include "relay.h"
 
 /* The most descriptors a finder watches in a round. */
 #define FINDER_WATCH_MAX 3
 
 struct finder {
-	pid_t scan, filter;	/* 0 once reaped (or never started) */
-	int scan_status, filter_status;	/* wait(2) statuses */
-	bool leaves_mode;	/* no tree-scan */
+	struct child scan, filter;	/* tree-scan (none with --leaves),
+					 * leaf-filter */
+	bool leaves_mode;
 	int leaves;		/* leaf-filter's stdout; -1 once closed */
-	struct relay scan_err, filter_err;
 	char *scan_stalled, *filter_stalled;	/* our temporary files */
 };
 

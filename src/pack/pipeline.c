@@ -15,20 +15,19 @@
 #include "xstd.h"
 
 struct pipeline {
-	pid_t merge, jq, write;	/* 0 once reaped (or never started) */
-	int merge_status, jq_status, write_status;
+	struct child merge, jq, write;	/* jq's stderr is not relayed */
 	int hold;		/* our copy of the pipe into jsonl-write */
-	struct relay merge_err, write_err;
 	bool counted;		/* s->result is filled */
 };
 
 static void
 pipeline_reset(struct pipeline *p)
 {
-	memset(p, 0, sizeof(*p));
+	child_init(&p->merge);
+	child_init(&p->jq);
+	child_init(&p->write);
 	p->hold = -1;
-	relay_init(&p->merge_err);
-	relay_init(&p->write_err);
+	p->counted = false;
 }
 
 static void
@@ -54,26 +53,26 @@ start_writer(struct slot *s, int merge_out[2], int jq_out[2], int err_write)
 	 * (see the head comment); close-on-exec, so no child holds it. */
 	if (s->ctx->jq != NULL) {
 		close_quietly(&merge_out[1]);
-		p->jq = child_spawn(s->ctx->jq_leaf.v, merge_out[0], jq_out[1],
-		    -1, s->pgid);
+		p->jq.pid = child_spawn(s->ctx->jq_leaf.v, merge_out[0],
+		    jq_out[1], -1, s->pgid);
 		close_quietly(&merge_out[0]);
 		merge_out[0] = jq_out[0];
 		p->hold = jq_out[1];
-		if (p->jq < 0) {
-			p->jq = 0;
-			p->jq_status = EXITCODE_FAILED << 8;
+		if (p->jq.pid < 0) {
+			p->jq.pid = 0;
+			p->jq.status = EXITCODE_FAILED << 8;
 		}
 	} else
 		p->hold = merge_out[1];
 	if (asprintf(&outpath, "%s/%s", s->dir, s->ctx->output) < 0)
 		diag_err(EXITCODE_FAILED, "out of memory");
-	p->write = child_spawn(child_argv_fill(&s->ctx->write_leaf, outpath),
-	    merge_out[0], -1, err_write, s->pgid);
+	p->write.pid = child_spawn(child_argv_fill(&s->ctx->write_leaf,
+	    outpath), merge_out[0], -1, err_write, s->pgid);
 	free(outpath);
 	close_quietly(&merge_out[0]);
-	if (p->write < 0) {
-		p->write = 0;
-		p->write_status = EXITCODE_FAILED << 8;
+	if (p->write.pid < 0) {
+		p->write.pid = 0;
+		p->write.status = EXITCODE_FAILED << 8;
 	}
 }
 
@@ -85,9 +84,9 @@ open_pipes(struct slot *s, int *err_merge, int *err_write, int merge_out[2],
 {
 	struct pipeline *p = s->state;
 
-	if ((*err_merge = relay_open(&p->merge_err)) >= 0 &&
+	if ((*err_merge = relay_open(&p->merge.err)) >= 0 &&
 	    (s->ctx->dry_run ||
-	    ((*err_write = relay_open(&p->write_err)) >= 0 &&
+	    ((*err_write = relay_open(&p->write.err)) >= 0 &&
 	    pipe_cloexec(merge_out, 0) == 0 &&
 	    (s->ctx->jq == NULL || pipe_cloexec(jq_out, 0) == 0))))
 		return 0;
@@ -107,12 +106,12 @@ pipeline_start(struct slot *s)
 	pipeline_reset(p);
 	if (open_pipes(s, &err_merge, &err_write, merge_out, jq_out) < 0)
 		goto fail;
-	p->merge = child_spawn(child_argv_fill(&s->ctx->merge_leaf, s->dir),
-	    -1, merge_out[1], err_merge, 0);
+	p->merge.pid = child_spawn(child_argv_fill(&s->ctx->merge_leaf,
+	    s->dir), -1, merge_out[1], err_merge, 0);
 	close_quietly(&err_merge);
-	if (p->merge < 0)
+	if (p->merge.pid < 0)
 		goto fail;
-	s->pgid = p->merge;
+	s->pgid = p->merge.pid;
 	if (!s->ctx->dry_run)
 		start_writer(s, merge_out, jq_out, err_write);
 	close_quietly(&err_write);
@@ -122,12 +121,11 @@ fail:
 	/* A leaf that does not start holds no descriptor: a pipe end left
 	 * open here is one whose end of file the loop would wait for, with
 	 * no child left to give it. */
-	p->merge = 0;
-	p->merge_status = EXITCODE_FAILED << 8;
+	child_forget(&p->merge);
+	child_forget(&p->write);
+	p->merge.status = EXITCODE_FAILED << 8;
 	child_close_all((int[]){ err_merge, err_write, merge_out[0],
 	    merge_out[1], jq_out[0], jq_out[1] }, 6);
-	relay_free(&p->merge_err);
-	relay_free(&p->write_err);
 }
 
 /*
@@ -142,8 +140,8 @@ static void
 poison(struct pipeline *p)
 {
 	set_nonblock(p->hold, 1);
-	if (xwrite_nosigpipe(p->hold, "\n]\n", 3) < 0 && p->write > 0)
-		kill(p->write, SIGTERM);
+	if (xwrite_nosigpipe(p->hold, "\n]\n", 3) < 0 && p->write.pid > 0)
+		kill(p->write.pid, SIGTERM);
 }
 
 /* Reaps one child of the leaf; releases jsonl-write when upstream is
@@ -153,22 +151,13 @@ pipeline_reaped(struct slot *s, pid_t pid, int status)
 {
 	struct pipeline *p = s->state;
 
-	if (pid == p->merge) {
-		p->merge = 0;
-		p->merge_status = status;
-		relay_read(&p->merge_err, true);
-	} else if (pid == p->jq) {
-		p->jq = 0;
-		p->jq_status = status;
-	} else if (pid == p->write) {
-		p->write = 0;
-		p->write_status = status;
-		relay_read(&p->write_err, true);
-	} else
+	if (!child_reaped(&p->merge, pid, status) &&
+	    !child_reaped(&p->jq, pid, status) &&
+	    !child_reaped(&p->write, pid, status))
 		return false;
-	if (p->hold >= 0 && p->merge == 0 && p->jq == 0) {
-		if (!slot_status_ok(p->merge_status, true) ||
-		    (s->ctx->jq != NULL && !slot_status_ok(p->jq_status,
+	if (p->hold >= 0 && p->merge.pid == 0 && p->jq.pid == 0) {
+		if (!slot_status_ok(p->merge.status, true) ||
+		    (s->ctx->jq != NULL && !slot_status_ok(p->jq.status,
 		    false)))
 			poison(p);
 		close_quietly(&p->hold);
@@ -181,12 +170,12 @@ static void
 count(struct slot *s)
 {
 	struct pipeline *p = s->state;
-	json_object *ws = relay_stats(&p->write_err), *v;
+	json_object *ws = relay_stats(&p->write.err), *v;
 
-	s->result.merge_status = p->merge_status;
-	s->result.jq_status = p->jq_status;
-	s->result.write_status = p->write_status;
-	leafstream_merge_from_json(relay_stats(&p->merge_err),
+	s->result.merge_status = p->merge.status;
+	s->result.jq_status = p->jq.status;
+	s->result.write_status = p->write.status;
+	leafstream_merge_from_json(relay_stats(&p->merge.err),
 	    &s->result.merge);
 	s->result.unchanged = ws != NULL && json_object_object_get_ex(ws,
 	    LEAFSTREAM_KEY_UNCHANGED, &v) && json_object_get_boolean(v);
@@ -202,8 +191,8 @@ pipeline_finished(struct slot *s)
 {
 	struct pipeline *p = s->state;
 
-	if (p->merge != 0 || p->jq != 0 || p->write != 0 ||
-	    p->merge_err.fd >= 0 || p->write_err.fd >= 0)
+	if (p->merge.pid != 0 || p->jq.pid != 0 || p->write.pid != 0 ||
+	    p->merge.err.fd >= 0 || p->write.err.fd >= 0)
 		return false;
 	if (!p->counted)
 		count(s);
@@ -216,9 +205,9 @@ pipeline_release(struct slot *s)
 	struct pipeline *p = s->state;
 
 	close_quietly(&p->hold);
-	relay_free(&p->merge_err);
-	relay_free(&p->write_err);
-	p->merge = p->jq = p->write = 0;
+	child_forget(&p->merge);
+	child_forget(&p->jq);
+	child_forget(&p->write);
 }
 
 static void
@@ -226,8 +215,8 @@ pipeline_watch(struct slot *s, struct loop *l)
 {
 	struct pipeline *p = s->state;
 
-	loop_watch(l, p->merge_err.fd);
-	loop_watch(l, p->write_err.fd);
+	loop_watch(l, p->merge.err.fd);
+	loop_watch(l, p->write.err.fd);
 }
 
 static void
@@ -235,8 +224,8 @@ pipeline_read(struct slot *s)
 {
 	struct pipeline *p = s->state;
 
-	relay_read(&p->merge_err, false);
-	relay_read(&p->write_err, false);
+	relay_read(&p->merge.err, false);
+	relay_read(&p->write.err, false);
 }
 
 static void
@@ -250,8 +239,8 @@ pipeline_alive(const struct slot *s)
 {
 	const struct pipeline *p = s->state;
 
-	return p->merge > 0 || p->jq > 0 || p->write > 0 || p->hold >= 0 ||
-	    p->merge_err.fd >= 0 || p->write_err.fd >= 0;
+	return p->merge.pid > 0 || p->jq.pid > 0 || p->write.pid > 0 ||
+	    p->hold >= 0 || p->merge.err.fd >= 0 || p->write.err.fd >= 0;
 }
 
 static void

@@ -14,12 +14,11 @@
 #include "xstd.h"
 
 struct pair {
-	pid_t merge, write;	/* 0 once reaped (or never started) */
+	struct child merge, write;
 	pid_t pgid;		/* json-merge's pid */
 	int paths;		/* into json-merge; -1 when none */
 	int reports;		/* from jsonl-write; -1 once closed */
 	struct buf report;	/* a partial report line */
-	struct relay merge_err, write_err;
 	bool reported;		/* the leaf in hand has its report (or the
 				 * pair died under it) */
 };
@@ -29,8 +28,8 @@ pair_reset(struct pair *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->paths = p->reports = -1;
-	relay_init(&p->merge_err);
-	relay_init(&p->write_err);
+	child_init(&p->merge);
+	child_init(&p->write);
 }
 
 static void
@@ -57,10 +56,10 @@ pair_release(struct slot *s)
 
 	pair_retire(s);
 	close_quietly(&p->reports);
-	relay_free(&p->merge_err);
-	relay_free(&p->write_err);
+	child_forget(&p->merge);
+	child_forget(&p->write);
 	buf_free(&p->report);
-	p->merge = p->write = p->pgid = 0;
+	p->pgid = 0;
 }
 
 /* Starts the pair; returns 0, or -1 (said) when it could not. */
@@ -75,24 +74,24 @@ pair_spawn(struct slot *s)
 	 * as strangers). */
 	pair_release(s);
 	pair_reset(p);
-	err_merge = relay_open(&p->merge_err);
-	err_write = relay_open(&p->write_err);
+	err_merge = relay_open(&p->merge.err);
+	err_write = relay_open(&p->write.err);
 	if (err_merge < 0 || err_write < 0 || pipe_cloexec(paths, 0) < 0 ||
 	    pipe_cloexec(mid, 0) < 0 || pipe_cloexec(reports, 0) < 0) {
 		diag_warn("pipe");
 		goto fail;
 	}
-	p->merge = child_spawn(s->ctx->merge_stream.v, paths[0], mid[1],
+	p->merge.pid = child_spawn(s->ctx->merge_stream.v, paths[0], mid[1],
 	    err_merge, 0);
-	if (p->merge < 0) {
-		p->merge = 0;
+	if (p->merge.pid < 0) {
+		p->merge.pid = 0;
 		goto fail;
 	}
-	p->pgid = p->merge;
-	p->write = child_spawn(s->ctx->write_stream.v, mid[0], reports[1],
-	    err_write, p->pgid);
-	if (p->write < 0) {
-		p->write = 0;
+	p->pgid = p->merge.pid;
+	p->write.pid = child_spawn(s->ctx->write_stream.v, mid[0],
+	    reports[1], err_write, p->pgid);
+	if (p->write.pid < 0) {
+		p->write.pid = 0;
 		kill(-p->pgid, SIGKILL);
 		goto fail;
 	}
@@ -106,8 +105,8 @@ pair_spawn(struct slot *s)
 fail:
 	child_close_all((int[]){ paths[0], paths[1], mid[0], mid[1],
 	    reports[0], reports[1], err_merge, err_write }, 8);
-	relay_close(&p->merge_err);
-	relay_close(&p->write_err);
+	relay_close(&p->merge.err);
+	relay_close(&p->write.err);
 	return -1;
 }
 
@@ -126,7 +125,7 @@ pair_start(struct slot *s)
 		    == 0)
 			break;
 		pair_retire(s);
-		if (tries == 1 || p->merge == 0) {
+		if (tries == 1 || p->merge.pid == 0) {
 			/* It cannot start: the leaf fails, untouched. */
 			p->reported = true;
 			s->result.merge_status = EXITCODE_FAILED << 8;
@@ -156,8 +155,8 @@ pair_watch(struct slot *s, struct loop *l)
 	struct pair *p = s->state;
 
 	loop_watch(l, p->reports);
-	loop_watch(l, p->merge_err.fd);
-	loop_watch(l, p->write_err.fd);
+	loop_watch(l, p->merge.err.fd);
+	loop_watch(l, p->write.err.fd);
 }
 
 /* A report line: what became of the leaf in hand. */
@@ -191,8 +190,8 @@ pair_read(struct slot *s)
 {
 	struct pair *p = s->state;
 
-	relay_read(&p->merge_err, false);
-	relay_read(&p->write_err, false);
+	relay_read(&p->merge.err, false);
+	relay_read(&p->write.err, false);
 	if (p->reports < 0 || relay_read_lines(p->reports, &p->report, false,
 	    pair_report, s) == 0)
 		return;
@@ -209,18 +208,9 @@ pair_reaped(struct slot *s, pid_t pid, int status)
 {
 	struct pair *p = s->state;
 
-	(void)status;	/* the reports say how each leaf went */
-	/* All it wrote is in its pipes: take it now, even if a descendant
-	 * still holds them. */
-	if (pid == p->merge) {
-		p->merge = 0;
-		relay_read(&p->merge_err, true);
-	} else if (pid == p->write) {
-		p->write = 0;
-		relay_read(&p->write_err, true);
-	} else
-		return false;
-	return true;
+	/* The reports, not the statuses, say how each leaf went. */
+	return child_reaped(&p->merge, pid, status) ||
+	    child_reaped(&p->write, pid, status);
 }
 
 static bool
@@ -228,8 +218,8 @@ pair_alive(const struct slot *s)
 {
 	const struct pair *p = s->state;
 
-	return p->merge > 0 || p->write > 0 || p->reports >= 0 ||
-	    p->merge_err.fd >= 0 || p->write_err.fd >= 0;
+	return p->merge.pid > 0 || p->write.pid > 0 || p->reports >= 0 ||
+	    p->merge.err.fd >= 0 || p->write.err.fd >= 0;
 }
 
 static void

@@ -31,6 +31,7 @@ struct summary {
 	size_t nstalled, stalled_cap;
 };
 
+/* All counts 0, no stalled directory. */
 void summary_init(struct summary *s);
 
 /* n more leaves were found. */
@@ -62,6 +63,7 @@ void summary_write_stalled(const struct summary *s,
 void summary_print(const struct summary *s, const struct context *ctx,
     double secs);
 
+/* Frees the stalled directories; s is as after summary_init(). */
 void summary_free(struct summary *s);
 
 #endif
