@@ -7,7 +7,9 @@
 . "$LEAFPACK_TESTS/lib/pack.sh"
 
 # Each busy slot holds four pipes of its pair, the driver a few more.
+# ulimit -n is not POSIX, but dash, bash and busybox sh have it.
 want=5000
+# shellcheck disable=SC3045
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $want ]; then
 	ulimit -n $want 2>/dev/null ||
 	    skip "needs $want open files (ulimit -n), has $(ulimit -n)"
