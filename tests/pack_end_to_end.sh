@@ -27,7 +27,7 @@ tail -n 1 err >stats.json
 jq -e --argjson files "$nfiles" --argjson recs "$(wc -l <before.records)" '
     .leaves_consolidated == 12 and .leaves_failed == 0 and
     .files_removed == $files - 3 and .records == $recs and
-    .bytes_out > 0 and .stalled == [] and
+    .bytes_out > 0 and .stalled == 0 and .stalled_paths == [] and
     .sources_skipped == {"invalid": 3, "too_young": 1}' stats.json >/dev/null ||
     fail "stats: $(cat stats.json)"
 exit 0

@@ -20,8 +20,14 @@ secs=$(( $(date +%s) - start ))
 printf '%s\n' "mnt/$hung" >want
 same_file want stalled.txt
 grep -q "mnt/$hung" err || fail "the stalled leaf is not named"
-tail -n 1 err | jq -e --arg d "mnt/$hung" '.stalled == [$d] and
-    .leaves_consolidated == 3' >/dev/null || fail "stats: $(tail -n 1 err)"
+# "stalled" counts the stalled directories, "stalled_paths" names them, and
+# "elapsed" has three decimals, as in every program's --stats=json.
+tail -n 1 err >stats.json
+jq -e --arg d "mnt/$hung" '.stalled == 1 and .stalled_paths == [$d] and
+    .leaves_consolidated == 3' stats.json >/dev/null ||
+    fail "stats: $(cat stats.json)"
+grep -Eq '"elapsed":[0-9]+\.[0-9]{3}[,}]' stats.json ||
+    fail "elapsed without three decimals: $(cat stats.json)"
 stallfs_unmount mnt
 find "src/$hung" -type f | sort >hung.after
 same_file hung.before hung.after

@@ -1,22 +1,35 @@
 #!/bin/sh
-# leafpack's command line: usage errors exit 2 with "usage:" and touch
-# nothing, --help and --version exit 0, a full stdout fails.
+# leafpack's command line: usage errors exit 2 with leafpack's own usage and
+# nothing else (one line saying why, no child's usage: a value a child would
+# refuse is refused before anything runs) and touch nothing; --help and
+# --version exit 0, a full stdout fails.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"
 
 gen root --entities 1 --types 1 --dates 1
 tree_state root >before
-for bad in '' --bogus '-P 0' '-P x' '-j 0' '-t 0' '--min-age soon' \
-    '--memory lots' '--output a/b' '--stats=xml'; do
+expect_status 0 "$BIN/leafpack" --help
+sed -n '/^usage: leafpack/,/ROOT\.\.\.$/p' out >usage
+[ -s usage ] || fail "--help: no usage"
+grep -q -- '--keep-sources' out || fail "--help: no options"
+# The children's limits: tree-scan -j 1..256, -t up to 24 h, json-merge
+# --memory of at least 1M and --key a dotted path; -P 1..1024.
+for bad in '' --bogus '-P 0' '-P x' '-P 1025' '-j 0' '-j 257' '-j 500' \
+    '-t 0' '-t 25h' '--min-age soon' '--memory lots' '--memory 100k' \
+    '--memory 0' '--memory 1' '--key=' '--key a..b' '--output a/b' \
+    '--output .' '--output=' '--stats=xml'; do
 	# shellcheck disable=SC2086
 	expect_status 2 "$BIN/leafpack" $bad ${bad:+root}
-	grep -q '^usage: leafpack' err || fail "$bad: no usage line"
+	[ ! -s out ] || fail "$bad: wrote on stdout"
+	# getopt(3) names the program as it was run.
+	grep -v -e '^leafpack: ' -e '^/.*/leafpack: ' err >got
+	same_file usage got
+	[ "$(grep -c -e '^leafpack: ' -e '^/.*/leafpack: ' err)" -le 1 ] ||
+	    fail "$bad: more than one reason: $(cat err)"
+	[ -z "$bad" ] || grep -q 'leafpack: ' err || fail "$bad: no reason"
 done
 tree_state root >after
 same_file before after
-expect_status 0 "$BIN/leafpack" --help
-grep -q '^usage: leafpack' out || fail "--help: no usage"
-grep -q -- '--keep-sources' out || fail "--help: no options"
 expect_status 0 "$BIN/leafpack" --version
 grep -q '^leafpack (leafpack) ' out || fail "--version: $(cat out)"
 "$BIN/leafpack" --dry-run root >/dev/full 2>err

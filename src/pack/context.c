@@ -1,0 +1,385 @@
+/*
+ * context.c - the command line and the children's argument vectors (see
+ * context.h).
+ */
+#include "context.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "exitcode.h"
+
+static const char usage_text[] =
+    "usage: leafpack [-0] [--leaves] [--dates LIST] [--name GLOB]... "
+    "[--match GLOB]...\n"
+    "                [--min-age DURATION] [--key PATH] [--output NAME] "
+    "[--memory SIZE]\n"
+    "                [-j N] [-t SECONDS] [-P N] [--jq FILTER] [--dry-run] "
+    "[--keep-sources]\n"
+    "                [--strict] [--stalled FILE] [--progress] "
+    "[--stats[=json]] ROOT...\n";
+
+static const char options_text[] =
+    "  -0                  --dry-run prints NUL-terminated paths\n"
+    "      --leaves        the arguments are leaf directories, not roots\n"
+    "      --dates LIST    only leaves named by the comma-separated LIST\n"
+    "      --name GLOB     only leaves whose own name matches GLOB "
+    "(repeatable)\n"
+    "      --match GLOB    sources are files matching GLOB (repeatable; "
+    "default *.txt)\n"
+    "      --min-age DURATION  leave sources younger than this (default "
+    "2m)\n"
+    "      --key PATH      sort records by PATH (default timestamp)\n"
+    "      --output NAME   the consolidated file (default "
+    "consolidated.jsonl)\n"
+    "      --memory SIZE   memory per leaf before spilling (json-merge's "
+    "default)\n"
+    "  -j N                tree-scan workers (tree-scan's default)\n"
+    "  -t SECONDS          time limit per directory read (default 30)\n"
+    "  -P N                leaves consolidated at once (default: 4 x CPUs, "
+    "4 to 64)\n"
+    "      --jq FILTER     pass every record through jq -c FILTER\n"
+    "      --dry-run       print the leaves that would be consolidated; "
+    "change nothing\n"
+    "      --keep-sources  consolidate but remove no source\n"
+    "      --strict        an invalid source fails its whole leaf\n"
+    "      --stalled FILE  write the stalled directories to FILE\n"
+    "      --progress      show the status line even when stderr is not a "
+    "terminal\n"
+    "      --stats[=json]  print the summary (or one JSON object) on stderr\n"
+    "      --help          print this help and exit\n"
+    "      --version       print the version and exit\n";
+
+enum {
+	OPT_LEAVES = 256, OPT_DATES, OPT_NAME, OPT_MATCH, OPT_MIN_AGE, OPT_KEY,
+	OPT_OUTPUT, OPT_MEMORY, OPT_JQ, OPT_DRY_RUN, OPT_KEEP_SOURCES,
+	OPT_STRICT, OPT_STALLED, OPT_PROGRESS, OPT_STATS, OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "leaves", no_argument, NULL, OPT_LEAVES },
+	{ "dates", required_argument, NULL, OPT_DATES },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "match", required_argument, NULL, OPT_MATCH },
+	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "jq", required_argument, NULL, OPT_JQ },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "keep-sources", no_argument, NULL, OPT_KEEP_SOURCES },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "stalled", required_argument, NULL, OPT_STALLED },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "stats", optional_argument, NULL, OPT_STATS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The options each child is passed, in the order they were given. */
+struct passed {
+	struct child_argv scan, filter, merge;
+};
+
+static void
+pass(struct child_argv *to, const char *name, const char *value)
+{
+	child_argv_add(to, name);
+	if (value != NULL)
+		child_argv_add(to, value);
+}
+
+/* --dates LIST: a --name for each name of the list. */
+static void
+pass_dates(struct passed *p, const char *list)
+{
+	char *copy = strdup(list), *date, *save;
+
+	if (copy == NULL)
+		diag_err(EXITCODE_FAILED, "out of memory");
+	for (date = strtok_r(copy, ",", &save); date != NULL;
+	    date = strtok_r(NULL, ",", &save))
+		pass(&p->filter, "--name", date);
+	free(copy);
+}
+
+/* The options cli.h checks, with the limits of the children they are
+ * passed to; -1 for a usage error (said). */
+static int
+parse_checked(struct context *ctx, struct passed *p, int c)
+{
+	long long n;
+
+	switch (c) {
+	case 'j':
+		if (cli_count("-j", optarg, 1, CLI_WORKERS_MAX, &n) < 0)
+			return -1;
+		pass(&p->scan, "-j", optarg);
+		return 0;
+	case 't':
+		if (cli_timeout("-t", optarg, &n) < 0)
+			return -1;
+		pass(&p->scan, "-t", optarg);
+		pass(&p->filter, "-t", optarg);
+		return 0;
+	case 'P':
+		if (cli_count("-P", optarg, 1, CLI_PARALLEL_MAX, &n) < 0)
+			return -1;
+		ctx->parallel = (long)n;
+		return 0;
+	case OPT_MIN_AGE:
+		if (cli_duration("--min-age", optarg, &n) < 0)
+			return -1;
+		pass(&p->filter, "--min-age", optarg);
+		pass(&p->merge, "--min-age", optarg);
+		return 0;
+	case OPT_KEY:
+		if (cli_key(optarg) < 0)
+			return -1;
+		pass(&p->merge, "--key", optarg);
+		return 0;
+	case OPT_OUTPUT:
+		if (cli_output(optarg) < 0)
+			return -1;
+		ctx->output = optarg;
+		pass(&p->filter, "--output", optarg);
+		pass(&p->merge, "--output", optarg);
+		return 0;
+	case OPT_MEMORY:
+		if (cli_memory("--memory", optarg, &n) < 0)
+			return -1;
+		pass(&p->merge, "--memory", optarg);
+		return 0;
+	case OPT_STATS:
+		return cli_stats(optarg, &ctx->stats);
+	}
+	return -1;
+}
+
+/* One option; -1 for a usage error (said, but for an unknown option,
+ * which getopt said). */
+static int
+parse_option(struct context *ctx, struct passed *p, int c)
+{
+	switch (c) {
+	case '0':
+		ctx->delim = '\0';
+		return 0;
+	case OPT_LEAVES:
+		ctx->leaves_mode = true;
+		return 0;
+	case OPT_DATES:
+		pass_dates(p, optarg);
+		return 0;
+	case OPT_NAME:
+		pass(&p->filter, "--name", optarg);
+		return 0;
+	case OPT_MATCH:
+		pass(&p->filter, "--match", optarg);
+		pass(&p->merge, "--match", optarg);
+		return 0;
+	case OPT_JQ:
+		ctx->jq = optarg;
+		return 0;
+	case OPT_DRY_RUN:
+		ctx->dry_run = true;
+		return 0;
+	case OPT_KEEP_SOURCES:
+		ctx->keep_sources = true;
+		pass(&p->filter, "--keep-sources", NULL);
+		return 0;
+	case OPT_STRICT:
+		pass(&p->merge, "--strict", NULL);
+		return 0;
+	case OPT_STALLED:
+		ctx->stalled_path = optarg;
+		return 0;
+	case OPT_PROGRESS:
+		ctx->progress = true;
+		return 0;
+	case OPT_HELP:
+		cli_help(usage_text, options_text);
+	case OPT_VERSION:
+		cli_version();
+	}
+	return parse_checked(ctx, p, c);
+}
+
+/* Where our sibling programs are: the directory of our own executable,
+ * or NULL. */
+static char *
+find_progdir(void)
+{
+	char self[PATH_MAX], *slash, *dir;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	if ((dir = strdup(self)) == NULL)
+		diag_err(EXITCODE_FAILED, "out of memory");
+	return dir;
+}
+
+/* Starts a with the path of the sibling program name: next to our own
+ * executable if it is there, else name, found in PATH. */
+static void
+add_program(struct child_argv *a, const char *progdir, const char *name)
+{
+	char *path;
+
+	if (progdir != NULL) {
+		if (asprintf(&path, "%s/%s", progdir, name) < 0)
+			diag_err(EXITCODE_FAILED, "out of memory");
+		if (access(path, X_OK) == 0) {
+			child_argv_add(a, path);
+			free(path);
+			return;
+		}
+		free(path);
+	}
+	child_argv_add(a, name);
+}
+
+/* tree-scan and leaf-filter, which find the leaves. */
+static void
+build_finders(struct context *ctx, const struct passed *p,
+    const char *progdir)
+{
+	if (!ctx->leaves_mode) {
+		add_program(&ctx->scan, progdir, "tree-scan");
+		child_argv_add(&ctx->scan, "-0");
+		child_argv_add_all(&ctx->scan, &p->scan);
+		child_argv_add(&ctx->scan, "--stalled");
+		child_argv_add_hole(&ctx->scan);
+		child_argv_add(&ctx->scan, "--");
+		for (size_t i = 0; i < ctx->npaths; i++)
+			child_argv_add(&ctx->scan, ctx->paths[i]);
+	}
+	add_program(&ctx->filter, progdir, "leaf-filter");
+	child_argv_add(&ctx->filter, "-0");
+	child_argv_add_all(&ctx->filter, &p->filter);
+	child_argv_add(&ctx->filter, "--stalled");
+	child_argv_add_hole(&ctx->filter);
+	child_argv_add(&ctx->filter, "--list-young");
+	child_argv_add(&ctx->filter, "--stats=json");
+}
+
+/* json-merge [| jq] | jsonl-write for each leaf. */
+static void
+build_pipeline(struct context *ctx, const struct passed *p,
+    const char *progdir)
+{
+	char *program;
+
+	add_program(&ctx->merge_leaf, progdir, "json-merge");
+	child_argv_add_all(&ctx->merge_leaf, &p->merge);
+	if (ctx->dry_run)
+		child_argv_add(&ctx->merge_leaf, "--no-claim");
+	child_argv_add(&ctx->merge_leaf, "--stats=json");
+	child_argv_add(&ctx->merge_leaf, "--");
+	child_argv_add_hole(&ctx->merge_leaf);
+	if (ctx->dry_run)
+		return;
+	if (ctx->jq != NULL) {
+		/* jq 1.6 exits 0 when an error hit any record but the last:
+		 * inputs inside one program stops at the first.  The newline
+		 * ends a comment at the end of FILTER. */
+		if (asprintf(&program, "inputs | (%s\n)", ctx->jq) < 0)
+			diag_err(EXITCODE_FAILED, "out of memory");
+		child_argv_add(&ctx->jq_leaf, "jq");
+		child_argv_add(&ctx->jq_leaf, "-c");
+		child_argv_add(&ctx->jq_leaf, "-n");
+		child_argv_add(&ctx->jq_leaf, program);
+		free(program);
+	}
+	add_program(&ctx->write_leaf, progdir, "jsonl-write");
+	if (!ctx->keep_sources)
+		child_argv_add(&ctx->write_leaf, "--remove-sources");
+	if (ctx->jq != NULL)
+		child_argv_add(&ctx->write_leaf, "--filtered");
+	/* A leaf where json-merge found nothing new is left as it is, not
+	 * rewritten through the filter: jsonl-write withdraws the claim. */
+	child_argv_add(&ctx->write_leaf, "--skip-unchanged");
+	child_argv_add(&ctx->write_leaf, "--stats=json");
+	child_argv_add(&ctx->write_leaf, "--");
+	child_argv_add_hole(&ctx->write_leaf);
+}
+
+/* The json-merge -0 | jsonl-write pair that a slot keeps. */
+static void
+build_stream(struct context *ctx, const struct passed *p,
+    const char *progdir)
+{
+	add_program(&ctx->merge_stream, progdir, "json-merge");
+	child_argv_add(&ctx->merge_stream, "-0");
+	child_argv_add_all(&ctx->merge_stream, &p->merge);
+	add_program(&ctx->write_stream, progdir, "jsonl-write");
+	if (!ctx->keep_sources)
+		child_argv_add(&ctx->write_stream, "--remove-sources");
+	child_argv_add(&ctx->write_stream, "--stats=json");
+}
+
+/* A leaf's commit waits on fsync far longer than it computes: with 2
+ * CPUs, -P 8 took a fifth of the time of -P 2 (local ext4). */
+static long
+default_parallel(void)
+{
+	long n = 4 * sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 4 ? 4 : n > 64 ? 64 : n;
+}
+
+void
+context_parse(struct context *ctx, int argc, char *argv[])
+{
+	struct passed p = { 0 };
+	char *progdir;
+	int c;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->output = CLI_OUTPUT_DEFAULT;
+	ctx->delim = '\n';
+	ctx->parallel = default_parallel();
+	while ((c = getopt_long(argc, argv, "0j:t:P:", long_options, NULL))
+	    != -1)
+		if (parse_option(ctx, &p, c) < 0)
+			cli_usage(usage_text);
+	if (optind == argc)
+		cli_usage(usage_text);
+	ctx->paths = argv + optind;
+	ctx->npaths = (size_t)(argc - optind);
+	ctx->stream = ctx->jq == NULL && !ctx->dry_run;
+	progdir = find_progdir();
+	build_finders(ctx, &p, progdir);
+	if (ctx->stream)
+		build_stream(ctx, &p, progdir);
+	else
+		build_pipeline(ctx, &p, progdir);
+	free(progdir);
+	child_argv_free(&p.scan);
+	child_argv_free(&p.filter);
+	child_argv_free(&p.merge);
+}
+
+void
+context_free(struct context *ctx)
+{
+	child_argv_free(&ctx->scan);
+	child_argv_free(&ctx->filter);
+	child_argv_free(&ctx->merge_leaf);
+	child_argv_free(&ctx->jq_leaf);
+	child_argv_free(&ctx->write_leaf);
+	child_argv_free(&ctx->merge_stream);
+	child_argv_free(&ctx->write_stream);
+}

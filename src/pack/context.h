@@ -1,0 +1,52 @@
+/*
+ * context.h - what one leafpack run is to do: the command line parsed and
+ * checked against the limits of the children it is passed to (cli.h), so
+ * that the driver refuses, with its own usage and status 2, whatever a
+ * child would refuse, before anything runs; and the argument vector of
+ * every kind of child, built once.
+ */
+#ifndef LEAFPACK_PACK_CONTEXT_H
+#define LEAFPACK_PACK_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "child.h"
+#include "cli.h"
+
+struct context {
+	char **paths;		/* the roots (or leaves, with --leaves): main's
+				 * argv, borrowed */
+	size_t npaths;
+	bool leaves_mode;	/* --leaves */
+	bool dry_run, keep_sources, progress;
+	bool stream;		/* each slot keeps a stream pair: neither --jq
+				 * nor --dry-run */
+	const char *jq;		/* --jq FILTER, or NULL */
+	const char *output;	/* --output NAME */
+	const char *stalled_path;	/* --stalled FILE, or NULL */
+	long parallel;		/* -P */
+	int delim;		/* -0: '\0', else '\n' */
+	enum cli_stats stats;
+
+	/* tree-scan and leaf-filter: the hole is their --stalled FILE. */
+	struct child_argv scan, filter;
+	/* The per-leaf pipeline: holes DIR (json-merge) and DIR/NAME
+	 * (jsonl-write, built only when it writes). */
+	struct child_argv merge_leaf, jq_leaf, write_leaf;
+	/* The stream pair of a slot (only with stream). */
+	struct child_argv merge_stream, write_stream;
+};
+
+/*
+ * Parses argv into ctx.  --help and --version print and exit; a usage
+ * error prints its reason and leafpack's usage and exits 2.  Exits 4 when
+ * out of memory.  Finds the sibling programs next to our own executable
+ * (the bin/ of a build, or the installed directory), else in PATH.
+ */
+void context_parse(struct context *ctx, int argc, char *argv[]);
+
+/* Frees what ctx owns (not the paths). */
+void context_free(struct context *ctx);
+
+#endif

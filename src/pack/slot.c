@@ -1,0 +1,117 @@
+/*
+ * slot.c - a slot and the dispatch to its backend (see slot.h).
+ */
+#include "slot.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "diag.h"
+#include "exitcode.h"
+#include "pipeline.h"
+#include "streampair.h"
+
+void
+slot_init(struct slot *s, struct context *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->ctx = ctx;
+	/* jq takes no leaf stream, and a dry run commits nothing. */
+	s->ops = ctx->stream ? &streampair_ops : &pipeline_ops;
+	s->ops->init(s);
+}
+
+void
+slot_start(struct slot *s, const char *dir)
+{
+	memset(&s->result, 0, sizeof(s->result));
+	if ((s->dir = strdup(dir)) == NULL)
+		diag_err(EXITCODE_FAILED, "out of memory");
+	s->result.dir = s->dir;
+	s->pgid = 0;
+	s->ops->start(s);
+}
+
+bool
+slot_busy(const struct slot *s)
+{
+	return s->dir != NULL;
+}
+
+bool
+slot_finished(struct slot *s)
+{
+	return s->dir != NULL && s->ops->finished(s);
+}
+
+const struct slot_result *
+slot_result(const struct slot *s)
+{
+	return &s->result;
+}
+
+void
+slot_clear(struct slot *s)
+{
+	s->ops->clear(s);
+	free(s->dir);
+	s->dir = NULL;
+	s->pgid = 0;
+	memset(&s->result, 0, sizeof(s->result));
+}
+
+void
+slot_signal(struct slot *s, int sig)
+{
+	/* pgid 0 would be our own group: a leaf that did not start has
+	 * none. */
+	if (s->dir != NULL && s->pgid > 0)
+		kill(-s->pgid, sig);
+}
+
+void
+slot_watch(struct slot *s, struct loop *l)
+{
+	s->ops->watch(s, l);
+}
+
+void
+slot_read(struct slot *s)
+{
+	s->ops->read(s);
+}
+
+bool
+slot_reaped(struct slot *s, pid_t pid, int status)
+{
+	return s->ops->reaped(s, pid, status);
+}
+
+void
+slot_retire(struct slot *s)
+{
+	s->ops->retire(s);
+}
+
+bool
+slot_alive(const struct slot *s)
+{
+	return s->ops->alive(s);
+}
+
+void
+slot_free(struct slot *s)
+{
+	s->ops->free(s);
+	free(s->dir);
+	memset(s, 0, sizeof(*s));
+}
+
+bool
+slot_status_ok(int status, bool partial_ok)
+{
+	return WIFEXITED(status) && (WEXITSTATUS(status) == EXITCODE_DONE ||
+	    (partial_ok && WEXITSTATUS(status) == EXITCODE_PARTIAL));
+}

@@ -1,0 +1,266 @@
+/*
+ * summary.c - totals, the status line and the summary (see summary.h).
+ */
+#include "summary.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "exitcode.h"
+#include "pathstream.h"
+#include "progress.h"
+#include "stats.h"
+
+void
+summary_init(struct summary *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+summary_found(struct summary *s, unsigned long long n)
+{
+	s->leaves_found += n;
+}
+
+static void
+add_skipped(struct summary *s, int reason, unsigned long long n)
+{
+	if (n == 0)
+		return;
+	if (s->skipped[reason] == 0)
+		s->reasons[s->nreasons++] = reason;
+	s->skipped[reason] += n;
+}
+
+/* json-merge's skipped sources, but the too young, which leaf-filter
+ * counts (in every leaf, also those without work) and names. */
+static void
+add_merge_skipped(struct summary *s, const struct leafstream_merge *m)
+{
+	for (int i = 0; i < LEAFSTREAM_SKIP_REASONS; i++)
+		if (i != LEAFSTREAM_SKIP_TOO_YOUNG && m->skipped[i] > 0) {
+			s->errors += m->skipped[i];
+			add_skipped(s, i, m->skipped[i]);
+		}
+}
+
+/* A leaf consolidated (or, in a dry run, to be). */
+static int
+add_done(struct summary *s, const struct context *ctx,
+    const struct slot_result *r)
+{
+	unsigned long long consumed = r->merge.sources;
+	bool exact = slot_status_ok(r->merge_status, false) &&
+	    (ctx->dry_run || r->unchanged ||
+	    slot_status_ok(r->write_status, false));
+
+	if (!r->unchanged)
+		s->records += r->merge.records;
+	s->bytes_in += r->merge.bytes_in;
+	s->files_consumed += consumed;
+	s->bytes_out += r->write.bytes;
+	s->files_removed += r->write.sources_removed;
+	if (consumed == 0 && r->write.sources_removed == 0)
+		s->leaves_unchanged++;
+	else
+		s->leaves_consolidated++;
+	if (!exact)
+		s->leaves_partial++;
+	if (ctx->dry_run && pathstream_write(stdout, r->dir, ctx->delim) < 0) {
+		if (errno != EINVAL)
+			diag_err(EXITCODE_FAILED, "stdout");
+		diag_warnx("%s: path holds a newline; use -0",
+		    diag_quote(r->dir));
+	}
+	return exact ? EXITCODE_DONE : EXITCODE_PARTIAL;
+}
+
+int
+summary_add_leaf(struct summary *s, const struct context *ctx,
+    const struct slot_result *r)
+{
+	bool merged = slot_status_ok(r->merge_status, true);
+	bool written = ctx->dry_run || r->unchanged ||
+	    slot_status_ok(r->write_status, true);
+	bool jq_ok = ctx->jq == NULL || ctx->dry_run ||
+	    slot_status_ok(r->jq_status, false);
+	int status;
+
+	s->leaves_done++;
+	if (merged && written && jq_ok)
+		status = add_done(s, ctx, r);
+	else {
+		s->leaves_failed++;
+		status = EXITCODE_FAILED;
+		if (!jq_ok)
+			diag_warnx("%s: jq failed; nothing committed",
+			    diag_quote(r->dir));
+		else
+			diag_warnx("%s: not consolidated; its files are "
+			    "untouched", diag_quote(r->dir));
+	}
+	add_merge_skipped(s, &r->merge);
+	return status;
+}
+
+void
+summary_add_filter(struct summary *s, json_object *filter_stats)
+{
+	s->leaves_busy = stats_get_count(filter_stats, "leaves_busy");
+	add_skipped(s, LEAFSTREAM_SKIP_TOO_YOUNG,
+	    stats_get_count(filter_stats, "sources_too_young"));
+}
+
+static void
+human_bytes(char *buf, size_t size, unsigned long long n)
+{
+	static const char units[] = "BKMGTP";
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%lluB", n);
+	else
+		snprintf(buf, size, "%.1f%c", v, units[u]);
+}
+
+void
+summary_progress(const struct summary *s, size_t running, bool scanning)
+{
+	char in[16], out[16], eta[32] = "";
+	double secs = progress_seconds();
+	unsigned long long left = s->leaves_found - s->leaves_done;
+
+	if (!progress_due())
+		return;
+	human_bytes(in, sizeof(in), s->bytes_in);
+	human_bytes(out, sizeof(out), s->bytes_out);
+	if (!scanning && s->leaves_done > 0 && left > 0)
+		snprintf(eta, sizeof(eta), " ETA %.0fs",
+		    secs / (double)s->leaves_done * (double)left);
+	progress_show("leaves %llu/%llu%s (%zu running), files %llu, "
+	    "records %llu, in %s, out %s, inodes freed %llu, errors %llu, "
+	    "stalled %zu%s", s->leaves_done, s->leaves_found,
+	    scanning ? "+" : "", running, s->files_consumed, s->records, in,
+	    out, s->files_removed, s->errors + s->leaves_failed, s->nstalled,
+	    eta);
+}
+
+void
+summary_write_stalled(const struct summary *s, const struct context *ctx)
+{
+	FILE *out;
+
+	if (ctx->stalled_path == NULL)
+		return;
+	if ((out = fopen(ctx->stalled_path, "we")) == NULL)
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(ctx->stalled_path));
+	for (size_t i = 0; i < s->nstalled; i++)
+		pathstream_write(out, s->stalled[i], ctx->delim);
+	if (fclose(out) == EOF)
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(ctx->stalled_path));
+}
+
+static void
+print_json(const struct summary *s, const struct context *ctx, double secs)
+{
+	const char *names[LEAFSTREAM_SKIP_REASONS];
+	unsigned long long counts[LEAFSTREAM_SKIP_REASONS];
+	json_object *o = stats_new(), *paths = json_object_new_array();
+
+	stats_add_bool(o, "dry_run", ctx->dry_run);
+	stats_add_count(o, "leaves_found", s->leaves_found);
+	stats_add_count(o, "leaves_consolidated", s->leaves_consolidated);
+	stats_add_count(o, "leaves_unchanged", s->leaves_unchanged);
+	stats_add_count(o, "leaves_partial", s->leaves_partial);
+	stats_add_count(o, "leaves_failed", s->leaves_failed);
+	stats_add_count(o, "leaves_busy", s->leaves_busy);
+	stats_add_count(o, "files_consumed", s->files_consumed);
+	stats_add_count(o, "files_removed", s->files_removed);
+	stats_add_count(o, "records", s->records);
+	stats_add_count(o, "bytes_in", s->bytes_in);
+	stats_add_count(o, "bytes_out", s->bytes_out);
+	for (size_t i = 0; i < s->nreasons; i++) {
+		names[i] = leafstream_skip_names[s->reasons[i]];
+		counts[i] = s->skipped[s->reasons[i]];
+	}
+	stats_add_breakdown(o, "sources_skipped", names, counts, s->nreasons);
+	stats_add_count(o, STATS_KEY_STALLED, s->nstalled);
+	if (paths == NULL)
+		diag_errx(EXITCODE_FAILED, "out of memory");
+	for (size_t i = 0; i < s->nstalled; i++)
+		json_object_array_add(paths,
+		    json_object_new_string(s->stalled[i]));
+	stats_add_object(o, "stalled_paths", paths);
+	stats_add_seconds(o, STATS_KEY_ELAPSED, secs);
+	(void)stats_print(o, stderr);
+}
+
+/* A run that found nothing to do says only that. */
+static bool
+print_nothing_to_do(const struct summary *s, const struct context *ctx)
+{
+	if (ctx->dry_run || s->leaves_consolidated > 0 ||
+	    s->files_removed > 0 || s->leaves_failed > 0 || s->nstalled > 0 ||
+	    s->leaves_busy > 0)
+		return false;
+	if (s->leaves_unchanged == 0)
+		fprintf(stderr, "%s: nothing to do: no leaf has new sources\n",
+		    diag_progname());
+	else
+		fprintf(stderr, "%s: nothing to do: no new sources (%llu "
+		    "leaves hold sources that cannot be consumed, left in "
+		    "place)\n", diag_progname(), s->leaves_unchanged);
+	return true;
+}
+
+void
+summary_print(const struct summary *s, const struct context *ctx,
+    double secs)
+{
+	char in[16], out[16];
+
+	if (ctx->stats == CLI_STATS_JSON) {
+		print_json(s, ctx, secs);
+		return;
+	}
+	if (print_nothing_to_do(s, ctx))
+		return;
+	human_bytes(in, sizeof(in), s->bytes_in);
+	human_bytes(out, sizeof(out), s->bytes_out);
+	fprintf(stderr, "%s: %s%llu leaves %s (%llu partial, %llu failed, "
+	    "%llu busy, %llu unchanged), %llu files %s, %llu records, %s in, "
+	    "%s out, %zu stalled, %.1fs\n", diag_progname(),
+	    ctx->dry_run ? "dry run: " : "", s->leaves_consolidated,
+	    ctx->dry_run ? "to consolidate" : "consolidated",
+	    s->leaves_partial, s->leaves_failed, s->leaves_busy,
+	    s->leaves_unchanged,
+	    ctx->dry_run ? s->files_consumed : s->files_removed,
+	    ctx->dry_run ? "to consume" : "removed", s->records, in, out,
+	    s->nstalled, secs);
+	if (s->nreasons > 0) {
+		fprintf(stderr, "%s: sources skipped:", diag_progname());
+		for (size_t i = 0; i < s->nreasons; i++)
+			fprintf(stderr, " %s %llu",
+			    leafstream_skip_names[s->reasons[i]],
+			    s->skipped[s->reasons[i]]);
+		fputc('\n', stderr);
+	}
+}
+
+void
+summary_free(struct summary *s)
+{
+	for (size_t i = 0; i < s->nstalled; i++)
+		free(s->stalled[i]);
+	free(s->stalled);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,69 @@
+/*
+ * summary.h - what the run tells: the totals over the leaves, each leaf's
+ * verdict (and, in a dry run, its path on stdout), the status line while
+ * it runs, and at the end the --stalled file and the summary, as text or
+ * as --stats=json (the keys are listed in leafpack(1), STATS).
+ */
+#ifndef LEAFPACK_PACK_SUMMARY_H
+#define LEAFPACK_PACK_SUMMARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "context.h"
+#include "leafstream.h"
+#include "slot.h"
+
+struct summary {
+	unsigned long long leaves_found, leaves_done, leaves_consolidated,
+	    leaves_partial, leaves_failed, leaves_unchanged, leaves_busy,
+	    files_consumed, files_removed, records, bytes_in, bytes_out,
+	    errors;
+	/* Sources skipped, by reason, and the reasons in the order they
+	 * were first seen (the order they are told in). */
+	unsigned long long skipped[LEAFSTREAM_SKIP_REASONS];
+	int reasons[LEAFSTREAM_SKIP_REASONS];
+	size_t nreasons;
+	/* The stalled directories (owned), known at the end. */
+	char **stalled;
+	size_t nstalled, stalled_cap;
+};
+
+/* All counts 0, no stalled directory. */
+void summary_init(struct summary *s);
+
+/* n more leaves were found. */
+void summary_found(struct summary *s, unsigned long long n);
+
+/*
+ * Counts a finished leaf and returns its status: 0, 1 (partial) or 4
+ * (failed: said, "DIR: not consolidated; its files are untouched").  In a
+ * dry run its path goes to stdout; exits 4 when stdout cannot be written.
+ */
+int summary_add_leaf(struct summary *s, const struct context *ctx,
+    const struct slot_result *r);
+
+/* Takes leaf-filter's counts (its --stats=json, read with
+ * stats_get_count): the leaves busy, the sources too young. */
+void summary_add_filter(struct summary *s, json_object *filter_stats);
+
+/* Redraws the status line when it is due. */
+void summary_progress(const struct summary *s, size_t running,
+    bool scanning);
+
+/* Writes the stalled directories to ctx->stalled_path, if given; exits 4
+ * when it cannot. */
+void summary_write_stalled(const struct summary *s,
+    const struct context *ctx);
+
+/* Prints the summary on stderr: text, or one JSON object with
+ * --stats=json; secs is the time the run took. */
+void summary_print(const struct summary *s, const struct context *ctx,
+    double secs);
+
+/* Frees the stalled directories; s is as after summary_init(). */
+void summary_free(struct summary *s);
+
+#endif
