@@ -54,10 +54,12 @@
 #include "leafstream.h"
 #include "pathstream.h"
 #include "runsort.h"
+#include "share.h"
 #include "sortkey.h"
 #include "sourceload.h"
 #include "sources.h"
 #include "stats.h"
+#include "watch.h"
 #include "xstd.h"
 
 /* ---- options ---- */
@@ -247,6 +249,7 @@ struct leaf {
 	char **names;			/* named like sources */
 	size_t nnames;
 	int srcfd;			/* the source being read */
+	const char *srcname;		/* its name (in names) */
 	char current[PATH_MAX * 2];	/* its path, for messages */
 	struct journal_entry *consumed;	/* for the claim */
 	size_t nconsumed, consumedcap;
@@ -281,7 +284,7 @@ leaf_start(struct leaf *l, const char *dir)
 static void
 leaf_reset(struct leaf *l)
 {
-	close_quietly(&l->srcfd);
+	share_close_quietly(&l->srcfd, l->srcname);
 	sources_names_free(l->names, l->nnames);
 	l->names = NULL;
 	l->nnames = 0;
@@ -289,8 +292,9 @@ leaf_reset(struct leaf *l)
 	l->consumed = NULL;
 	l->nconsumed = l->consumedcap = 0;
 	claim_free(&l->claim);
-	close_quietly(&l->outfd);
-	close_quietly(&l->dirfd);
+	share_close_quietly(&l->outfd, opt.output);
+	share_close_quietly(&l->dirfd, NULL);
+	watch_set_dir(NULL);
 	l->out_sorted = false;
 	l->sorting = false;
 	l->failure = LEAF_FAILED_SORTING;
@@ -415,16 +419,17 @@ source_open(struct leaf *l, const char *name, struct stat *st, int *skipped)
 
 	*skipped = 1;
 	/* O_NONBLOCK: a fifo named like a source must not hang us. */
-	fd = openat(l->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK | O_NOCTTY);
+	fd = share_openat(l->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK | O_NOCTTY, 0);
 	l->srcfd = fd;
+	l->srcname = name;
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			*skipped = 0;	/* gone since the listing */
 			return -1;
 		}
 		if (errno == ELOOP &&
-		    fstatat(l->dirfd, name, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    share_fstatat(l->dirfd, name, st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISLNK(st->st_mode)) {
 			skip[LEAFSTREAM_SKIP_SYMLINK]++;
 			diag_warnx("%s: symbolic link; not consumed",
@@ -435,10 +440,10 @@ source_open(struct leaf *l, const char *name, struct stat *st, int *skipped)
 		diag_warn("%s", l->current);
 		return -1;
 	}
-	if (fstat(fd, st) < 0) {
+	if (share_fstat(fd, name, st) < 0) {
 		skip[LEAFSTREAM_SKIP_UNREADABLE]++;
 		diag_warn("%s", l->current);
-		close_quietly(&l->srcfd);
+		share_close_quietly(&l->srcfd, name);
 		return -1;
 	}
 	switch (sources_classify(&l->rules, name, st)) {
@@ -461,7 +466,7 @@ source_open(struct leaf *l, const char *name, struct stat *st, int *skipped)
 		*skipped = 0;
 		break;
 	}
-	close_quietly(&l->srcfd);
+	share_close_quietly(&l->srcfd, name);
 	return -1;
 }
 
@@ -519,7 +524,7 @@ consume_source(struct leaf *l, const char *name)
 	snprintf(l->current, sizeof(l->current), "%s", leaf_path(l, name));
 	if ((fd = source_open(l, name, &st, &skipped)) < 0)
 		return skipped;
-	r = sourceload_read(&l->load, l->sorter, fd, &st, &err);
+	r = sourceload_read(&l->load, l->sorter, fd, name, &st, &err);
 	if (r == SOURCELOAD_SORTER_FAILED)
 		return sorter_failed();
 	if (r == SOURCELOAD_LOST) {
@@ -527,7 +532,7 @@ consume_source(struct leaf *l, const char *name)
 		    "(its records were spilled already)", l->current);
 		return -1;
 	}
-	close_quietly(&l->srcfd);
+	share_close_quietly(&l->srcfd, name);
 	if (r == SOURCELOAD_OK)
 		return source_consumed(l, name, &st);
 	source_rejected(l, r, &err);
@@ -565,8 +570,8 @@ consume_sources(struct leaf *l)
 static int
 open_output(struct leaf *l)
 {
-	l->outfd = openat(l->dirfd, opt.output, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	l->outfd = share_openat(l->dirfd, opt.output, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
 	if (l->outfd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -574,7 +579,7 @@ open_output(struct leaf *l)
 		    errno == ELOOP ? "symbolic link" : strerror(errno));
 		return -1;
 	}
-	if (fstat(l->outfd, &l->outst) < 0) {
+	if (share_fstat(l->outfd, opt.output, &l->outst) < 0) {
 		diag_warnx("%s: %s", leaf_path(l, opt.output),
 		    strerror(errno));
 		return -1;
@@ -598,7 +603,7 @@ check_output(struct leaf *l)
 	struct jsonlines *lines = &l->lines;
 	struct jsonscan_error err;
 
-	if (jsonlines_rewind(lines, l->outfd, &l->keypath) < 0)
+	if (jsonlines_rewind(lines, l->outfd, opt.output, &l->keypath) < 0)
 		return out_of_memory();
 	l->out_sorted = true;
 	for (;;) {
@@ -670,7 +675,8 @@ sort_output(struct leaf *l)
 	size_t keylen, reclen;
 	int r;
 
-	if (jsonlines_rewind(&l->lines, l->outfd, &l->keypath) < 0)
+	if (jsonlines_rewind(&l->lines, l->outfd, opt.output,
+	    &l->keypath) < 0)
 		return out_of_memory();
 	while ((r = output_next(l, &key, &keylen, &rec, &reclen)) > 0)
 		if (runsort_add(l->sorter, key, keylen, rec, reclen) < 0)
@@ -823,7 +829,8 @@ finish_claim(struct leaf *l)
 static int
 open_leaf(struct leaf *l)
 {
-	l->dirfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	watch_set_dir(l->dir);
+	l->dirfd = share_open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->dirfd < 0) {
 		diag_warnx("%s: %s", diag_quote(l->dir), strerror(errno));
 		return -1;
@@ -862,12 +869,13 @@ write_merged(struct leaf *l)
 	journal_hash_init(&l->out.hash);
 	l->out.buf.len = 0;
 	if (merge_output &&
-	    jsonlines_rewind(&l->lines, l->outfd, &l->keypath) < 0)
+	    jsonlines_rewind(&l->lines, l->outfd, opt.output,
+	    &l->keypath) < 0)
 		return out_of_memory();
 	if (runsort_finish(l->sorter, merge_output ? &first : NULL,
 	    output_record, l) < 0 || output_flush(l) < 0)
 		return callback_failed(l);
-	if (l->outfd >= 0 && (fstat(l->outfd, &now) < 0 ||
+	if (l->outfd >= 0 && (share_fstat(l->outfd, opt.output, &now) < 0 ||
 	    !sourceload_same_file(&l->outst, &now))) {
 		diag_warnx("%s: changed while read", leaf_path(l, opt.output));
 		return -1;
@@ -1030,6 +1038,9 @@ main(int argc, char **argv)
 	diag_init(argv[0]);
 	stats_clock_start(&started);
 	parse_options(argc, argv);
+	/* Run by leafpack, every call on the share is announced to it. */
+	if (watch_attach() < 0)
+		diag_err(EXITCODE_FAILED, "%s", WATCH_ENV);
 	leaf_init(&leaf);
 	status = opt.streaming ? merge_stream(&leaf) :
 	    merge_one(&leaf, &started);

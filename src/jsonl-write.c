@@ -58,7 +58,9 @@
 #include "journal.h"
 #include "jsonscan.h"
 #include "leafstream.h"
+#include "share.h"
 #include "stats.h"
+#include "watch.h"
 #include "xstd.h"
 
 /* ---- options ---- */
@@ -206,7 +208,7 @@ remove_temp(void)
 {
 	if (handler.live) {
 		handler.live = 0;
-		unlinkat(handler.dirfd, handler.temp, 0);
+		share_unlinkat(handler.dirfd, handler.temp, 0);
 	}
 }
 
@@ -307,7 +309,9 @@ leaf_open_temp(struct leaf *leaf)
 {
 	sigset_t held, saved_mask;
 
-	leaf->dirfd = open(leaf->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	watch_set_dir(leaf->dir);
+	leaf->dirfd = share_open(leaf->dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
 	if (leaf->dirfd == -1)
 		return fail("%s: %s", diag_quote(leaf->dir), strerror(errno));
 	/* A signal between the creation and handler.live would leave the
@@ -336,7 +340,7 @@ static int
 temp_write(struct leaf *leaf, const char *p, size_t len)
 {
 	journal_hash_update(&leaf->hash, p, len);
-	if (xwrite(leaf->fd, p, len) < 0)
+	if (share_write_all(leaf->fd, leaf->temp, p, len) < 0)
 		return temp_failed(leaf);
 	return EXITCODE_DONE;
 }
@@ -348,8 +352,9 @@ leaf_close(struct leaf *leaf)
 	claim_record_free(&leaf->record);
 	journal_free(&leaf->claim);
 	remove_temp();
-	close_quietly(&leaf->fd);
-	close_quietly(&leaf->dirfd);
+	share_close_quietly(&leaf->fd, leaf->temp);
+	share_close_quietly(&leaf->dirfd, NULL);
+	watch_set_dir(NULL);
 	free(leaf->temp);
 	free(leaf->dir);
 	free(leaf->jname);
@@ -519,17 +524,18 @@ set_mode_owner(struct leaf *leaf)
 		mode = first->mode & 0777;
 		uid = first->uid;
 		gid = first->gid;
-	} else if (fstatat(leaf->dirfd, leaf->name, &st,
+	} else if (share_fstatat(leaf->dirfd, leaf->name, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
 		mode = st.st_mode & 0777;
 		uid = st.st_uid;
 		gid = st.st_gid;
 	}
 	if ((uid != geteuid() || gid != getegid()) &&
-	    fchown(leaf->fd, uid, gid) == -1 && geteuid() == 0)
+	    share_fchown(leaf->fd, leaf->temp, uid, gid) == -1 &&
+	    geteuid() == 0)
 		return fail("%s: chown: %s", leaf_path(leaf, leaf->temp),
 		    strerror(errno));
-	if (fchmod(leaf->fd, mode) == -1)
+	if (share_fchmod(leaf->fd, leaf->temp, mode) == -1)
 		return fail("%s: chmod: %s", leaf_path(leaf, leaf->temp),
 		    strerror(errno));
 	return EXITCODE_DONE;
@@ -546,7 +552,7 @@ seal_temp(struct leaf *leaf)
 	struct stat st;
 	int status, closed;
 
-	if (fstat(leaf->fd, &st) == -1)
+	if (share_fstat(leaf->fd, leaf->temp, &st) == -1)
 		return temp_failed(leaf);
 	if (leaf->have_claim) {
 		/* The commit record: once the rename is done, it says which
@@ -557,16 +563,17 @@ seal_temp(struct leaf *leaf)
 		/* On the temporary itself, while it is still ours (0600):
 		 * the fsync below makes it durable with the data, the rename
 		 * publishes both at once. */
-		leaf->in_attr = journal_attr_store(leaf->fd,
+		leaf->in_attr = journal_attr_store(leaf->fd, leaf->temp,
 		    &leaf->record) == 0;
 	}
 	if ((status = set_mode_owner(leaf)) != EXITCODE_DONE)
 		return status;
-	if (fsync(leaf->fd) == -1)
+	if (share_fsync(leaf->fd, leaf->temp) == -1)
 		return temp_failed(leaf);
 	if (!leaf->in_attr) {
 		/* The last report of a write error (NFS): the data is lost. */
-		closed = xclose(leaf->fd);
+		closed = share_close(leaf->fd, leaf->temp) == -1 &&
+		    errno != EINTR ? -1 : 0;
 		leaf->fd = -1;
 		if (closed == -1)
 			return temp_failed(leaf);
@@ -619,7 +626,7 @@ after_commit(struct leaf *leaf)
 {
 	bool partial = false, record_needed;
 
-	if (fsync(leaf->dirfd) == -1)
+	if (share_fsync(leaf->dirfd, NULL) == -1)
 		partial = after_commit_warn(leaf->dir);
 	if (!leaf->have_claim)
 		return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
@@ -628,7 +635,7 @@ after_commit(struct leaf *leaf)
 		if (claim_remove_sources(leaf->dirfd, &leaf->claim,
 		    count_removal, leaf, &record_needed) > 0)
 			partial = true;
-		if (fsync(leaf->dirfd) == -1) {
+		if (share_fsync(leaf->dirfd, NULL) == -1) {
 			partial = after_commit_warn(leaf->dir);
 			record_needed = true;
 		}
@@ -672,7 +679,7 @@ commit(struct leaf *leaf)
 	}
 	if ((status = seal_temp(leaf)) != EXITCODE_DONE)
 		return status;
-	if (renameat(leaf->dirfd, leaf->temp, leaf->dirfd, leaf->name) == -1)
+	if (share_renameat(leaf->dirfd, leaf->temp, leaf->name) == -1)
 		return fail("%s: rename: %s", leaf_path(leaf, leaf->name),
 		    strerror(errno));
 	/* Committed: from here on the previous output is gone. */
@@ -937,6 +944,9 @@ main(int argc, char **argv)
 	diag_init(argv[0]);
 	stats_clock_start(&start);
 	path = parse_options(argc, argv);
+	/* Run by leafpack, every call on the share is announced to it. */
+	if (watch_attach() < 0)
+		diag_err(EXITCODE_FAILED, "%s", WATCH_ENV);
 	catch_signals();
 	status = path != NULL ? write_file(path, &start) : write_stream();
 	if (diag_close_stdout() == -1)

@@ -35,9 +35,12 @@
 #include "diag.h"
 #include "exitcode.h"
 #include "pathstream.h"
+#include "probe.h"
+#include "share.h"
 #include "sources.h"
 #include "spawn.h"
 #include "stats.h"
+#include "watch.h"
 #include "xstd.h"
 
 static const char usage_text[] =
@@ -45,8 +48,9 @@ static const char usage_text[] =
     "[--match GLOB]...\n"
     "                   [--min-files N] [--min-age DURATION] "
     "[--output NAME] [-t SECONDS]\n"
-    "                   [--stalled FILE] [--keep-sources] [--list-young] "
-    "[--stats[=json]]\n";
+    "                   [--max-stalls N] [--stalled FILE] [--keep-sources] "
+    "[--list-young]\n"
+    "                   [--stats[=json]]\n";
 
 static const char options_text[] =
     "  -0                  read and write NUL-terminated paths\n"
@@ -60,7 +64,11 @@ static const char options_text[] =
     "0 disables)\n"
     "      --output NAME   the consolidated file's name (default "
     "consolidated.jsonl)\n"
-    "  -t SECONDS          time limit per directory (default 30)\n"
+    "  -t SECONDS          time limit of every call on the share "
+    "(default 30)\n"
+    "      --max-stalls N  after N leaves in a row stalled, stop if the "
+    "share does\n"
+    "                      not answer at all (default 4; 0: never)\n"
     "      --stalled FILE  write stalled leaves to FILE\n"
     "      --keep-sources  a finished leaf whose sources were kept has "
     "no work\n"
@@ -72,7 +80,8 @@ static const char options_text[] =
 
 enum {
 	OPT_NAME = 256, OPT_NAMES_FROM, OPT_MATCH, OPT_MIN_FILES, OPT_MIN_AGE,
-	OPT_OUTPUT, OPT_STALLED, OPT_KEEP_SOURCES, OPT_LIST_YOUNG, OPT_STATS,
+	OPT_OUTPUT, OPT_STALLED, OPT_MAX_STALLS, OPT_KEEP_SOURCES,
+	OPT_LIST_YOUNG, OPT_STATS,
 	OPT_HELP, OPT_VERSION,
 };
 
@@ -84,6 +93,7 @@ static const struct option long_options[] = {
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "stalled", required_argument, NULL, OPT_STALLED },
+	{ "max-stalls", required_argument, NULL, OPT_MAX_STALLS },
 	{ "keep-sources", no_argument, NULL, OPT_KEEP_SOURCES },
 	{ "list-young", no_argument, NULL, OPT_LIST_YOUNG },
 	{ "stats", optional_argument, NULL, OPT_STATS },
@@ -111,6 +121,7 @@ struct filter {
 	bool keep_sources;
 	bool list_young;	/* --list-young */
 	long long timeout_ms;	/* -t */
+	long max_stalls;	/* --max-stalls */
 };
 
 /*
@@ -127,14 +138,22 @@ struct verdict {
 	uint8_t busy;		/* a live run holds the leaf */
 };
 
+/* Leaves stalled in a row before the share is asked whether it answers:
+ * a few times the one worker. */
+#define DEFAULT_MAX_STALLS 4
+
 /* The most bytes of young names a verdict carries (the rest are counted). */
 #define YOUNG_MAX 16384
 
+/* The worker, and the record of its calls on the share (watch.h), which
+ * gives each call, not each leaf, the time limit: a leaf of a hundred
+ * thousand sources on a slow share is slow, not stalled. */
 struct worker {
 	pid_t pid;
 	int request;		/* write end: length-prefixed paths */
 	int reply;		/* read end: struct verdict */
 	int died;		/* wait status of one that died, or 0 */
+	struct watch_area watch;
 };
 
 struct counts {
@@ -151,6 +170,8 @@ struct run {
 	FILE *stalled;
 	struct worker w;
 	struct counts c;
+	long stalls_in_row;	/* leaves, since the last verdict */
+	bool gave_up;		/* the share does not answer */
 	struct stats_clock clock;
 	char young[YOUNG_MAX];	/* the young names of the last verdict */
 };
@@ -267,14 +288,15 @@ examine(const struct filter *f, const char *path, struct verdict *v,
 	int dfd;
 
 	memset(v, 0, sizeof(*v));
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	watch_set_dir(path);
+	dfd = share_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		v->error = errno;
 		return;
 	}
 	if (claim_inspect(dfd, f->output, &view) < 0) {
 		v->error = errno;
-		close_quietly(&dfd);
+		share_close_quietly(&dfd, NULL);
 		return;
 	}
 	v->busy = view.busy;
@@ -288,7 +310,7 @@ examine(const struct filter *f, const char *path, struct verdict *v,
 		v->error = errno;
 	else if (!v->busy) {
 		for (i = 0; i < count; i++) {
-			if (fstatat(dfd, names[i], &st,
+			if (share_fstatat(dfd, names[i], &st,
 			    AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
 			switch (sources_classify(&rules, names[i], &st)) {
@@ -307,41 +329,29 @@ examine(const struct filter *f, const char *path, struct verdict *v,
 		sources_names_free(names, count);
 	}
 	claim_view_free(&view);
-	close_quietly(&dfd);
-}
-
-/* alarm() with milliseconds: SIGALRM after ms (0 disarms). */
-static void
-arm(long long ms)
-{
-	struct itimerval it = { .it_value = { .tv_sec = ms / 1000,
-	    .tv_usec = ms % 1000 * 1000 } };
-
-	setitimer(ITIMER_REAL, &it, NULL);
+	share_close_quietly(&dfd, NULL);
 }
 
 /*
  * The worker: reads length-prefixed paths on stdin and answers each with
- * a verdict on stdout, until end-of-file.  The default SIGALRM ends it when
- * a leaf takes longer than -t (which also breaks a killable wait in the
- * kernel); the parent sees that as a stall.
+ * a verdict on stdout, until end-of-file.  Each of its calls on the share
+ * is in its watch record: the parent kills it when one takes longer than
+ * -t, which is the leaf's stall.
  */
 static void __attribute__((noreturn))
-worker_main(const struct filter *f)
+worker_main(const struct filter *f, struct watch_record *record)
 {
 	char path[PATH_MAX + 1], reply_buf[sizeof(struct verdict) + YOUNG_MAX];
 	struct verdict v;
 	uint32_t len;
 
-	signal(SIGALRM, SIG_DFL);
+	watch_attach_record(record);
 	while (xread(STDIN_FILENO, &len, sizeof(len)) == sizeof(len)) {
 		if (len > PATH_MAX ||
 		    xread(STDIN_FILENO, path, len) != (ssize_t)len)
 			_exit(EXITCODE_FAILED);
 		path[len] = '\0';
-		arm(f->timeout_ms);
 		examine(f, path, &v, reply_buf + sizeof(v));
-		arm(0);
 		if (!f->list_young)
 			v.young_len = 0;
 		memcpy(reply_buf, &v, sizeof(v));
@@ -377,9 +387,10 @@ worker_start(struct worker *w, const struct filter *f)
 	o.stdfd[1] = rep[1];
 	o.stdfd[2] = SPAWN_NULL;
 	o.close_others = true;
+	watch_area_clear(&w->watch, 0);
 	w->pid = spawn_fork(&o);
 	if (w->pid == 0)
-		worker_main(f);
+		worker_main(f, &w->watch.records[0]);
 	close_quietly(&req[0]);
 	close_quietly(&rep[1]);
 	if (w->pid < 0) {
@@ -410,17 +421,49 @@ worker_drop(struct worker *w, bool kill_it)
 enum ask { ASK_OK, ASK_STALLED, ASK_FAILED };
 
 /*
- * Sends path to the worker and waits for its verdict, at most a little
- * longer than the worker's own alarm.  On a stall the worker is gone.
+ * Waits for the worker's answer while each of its calls on the share stays
+ * within limit_ms, and it is never silent that long (a call it makes that
+ * the record does not show).  Returns 1 when the answer is there, 0 when
+ * the worker hangs, -1 on a poll error.
+ */
+static int
+worker_wait(struct worker *w, long long limit_ms)
+{
+	struct pollfd pfd = { .fd = w->reply, .events = POLLIN };
+	long long now, quiet_since = watch_clock_ms(), due;
+	uint64_t calls = watch_area_calls(&w->watch, 0), seen;
+	struct watch_pending p;
+	int r;
+
+	for (;;) {
+		now = watch_clock_ms();
+		if ((seen = watch_area_calls(&w->watch, 0)) != calls) {
+			calls = seen;
+			quiet_since = now;
+		}
+		due = watch_area_pending(&w->watch, 0, &p) ?
+		    p.since_ms + limit_ms : quiet_since + limit_ms;
+		if (due <= now)
+			return 0;
+		/* A new call's clock is looked at within a second. */
+		r = poll(&pfd, 1, due - now < 1000 ? (int)(due - now) : 1000);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r > 0)
+			return 1;
+	}
+}
+
+/*
+ * Sends path to the worker and waits for its verdict.  On a stall the
+ * worker is gone.
  */
 static enum ask
 worker_ask(struct worker *w, const struct filter *f, const char *path,
     struct verdict *v, char *young)
 {
 	uint32_t len = strlen(path);
-	struct pollfd pfd = { .fd = w->reply, .events = POLLIN };
-	struct timespec start, now;
-	long long limit_ms = f->timeout_ms + 2000, left;
+	long long limit_ms = f->timeout_ms + watch_grace_ms(f->timeout_ms);
 	int status, r;
 
 	if (len > PATH_MAX) {
@@ -436,21 +479,12 @@ worker_ask(struct worker *w, const struct filter *f, const char *path,
 		if (xwrite(w->request, buf, sizeof(len) + len) < 0)
 			goto died;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = limit_ms - ((now.tv_sec - start.tv_sec) * 1000 +
-		    (now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0) {
-			worker_drop(w, true);
-			return ASK_STALLED;
-		}
-		r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno != EINTR)
-			return ASK_FAILED;
-		if (r > 0)
-			break;
+	if ((r = worker_wait(w, limit_ms)) == 0) {
+		worker_drop(w, true);
+		return ASK_STALLED;
 	}
+	if (r < 0)
+		return ASK_FAILED;
 	if (xread(w->reply, v, sizeof(*v)) == sizeof(*v) &&
 	    v->young_len <= YOUNG_MAX &&
 	    xread(w->reply, young, v->young_len) == (ssize_t)v->young_len)
@@ -458,11 +492,8 @@ worker_ask(struct worker *w, const struct filter *f, const char *path,
 died:
 	close_quietly(&w->request);
 	close_quietly(&w->reply);
-	if (waitpid(w->pid, &status, 0) == w->pid && WIFSIGNALED(status) &&
-	    WTERMSIG(status) == SIGALRM) {
-		w->pid = -1;
-		return ASK_STALLED;
-	}
+	/* It closed its pipe: it has ended, or is about to. */
+	waitpid(w->pid, &status, 0);
 	w->pid = -1;
 	w->died = status;
 	errno = EIO;
@@ -516,6 +547,40 @@ leaf_verdict(struct run *r, const char *path, const struct verdict *v)
 	return 0;
 }
 
+/* A leaf left out for the share: counted, and in --stalled FILE. */
+static void
+leaf_stalled(struct run *r, const char *path)
+{
+	r->c.stalled++;
+	if (r->stalled != NULL &&
+	    pathstream_write(r->stalled, path, r->delim) < 0)
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(r->stalled_path));
+}
+
+/*
+ * max_stalls leaves in a row stalled: a hung subtree, or a share that
+ * answers nothing any more?  Its mount point is asked (a statvfs within
+ * -t, in a child); without an answer every leaf still to come is left
+ * out, stalled, without a look.
+ */
+static void
+breaker(struct run *r, const char *path)
+{
+	char point[PATH_MAX];
+
+	if (r->f.max_stalls == 0 || ++r->stalls_in_row < r->f.max_stalls)
+		return;
+	probe_mount_point(path, point, sizeof(point));
+	if (probe_wait(point, r->f.timeout_ms) == PROBE_ANSWERED) {
+		r->stalls_in_row = 0;
+		return;
+	}
+	r->gave_up = true;
+	diag_warnx("%s: the share is not answering: %ld leaves stalled in a "
+	    "row; stopping (the leaves still to come are left out; run again "
+	    "once it answers)", diag_quote(point), r->stalls_in_row);
+}
+
 /* A leaf the worker could not give a verdict on. */
 static void
 leaf_lost(struct run *r, const char *path, enum ask what)
@@ -523,11 +588,8 @@ leaf_lost(struct run *r, const char *path, enum ask what)
 	if (what == ASK_STALLED) {
 		diag_warnx("%s: stalled (no answer in %gs); left out",
 		    diag_quote(path), r->f.timeout_ms / 1000.0);
-		r->c.stalled++;
-		if (r->stalled != NULL &&
-		    pathstream_write(r->stalled, path, r->delim) < 0)
-			diag_err(EXITCODE_FAILED, "%s",
-			    diag_quote(r->stalled_path));
+		leaf_stalled(r, path);
+		breaker(r, path);
 		return;
 	}
 	if (r->w.died != 0 && WIFSIGNALED(r->w.died))
@@ -558,6 +620,10 @@ filter_leaf(struct run *r, const char *path, size_t len)
 		r->c.unwanted++;
 		return 0;
 	}
+	if (r->gave_up) {
+		leaf_stalled(r, path);
+		return 0;
+	}
 	if (r->w.pid < 0 && worker_start(&r->w, &r->f) < 0)
 		diag_err(EXITCODE_FAILED, "cannot start a worker");
 	what = worker_ask(&r->w, &r->f, path, &v, r->young);
@@ -565,6 +631,7 @@ filter_leaf(struct run *r, const char *path, size_t len)
 		leaf_lost(r, path, what);
 		return 0;
 	}
+	r->stalls_in_row = 0;
 	return leaf_verdict(r, path, &v);
 }
 
@@ -621,6 +688,7 @@ static void
 parse_option(struct run *r, int opt, const char *arg)
 {
 	struct filter *f = &r->f;
+	long long n;
 
 	switch (opt) {
 	case '0':
@@ -656,6 +724,12 @@ parse_option(struct run *r, int opt, const char *arg)
 	case OPT_STALLED:
 		r->stalled_path = arg;
 		break;
+	case OPT_MAX_STALLS:
+		if (cli_count("--max-stalls", arg, 0, CLI_MAX_STALLS_MAX,
+		    &n) < 0)
+			cli_usage(usage_text);
+		f->max_stalls = (long)n;
+		break;
 	case OPT_KEEP_SOURCES:
 		f->keep_sources = true;
 		break;
@@ -686,10 +760,13 @@ parse_args(struct run *r, int argc, char *argv[])
 	r->f.output = CLI_OUTPUT_DEFAULT;
 	r->f.min_age_ms = SOURCES_DEFAULT_MIN_AGE_MS;
 	r->delim = '\n';
+	r->f.max_stalls = DEFAULT_MAX_STALLS;
 	r->w.pid = -1;
 	while ((opt = getopt_long(argc, argv, "0t:", long_options, NULL))
 	    != -1)
 		parse_option(r, opt, optarg);
+	if (watch_area_create(&r->w.watch, 1) < 0)
+		diag_err(EXITCODE_FAILED, "memfd_create");
 	if (optind != argc)
 		cli_usage(usage_text);
 	if (r->stalled_path != NULL &&
@@ -706,6 +783,7 @@ run_finish(struct run *r)
 
 	if (r->w.pid > 0)
 		worker_drop(&r->w, false);
+	watch_area_free(&r->w.watch);
 	free_strings(&r->f.globs);
 	free_strings(&r->f.names);
 	free_strings(&r->f.match);

@@ -31,6 +31,8 @@
 #include "diag.h"
 #include "exitcode.h"
 #include "pathstream.h"
+#include "probe.h"
+#include "watch.h"
 #include "progress.h"
 #include "scanworker.h"
 #include "spawn.h"
@@ -63,6 +65,7 @@ struct node {
 	uint32_t namelen;
 	unsigned char newline;	/* a newline in the path */
 	unsigned char hashed;
+	unsigned char untried;	/* stalled: never read, the share gave up */
 	char name[];		/* a root holds its path as given */
 };
 
@@ -110,6 +113,7 @@ struct scan {
 	long long time_limit_ms;	/* the workers' timer: a bit longer */
 	long long grace_ms;
 	int retries;
+	long max_stalls;	/* --max-stalls: in a row, then the probe */
 	int xdev;
 	int sort;
 	int force_progress;	/* --progress */
@@ -132,6 +136,9 @@ struct scan {
 
 	struct node *stalled;
 	uint64_t nstalled;
+	long stalls_in_row;	/* since the last directory read */
+	int gave_up;		/* the share does not answer */
+	uint64_t untried;	/* pending directories it cost */
 
 	struct buf path;
 	struct node **chain;
@@ -543,6 +550,7 @@ stalled_add(struct scan *s, struct node *n)
 	n->next = s->stalled;
 	s->stalled = n;
 	s->nstalled++;
+	s->stalls_in_row++;
 }
 
 /*
@@ -720,6 +728,7 @@ job_done(struct scan *s, int slot, const struct scanworker_msg_done *done)
 	}
 	if (done->status == SCANWORKER_DIR_READ) {
 		s->dirs++;
+		s->stalls_in_row = 0;
 		n->dev = done->dev;
 		n->ino = done->ino;
 		if (n->parent == NULL)
@@ -925,6 +934,70 @@ retry_stalled(struct scan *s)
 	}
 }
 
+/* The root the directory n is under, as given. */
+static const char *
+root_of(const struct node *n)
+{
+	while (n->parent != NULL)
+		n = n->parent;
+	return n->name;
+}
+
+/* Every directory not read yet becomes stalled, untried, and every
+ * worker is killed, waited for by none. */
+static void
+abandon_all(struct scan *s)
+{
+	struct node *n;
+
+	for (int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+
+		if (w->fd >= 0) {
+			kill(w->pid, SIGKILL);
+			s->killed++;
+			close_quietly(&w->fd);
+		}
+		/* The one being read has not had its time yet either. */
+		while (w->njobs > 0) {
+			n = job_finish(s, w);
+			stalled_add(s, n);
+			n->untried = 1;
+			s->untried++;
+		}
+		while ((n = deque_pop_oldest(&w->queue)) != NULL) {
+			stalled_add(s, n);
+			n->untried = 1;
+			s->untried++;
+		}
+	}
+	reap_workers();
+}
+
+/*
+ * max_stalls directories in a row stalled: is it a hung subtree, or a
+ * share that answers nothing any more?  The root is asked (a statvfs with
+ * the time limit, in a child); without an answer the scan stops, and
+ * every directory not read is stalled.  Returns 1 when it stops.
+ */
+static int
+breaker(struct scan *s)
+{
+	const char *root = root_of(s->stalled);
+
+	if (probe_wait(root, s->timeout_ms) == PROBE_ANSWERED) {
+		s->stalls_in_row = 0;
+		return 0;
+	}
+	s->gave_up = 1;
+	abandon_all(s);
+	diag_warnx("%s: the share is not answering: %ld directories stalled "
+	    "in a row; stopping (%llu directories not read; run again once "
+	    "it answers)", diag_quote(root), s->stalls_in_row,
+	    (unsigned long long)s->untried);
+	return 1;
+}
+
 static void
 scan_run(struct scan *s)
 {
@@ -941,7 +1014,8 @@ scan_run(struct scan *s)
 					    "cannot start workers");
 				continue;
 			}
-			if (s->stalled == NULL || round >= s->retries)
+			if (s->stalled == NULL || round >= s->retries ||
+			    s->gave_up)
 				break;
 			round++;
 			retry_stalled(s);
@@ -950,6 +1024,9 @@ scan_run(struct scan *s)
 		idle = 0;
 		wait_workers(s);
 		show_progress(s);
+		if (s->max_stalls > 0 && s->stalls_in_row >= s->max_stalls &&
+		    breaker(s))
+			break;
 	}
 }
 
@@ -981,8 +1058,10 @@ report_stalled(struct scan *s)
 
 		list = n->next;
 		s->stalled_final++;
-		diag_warnx("%s: stalled (no answer in %s)", diag_quote(path),
-		    timeout);
+		/* Those never tried were counted in one line. */
+		if (!n->untried)
+			diag_warnx("%s: stalled (no answer in %s)",
+			    diag_quote(path), timeout);
 		if (s->stalled_file != NULL &&
 		    pathstream_write(s->stalled_file, path, s->delim) != 0) {
 			if (errno == EINVAL)
@@ -1061,6 +1140,7 @@ scan_free(struct scan *s)
 
 enum {
 	OPT_RETRIES = 256,
+	OPT_MAX_STALLS,
 	OPT_STALLED,
 	OPT_XDEV,
 	OPT_SORT,
@@ -1075,6 +1155,7 @@ static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "max-stalls", required_argument, NULL, OPT_MAX_STALLS },
 	{ "stalled", required_argument, NULL, OPT_STALLED },
 	{ "xdev", no_argument, NULL, OPT_XDEV },
 	{ "sort", no_argument, NULL, OPT_SORT },
@@ -1087,8 +1168,10 @@ static const struct option longopts[] = {
 
 static const char synopsis[] =
     "usage: tree-scan [-0] [-j N] [-t SECONDS] [--retries N] "
-    "[--stalled FILE] [--xdev]\n"
-    "                 [--sort] [--progress] [--stats[=json]] ROOT...\n";
+    "[--max-stalls N]\n"
+    "                 [--stalled FILE] [--xdev] [--sort] [--progress] "
+    "[--stats[=json]]\n"
+    "                 ROOT...\n";
 
 static const char options_text[] =
     "Print every leaf directory (one with no subdirectories) "
@@ -1102,6 +1185,10 @@ static const char options_text[] =
     "stalled (default 30)\n"
     "      --retries N     retry stalled directories N times at the "
     "end (default 1)\n"
+    "      --max-stalls N  after N directories in a row stalled, stop if "
+    "the share\n"
+    "                      does not answer at all (default 4 x -j; 0: "
+    "never)\n"
     "      --stalled FILE  write the stalled directories to FILE\n"
     "      --xdev          do not descend into other file systems\n"
     "      --sort          print the leaves byte-sorted, at the end\n"
@@ -1135,6 +1222,12 @@ parse_option(struct scan *s, int ch, const char *arg)
 		if (cli_count("--retries", arg, 0, MAX_RETRIES, &n) < 0)
 			cli_usage(synopsis);
 		s->retries = (int)n;
+		break;
+	case OPT_MAX_STALLS:
+		if (cli_count("--max-stalls", arg, 0, CLI_MAX_STALLS_MAX,
+		    &n) < 0)
+			cli_usage(synopsis);
+		s->max_stalls = (long)n;
 		break;
 	case OPT_STALLED:
 		s->stalled_path = arg;
@@ -1172,8 +1265,12 @@ parse_args(struct scan *s, int argc, char *argv[])
 	s->nworkers = DEFAULT_WORKERS;
 	s->timeout_ms = CLI_TIMEOUT_DEFAULT_MS;
 	s->retries = DEFAULT_RETRIES;
+	s->max_stalls = -1;
 	while ((ch = getopt_long(argc, argv, "0j:t:", longopts, NULL)) != -1)
 		parse_option(s, ch, optarg);
+	/* A share that stops answering stalls every worker at once. */
+	if (s->max_stalls < 0)
+		s->max_stalls = 4L * s->nworkers;
 	if (optind == argc)
 		cli_usage(synopsis);
 	return optind;
@@ -1190,11 +1287,7 @@ scan_setup(struct scan *s)
 	/* A late answer is not a stall: the worker's own timer fires first,
 	 * the parent kills only a worker that cannot answer at all. */
 	s->time_limit_ms = scanworker_time_limit(s->timeout_ms);
-	s->grace_ms = s->timeout_ms / 10;
-	if (s->grace_ms < 200)
-		s->grace_ms = 200;
-	if (s->grace_ms > 2000)
-		s->grace_ms = 2000;
+	s->grace_ms = watch_grace_ms(s->timeout_ms);
 	if (s->stalled_path != NULL) {
 		s->stalled_file = fopen(s->stalled_path, "we");
 		if (s->stalled_file == NULL)

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "share.h"
+#include "watch.h"
 #include "xstd.h"
 
 /* A holder on another host counts as alive for this long after it last
@@ -88,23 +90,25 @@ claim_remove_dead_temps(int dirfd, const char *name)
 	DIR *dir;
 	int fd, removed = 0;
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = share_openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	dir = fdopendir(fd);
 	if (dir == NULL) {
-		close(fd);
+		share_close(fd, NULL);
 		return -1;
 	}
-	while ((de = readdir(dir)) != NULL) {
+	while ((de = share_readdir(dir, NULL)) != NULL) {
 		if (journal_classify(de->d_name, name, &pid) != JOURNAL_FILE_TEMP)
 			continue;
 		if (pid == getpid() || pid_alive(pid))
 			continue;
-		if (unlinkat(dirfd, de->d_name, 0) == 0)
+		if (share_unlinkat(dirfd, de->d_name, 0) == 0)
 			removed++;
 	}
+	watch_begin(WATCH_CLOSE, NULL);
 	closedir(dir);
+	watch_end();
 	return removed;
 }
 
@@ -151,7 +155,7 @@ claim_absorbed(int dirfd, const char *name, const struct journal *j,
 		    attr.sources, attr.nsources, out, nout) == -1;
 		journal_free(&attr);
 	} else if (j != NULL) {
-		have_output = fstatat(dirfd, name, &st,
+		have_output = share_fstatat(dirfd, name, &st,
 		    AT_SYMLINK_NOFOLLOW) == 0;
 		if (!have_output && errno != ENOENT)
 			return -1;
@@ -330,7 +334,7 @@ claim_withdraw_idle(struct claim *c, int outfd)
 	/* Ours to drop: we hold the claim, and the record names no source
 	 * that is still there (none is absorbed). */
 	if (outfd >= 0)
-		fremovexattr(outfd, JOURNAL_ATTR);
+		share_fremovexattr(outfd, c->output, JOURNAL_ATTR);
 	if (journal_remove(c->dirfd, c->output) < 0 && errno != ENOENT)
 		return -1;
 	c->claimed = false;
@@ -403,7 +407,7 @@ claim_check(int dirfd, const char *output, const struct journal_hash *written,
 	    claim->records > 0)
 		verdict = CLAIM_EMPTY_INPUT;
 	else {
-		have_output = fstatat(dirfd, output, &st,
+		have_output = share_fstatat(dirfd, output, &st,
 		    AT_SYMLINK_NOFOLLOW) == 0;
 		if (!have_output && errno != ENOENT)
 			verdict = CLAIM_OUTPUT_ERROR;
@@ -486,10 +490,10 @@ claim_remove_sources(int dirfd, const struct journal *claim,
 			int err = 0;
 
 			if (!journal_identity_matches(dirfd, e->name, &e->id))
-				what = faccessat(dirfd, e->name, F_OK,
+				what = share_faccessat(dirfd, e->name, F_OK,
 				    AT_SYMLINK_NOFOLLOW) == 0 ?
 				    CLAIM_KEPT_CHANGED : CLAIM_GONE;
-			else if (unlinkat(dirfd, e->name, 0) == -1 &&
+			else if (share_unlinkat(dirfd, e->name, 0) == -1 &&
 			    errno != ENOENT) {
 				err = errno;
 				what = CLAIM_KEPT_ERROR;
@@ -516,7 +520,7 @@ claim_release(int dirfd, const char *output, int outfd, bool in_attr,
 		    errno != ENOENT, saved = errno;
 
 		if (!record_needed && outfd >= 0)
-			fremovexattr(outfd, JOURNAL_ATTR);
+			share_fremovexattr(outfd, output, JOURNAL_ATTR);
 		errno = saved;
 		return failed ? -1 : 0;
 	}

@@ -16,6 +16,7 @@
 #define CLI_TIMEOUT_MAX_MS (24 * 3600 * 1000LL)
 #define CLI_MEMORY_MIN (1024 * 1024LL)		/* json-merge --memory */
 #define CLI_PARALLEL_MAX 1024			/* leafpack -P */
+#define CLI_MAX_STALLS_MAX 1000000		/* --max-stalls */
 #define CLI_OUTPUT_DEFAULT "consolidated.jsonl"	/* --output */
 
 /* What --stats asks for. */

@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "share.h"
 #include "xstd.h"
 
 const char *
@@ -153,7 +154,7 @@ journal_identity_matches(int dirfd, const char *name,
 	struct stat st;
 	struct journal_identity now;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+	if (share_fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return 0;
 	journal_identity_from_stat(&now, &st);
 	return journal_identity_equal(&now, id);
@@ -254,7 +255,7 @@ journal_temp_create(int dirfd, const char *name, const char *suffix,
 		*created = concat3(".", name, tail);
 		if (*created == NULL)
 			return -1;
-		fd = openat(dirfd, *created,
+		fd = share_openat(dirfd, *created,
 		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd >= 0)
 			return fd;
@@ -660,14 +661,24 @@ parse_text(char *text, size_t len, const struct stat *st, struct journal *j)
 	return 0;
 }
 
-/* Fails a load: closes fd (if >= 0), frees text and j, keeps errno. */
+static void
+free_keeping_errno(void *p)
+{
+	int saved = errno;
+
+	free(p);
+	errno = saved;
+}
+
+/* Fails a load: closes fd (if >= 0; the file name), frees text and j,
+ * keeps errno. */
 static int
-load_failed(int fd, char *text, struct journal *j)
+load_failed(int fd, const char *name, char *text, struct journal *j)
 {
 	int saved = errno;
 
 	if (fd >= 0)
-		close(fd);
+		share_close(fd, name);
 	free(text);
 	journal_free(j);
 	errno = saved;
@@ -681,21 +692,20 @@ journal_load(int dirfd, const char *name, struct journal *j)
 	char *jname, *text = NULL;
 	size_t len = 0;
 	ssize_t got;
-	int fd;
+	int fd, r;
 
 	if (journal_init(j) == -1)
 		return -1;
 	jname = journal_name(name);
 	if (jname == NULL)
-		goto fail;
-	fd = openat(dirfd, jname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	free(jname);
+		return load_failed(-1, NULL, text, j);
+	fd = share_openat(dirfd, jname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd == -1) {
-		if (errno == ENOENT)
-			return 0;
-		goto fail;
+		r = errno == ENOENT ? 0 : load_failed(-1, NULL, text, j);
+		free_keeping_errno(jname);
+		return r;
 	}
-	if (fstat(fd, &st) == -1)
+	if (share_fstat(fd, jname, &st) == -1)
 		goto fail_fd;
 	if (!S_ISREG(st.st_mode)) {
 		errno = EBADMSG;
@@ -704,15 +714,16 @@ journal_load(int dirfd, const char *name, struct journal *j)
 	text = malloc((size_t)st.st_size + 1);
 	if (text == NULL)
 		goto fail_fd;
-	if ((got = xread(fd, text, (size_t)st.st_size)) == -1)
+	if ((got = share_read_all(fd, jname, text, (size_t)st.st_size)) == -1)
 		goto fail_fd;
 	len = (size_t)got;
-	close(fd);
+	share_close(fd, jname);
+	free(jname);
 	return parse_text(text, len, &st, j) == -1 ? -1 : 1;
 fail_fd:
-	return load_failed(fd, text, j);
-fail:
-	return load_failed(-1, text, j);
+	r = load_failed(fd, jname, text, j);
+	free_keeping_errno(jname);
+	return r;
 }
 
 /* ---- the record attached to the output ---- */
@@ -728,26 +739,27 @@ journal_attr_load(int dirfd, const char *name, struct journal *j)
 	if (journal_init(j) == -1)
 		return -1;
 	/* O_NONBLOCK: an output that is a FIFO must not hang us. */
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
+	fd = share_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0);
 	if (fd == -1) {
 		if (errno == ENOENT || errno == ELOOP || errno == EACCES)
 			goto none;
 		goto fail;
 	}
-	if (fstat(fd, &st) == -1)
+	if (share_fstat(fd, name, &st) == -1)
 		goto fail_fd;
 	if (!S_ISREG(st.st_mode))
 		goto none_fd;
 	/* Size it, then read it; it may grow in between (ERANGE). */
 	for (;;) {
-		len = fgetxattr(fd, JOURNAL_ATTR, NULL, 0);
+		len = share_fgetxattr(fd, name, JOURNAL_ATTR, NULL, 0);
 		if (len >= 0) {
 			grown = realloc(text, (size_t)len + 1);
 			if (grown == NULL)
 				goto fail_fd;
 			text = grown;
-			len = fgetxattr(fd, JOURNAL_ATTR, text, (size_t)len + 1);
+			len = share_fgetxattr(fd, name, JOURNAL_ATTR, text,
+			    (size_t)len + 1);
 			if (len >= 0)
 				break;
 		}
@@ -756,7 +768,7 @@ journal_attr_load(int dirfd, const char *name, struct journal *j)
 		if (errno != ERANGE)
 			goto fail_fd;
 	}
-	close(fd);
+	share_close(fd, name);
 	if (parse_text(text, (size_t)len, &st, j) == -1)
 		return -1;
 	if (j->state == JOURNAL_COMMITTED && j->output_ino == st.st_ino)
@@ -765,19 +777,19 @@ journal_attr_load(int dirfd, const char *name, struct journal *j)
 	journal_free(j);
 	return 0;
 none_fd:
-	close(fd);
+	share_close(fd, name);
 none:
 	free(text);
 	journal_free(j);
 	return 0;
 fail_fd:
-	return load_failed(fd, text, j);
+	return load_failed(fd, name, text, j);
 fail:
-	return load_failed(-1, text, j);
+	return load_failed(-1, NULL, text, j);
 }
 
 int
-journal_attr_store(int fd, const struct journal *j)
+journal_attr_store(int fd, const char *name, const struct journal *j)
 {
 	const char *off = getenv("LEAFPACK_NO_XATTR");
 	char *text;
@@ -790,7 +802,8 @@ journal_attr_store(int fd, const struct journal *j)
 	text = journal_serialize(j);
 	if (text == NULL)
 		return -1;
-	ret = fsetxattr(fd, JOURNAL_ATTR, text, strlen(text), XATTR_CREATE);
+	ret = share_fsetxattr(fd, name, JOURNAL_ATTR, text, strlen(text),
+	    XATTR_CREATE);
 	saved = errno;
 	free(text);
 	errno = saved;
@@ -821,12 +834,12 @@ write_temp(int dirfd, const char *name, const struct journal *j, int durable,
 	}
 	len = strlen(text);
 	text[len] = '\n';	/* replaces the NUL: written as one line */
-	if (xwrite(fd, text, len + 1) == -1 ||
-	    (durable && fsync(fd) == -1)) {
+	if (share_write_all(fd, *temp, text, len + 1) == -1 ||
+	    (durable && share_fsync(fd, *temp) == -1)) {
 		saved = errno;
 		free(text);
-		close(fd);
-		unlinkat(dirfd, *temp, 0);
+		share_close(fd, *temp);
+		share_unlinkat(dirfd, *temp, 0);
 		free(*temp);
 		*temp = NULL;
 		errno = saved;
@@ -842,12 +855,12 @@ finish_temp(int dirfd, int fd, char *temp, int failed)
 {
 	int saved = errno;
 
-	if (close(fd) == -1 && !failed) {
+	if (share_close(fd, temp) == -1 && !failed) {
 		saved = errno;
 		failed = 1;
 	}
 	if (failed)
-		unlinkat(dirfd, temp, 0);
+		share_unlinkat(dirfd, temp, 0);
 	free(temp);
 	errno = saved;
 	return failed ? -1 : 0;
@@ -868,11 +881,11 @@ journal_store(int dirfd, const char *name, const struct journal *j,
 		free(jname);
 		return -1;
 	}
-	failed = renameat(dirfd, temp, dirfd, jname) == -1;
+	failed = share_renameat(dirfd, temp, jname) == -1;
 	free(jname);
 	if (finish_temp(dirfd, fd, temp, failed) == -1)
 		return -1;
-	if (durable && fsync(dirfd) == -1)
+	if (durable && share_fsync(dirfd, NULL) == -1)
 		return -1;
 	return 0;
 }
@@ -887,17 +900,18 @@ create_excl(int dirfd, const char *jname, const struct journal *j)
 
 	if (text == NULL)
 		return -1;
-	fd = openat(dirfd, jname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0666);
+	fd = share_openat(dirfd, jname, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0666);
 	if (fd == -1) {
 		free(text);
 		return -1;
 	}
 	len = strlen(text);
 	text[len] = '\n';
-	if (xwrite(fd, text, len + 1) == -1 || close(fd) == -1) {
+	if (share_write_all(fd, jname, text, len + 1) == -1 ||
+	    share_close(fd, jname) == -1) {
 		saved = errno;
-		unlinkat(dirfd, jname, 0);
+		share_unlinkat(dirfd, jname, 0);
 		free(text);
 		errno = saved;
 		return -1;
@@ -920,7 +934,7 @@ journal_create(int dirfd, const char *name, const struct journal *j)
 		free(jname);
 		return -1;
 	}
-	failed = linkat(dirfd, temp, dirfd, jname, 0) == -1;
+	failed = share_linkat(dirfd, temp, jname) == -1;
 	if (failed)
 		linkerr = errno;
 	/* The temporary goes either way: on success the journal is the link. */
@@ -946,7 +960,7 @@ journal_remove(int dirfd, const char *name)
 
 	if (jname == NULL)
 		return -1;
-	ret = unlinkat(dirfd, jname, 0);
+	ret = share_unlinkat(dirfd, jname, 0);
 	saved = errno;
 	free(jname);
 	errno = saved;

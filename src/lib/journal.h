@@ -155,13 +155,13 @@ int journal_create(int dirfd, const char *name, const struct journal *j);
 #define JOURNAL_ATTR "user.leafpack.journal"
 
 /*
- * Sets JOURNAL_ATTR on the open file fd to *j (XATTR_CREATE: fd is a new
- * temporary).  Fails with ENOTSUP without trying when the environment
+ * Sets JOURNAL_ATTR on the open file fd (named name in the leaf, for
+ * the watcher) to *j (XATTR_CREATE: fd is a new temporary).  Fails with ENOTSUP without trying when the environment
  * variable LEAFPACK_NO_XATTR is 1 (tests use it to cover the journal file).
  * On any failure (ENOTSUP, E2BIG, ENOSPC, EACCES, ...) the caller keeps the
  * record in the journal file instead.
  */
-int journal_attr_store(int fd, const struct journal *j);
+int journal_attr_store(int fd, const char *name, const struct journal *j);
 
 /*
  * Reads the commit record attached to the current output DIR/NAME into *j

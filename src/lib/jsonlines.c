@@ -7,16 +7,17 @@
 #include <errno.h>
 #include <string.h>
 
-#include "xstd.h"
+#include "share.h"
 
 /* Big reads: an existing output of gigabytes is read twice per merge. */
 #define READ_SIZE (1024 * 1024)
 
 int
-jsonlines_rewind(struct jsonlines *r, int fd,
+jsonlines_rewind(struct jsonlines *r, int fd, const char *name,
     const struct jsonscan_keypath *key)
 {
 	r->fd = fd;
+	r->name = name;
 	r->key = key;
 	r->buf.len = r->start = 0;
 	r->off = 0;
@@ -55,7 +56,10 @@ next_line(struct jsonlines *r, const char **line, size_t *len)
 		/* A line longer than the buffer: room for more of it. */
 		if (b->len == b->cap && buf_reserve(b, 1) < 0)
 			return -1;
-		n = xpread(r->fd, b->data + b->len, b->cap - b->len, r->off);
+		do
+			n = share_pread(r->fd, r->name, b->data + b->len,
+			    b->cap - b->len, r->off);
+		while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return -1;
 		if (n == 0)

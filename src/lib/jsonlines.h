@@ -27,6 +27,7 @@
 
 struct jsonlines {
 	int fd;					/* not owned */
+	const char *name;	/* the file (borrowed), for the watcher */
 	const struct jsonscan_keypath *key;	/* not owned */
 	struct buf buf;			/* what was read; buf.len ends it */
 	size_t start;			/* the next line in buf */
@@ -48,11 +49,12 @@ enum jsonlines_status {
 };
 
 /*
- * Starts reading fd from its first line, taking the sort keys at key
- * (both must outlive the reading).  Zero r before the first call.
+ * Starts reading fd (the file name in the leaf, for the watcher of
+ * share.h) from its first line, taking the sort keys at key (all must
+ * outlive the reading).  Zero r before the first call.
  * Returns 0, or -1 (ENOMEM) when the read buffer cannot be allocated.
  */
-int jsonlines_rewind(struct jsonlines *r, int fd,
+int jsonlines_rewind(struct jsonlines *r, int fd, const char *name,
     const struct jsonscan_keypath *key);
 
 /* The next record; r->record and r->sortkey are valid until the next

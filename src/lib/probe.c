@@ -5,8 +5,12 @@
 #include "probe.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,4 +104,66 @@ probe_wait(const char *path, long long timeout_ms)
 	if (r == PROBE_PENDING)
 		probe_end(&p, true);
 	return r == PROBE_ANSWERED ? PROBE_ANSWERED : PROBE_SILENT;
+}
+
+/* Decodes the octal escapes (\040 for a space) of a mountinfo field. */
+static void
+unescape(char *s)
+{
+	char *out = s;
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+			    (s[3] - '0'));
+			s += 3;
+		} else
+			*out++ = *s;
+	}
+	*out = '\0';
+}
+
+/* True when dir is path or one of its ancestors, as strings. */
+static bool
+is_under(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(path, dir, len) == 0 &&
+	    (path[len] == '/' || path[len] == '\0');
+}
+
+int
+probe_mount_point(const char *path, char *out, size_t size)
+{
+	char abs[PATH_MAX * 2], cwd[PATH_MAX], *line = NULL, point[PATH_MAX];
+	size_t cap = 0, best = 0;
+	FILE *f;
+
+	snprintf(out, size, "/");
+	if (path[0] == '/')
+		snprintf(abs, sizeof(abs), "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+	else
+		return -1;
+	if ((f = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return -1;
+	/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": the longest mount point
+	 * that is an ancestor wins. */
+	while (getline(&line, &cap, f) != -1) {
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
+			continue;
+		unescape(point);
+		if (is_under(abs, point) && strlen(point) >= best) {
+			best = strlen(point);
+			snprintf(out, size, "%s", point);
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
 }

@@ -40,4 +40,12 @@ enum probe_result probe_check(struct probe *p);
  * PROBE_SILENT (also when no child could be started). */
 enum probe_result probe_wait(const char *path, long long timeout_ms);
 
+/*
+ * The mount point that path is under, into out (size bytes), read from
+ * /proc/self/mountinfo and the current directory's name alone, without a
+ * call on path itself (which may be in the hung subtree): the place to
+ * ask when only a leaf is known.  Returns 0, or -1 (then out is "/").
+ */
+int probe_mount_point(const char *path, char *out, size_t size);
+
 #endif

@@ -27,7 +27,7 @@
 int
 share_open(const char *path, int flags)
 {
-	WATCHED(WATCH_OPEN, path, int, open(path, flags));
+	WATCHED(WATCH_OPEN, NULL, int, open(path, flags));
 }
 
 int
@@ -170,6 +170,18 @@ int
 share_close(int fd, const char *name)
 {
 	WATCHED(WATCH_CLOSE, name, int, close(fd));
+}
+
+void
+share_close_quietly(int *fd, const char *name)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		share_close(*fd, name);
+		errno = saved;
+	}
+	*fd = -1;
 }
 
 struct dirent *

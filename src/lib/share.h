@@ -21,6 +21,8 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 
+/* Opens the leaf directory itself, path being the one given to
+ * watch_set_dir(). */
 int share_open(const char *path, int flags);
 int share_openat(int dirfd, const char *name, int flags, mode_t mode);
 int share_fstat(int fd, const char *name, struct stat *st);
@@ -45,6 +47,9 @@ int share_fremovexattr(int fd, const char *name, const char *attr);
 int share_fchmod(int fd, const char *name, mode_t mode);
 int share_fchown(int fd, const char *name, uid_t uid, gid_t gid);
 int share_close(int fd, const char *name);
+/* Closes *fd if it is open and sets it to -1, errors dropped (as
+ * close_quietly() of xstd.h). */
+void share_close_quietly(int *fd, const char *name);
 /* readdir(3) of a stream opened on the share (the directory's name for
  * the watcher: NULL is the leaf). */
 struct dirent *share_readdir(DIR *dir, const char *name);

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "xstd.h"
+#include "share.h"
 
 /* Sources are small and many: one read each, most of the time. */
 #define READ_SIZE (1024 * 1024)
@@ -54,7 +54,8 @@ sourceload_same_file(const struct stat *a, const struct stat *b)
  * with errno set; *eof is set at the end of the file.
  */
 static ssize_t
-refill(struct buf *b, int fd, off_t *off, off_t size, int *eof)
+refill(struct buf *b, int fd, const char *name, off_t *off, off_t size,
+    int *eof)
 {
 	size_t want;
 	ssize_t n;
@@ -63,7 +64,10 @@ refill(struct buf *b, int fd, off_t *off, off_t size, int *eof)
 	if (b->len == b->cap && buf_reserve(b, 1) < 0)
 		return -1;
 	want = b->cap - b->len;
-	if ((n = xpread(fd, b->data + b->len, want, *off)) < 0)
+	do
+		n = share_pread(fd, name, b->data + b->len, want, *off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
 		return -1;
 	*off += n;
 	b->len += (size_t)n;
@@ -130,7 +134,7 @@ scan(struct sourceload *s, struct runsort *sorter, int fd, off_t size,
 			}
 			buf_consume(b, pos);
 			pos = 0;
-			if (refill(b, fd, &off, size, &eof) < 0)
+			if (refill(b, fd, s->name, &off, size, &eof) < 0)
 				return errno == ENOMEM ?
 				    SOURCELOAD_SORTER_FAILED :
 				    SOURCELOAD_UNREADABLE;
@@ -148,13 +152,14 @@ scan(struct sourceload *s, struct runsort *sorter, int fd, off_t size,
 
 enum sourceload_result
 sourceload_read(struct sourceload *s, struct runsort *sorter, int fd,
-    const struct stat *st, struct jsonscan_error *err)
+    const char *name, const struct stat *st, struct jsonscan_error *err)
 {
 	struct runsort_mark mark;
 	enum scan_mode mode = SCAN_TRY;
 	struct stat after;
 	int r;
 
+	s->name = name;
 	runsort_mark(sorter, &mark);
 	for (;;) {
 		r = scan(s, sorter, fd, st->st_size, mode, err);
@@ -183,7 +188,7 @@ sourceload_read(struct sourceload *s, struct runsort *sorter, int fd,
 		break;
 	}
 	if (r == SOURCELOAD_OK) {
-		if (fstat(fd, &after) < 0)
+		if (share_fstat(fd, name, &after) < 0)
 			r = SOURCELOAD_UNREADABLE;
 		else if (!sourceload_same_file(st, &after))
 			r = SOURCELOAD_CHANGED;

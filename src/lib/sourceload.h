@@ -32,6 +32,8 @@
 /* The reader, kept from source to source (and leaf to leaf). */
 struct sourceload {
 	const struct jsonscan_keypath *key;	/* not owned */
+	const char *name;		/* the source being read (borrowed),
+					 * for the watcher (share.h) */
 	struct jsonscan_array scan;
 	struct buf buf;			/* what was read; buf.len ends it */
 	struct sortkey_buf sortkey;	/* of the element being added */
@@ -61,7 +63,7 @@ int sourceload_init(struct sourceload *s, const struct jsonscan_keypath *key);
  * the sorter.
  */
 enum sourceload_result sourceload_read(struct sourceload *s,
-    struct runsort *sorter, int fd, const struct stat *st,
+    struct runsort *sorter, int fd, const char *name, const struct stat *st,
     struct jsonscan_error *err);
 
 /* True when two fstat()s of one file show the same, unchanged file

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "journal.h"
+#include "share.h"
 
 void
 sources_rules_init(struct sources_rules *rules, const char *const *globs,
@@ -89,7 +91,7 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 	rewinddir(dir);
 	for (;;) {
 		errno = 0;
-		if ((de = readdir(dir)) == NULL) {
+		if ((de = share_readdir(dir, NULL)) == NULL) {
 			if (errno != 0)
 				goto fail;
 			break;
@@ -98,14 +100,8 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 		    strcmp(de->d_name, "..") == 0 ||
 		    !sources_name_matches(rules, de->d_name))
 			continue;
-		if (n == cap) {
-			char **l;
-
-			cap = cap ? 2 * cap : 64;
-			if ((l = realloc(list, cap * sizeof(*l))) == NULL)
-				goto fail;
-			list = l;
-		}
+		if (RESERVE(list, cap, n + 1) < 0)
+			goto fail;
 		if ((list[n] = strdup(de->d_name)) == NULL)
 			goto fail;
 		n++;

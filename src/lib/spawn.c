@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@ spawn_options_init(struct spawn_options *o)
 	o->close_others = false;
 	o->pgid = SPAWN_SAME_GROUP;
 	o->die_with_parent = false;
+	o->env = NULL;
 }
 
 static bool
@@ -105,6 +107,10 @@ child_setup(const struct spawn_options *o, pid_t parent)
 			return -1;
 	if (o->close_others)
 		close_range(o->keep_fd >= 0 ? 4 : 3, ~0U, 0);
+	/* The child's own copy of the environment: the parent's is not
+	 * touched. */
+	if (o->env != NULL && putenv((char *)o->env) != 0)
+		return -1;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	return 0;

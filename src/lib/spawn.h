@@ -35,6 +35,8 @@ struct spawn_options {
 				 * inherits the parent's open files */
 	pid_t pgid;
 	bool die_with_parent;	/* SIGKILL when the parent dies */
+	const char *env;	/* "NAME=VALUE" added to the child's
+				 * environment, or NULL */
 };
 
 /* Fills o with the defaults: every stdfd inherited, no keep_fd, no

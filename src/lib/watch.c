@@ -79,6 +79,20 @@ bad:
 	return -1;
 }
 
+void
+watch_attach_record(struct watch_record *r)
+{
+	mine = r;
+}
+
+long long
+watch_grace_ms(long long timeout_ms)
+{
+	long long grace = timeout_ms / 10;
+
+	return grace < 200 ? 200 : grace > 2000 ? 2000 : grace;
+}
+
 bool
 watch_attached(void)
 {

@@ -58,6 +58,13 @@ struct watch_record {
 /* The monotonic clock the records use, in milliseconds. */
 long long watch_clock_ms(void);
 
+/*
+ * How long past the time limit a watcher waits before it takes a call for
+ * hung: a tenth of the limit, from 0.2 to 2 s (a process that just got the
+ * answer needs a moment to say so).
+ */
+long long watch_grace_ms(long long timeout_ms);
+
 /* ---- the watched process ---- */
 
 /*
@@ -67,6 +74,10 @@ long long watch_clock_ms(void);
  * that programs this one starts are not watched through it.
  */
 int watch_attach(void);
+
+/* Uses record r of an area inherited through fork() (a forked worker of
+ * the watcher's, which execs nothing). */
+void watch_attach_record(struct watch_record *r);
 
 /* True when attached. */
 bool watch_attached(void);

@@ -64,13 +64,21 @@ child_argv_free(struct child_argv *a)
 	memset(a, 0, sizeof(*a));
 }
 
-pid_t
-child_spawn(char *const argv[], int in, int out, int err, pid_t pgid)
+static pid_t
+spawn_child(char *const argv[], int in, int out, int err, pid_t pgid,
+    struct watch_area *area, size_t record)
 {
 	struct spawn_options o;
+	char env[64];
 	pid_t pid;
 
 	spawn_options_init(&o);
+	if (area != NULL) {
+		watch_area_clear(area, record);
+		watch_area_env(record, 3, env, sizeof(env));
+		o.keep_fd = area->fd;
+		o.env = env;
+	}
 	o.stdfd[0] = in >= 0 ? in : SPAWN_NULL;
 	o.stdfd[1] = out >= 0 ? out : SPAWN_NULL;
 	o.stdfd[2] = err >= 0 ? err : SPAWN_INHERIT;
@@ -80,6 +88,19 @@ child_spawn(char *const argv[], int in, int out, int err, pid_t pgid)
 	if ((pid = spawn_exec(&o, argv)) < 0)
 		diag_warn("fork");
 	return pid;
+}
+
+pid_t
+child_spawn(char *const argv[], int in, int out, int err, pid_t pgid)
+{
+	return spawn_child(argv, in, out, err, pgid, NULL, 0);
+}
+
+pid_t
+child_spawn_watched(char *const argv[], int in, int out, int err,
+    pid_t pgid, struct watch_area *area, size_t record)
+{
+	return spawn_child(argv, in, out, err, pgid, area, record);
 }
 
 void

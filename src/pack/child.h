@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "relay.h"
+#include "watch.h"
 
 struct child_argv {
 	char **v;	/* NULL-terminated; the strings are owned, but for
@@ -53,6 +54,14 @@ void child_argv_free(struct child_argv *a);
  * executed is said by the child, which exits 127.
  */
 pid_t child_spawn(char *const argv[], int in, int out, int err, pid_t pgid);
+
+/*
+ * child_spawn() of a child whose calls on the share the driver watches:
+ * it gets record record of area (watch.h), as its descriptor 3 and the
+ * variable LEAFPACK_WATCH; the record is cleared first.
+ */
+pid_t child_spawn_watched(char *const argv[], int in, int out, int err,
+    pid_t pgid, struct watch_area *area, size_t record);
 
 /* Closes each of the n descriptors that is open (>= 0): the driver's
  * copies of the pipe ends it gave a child. */

@@ -19,10 +19,11 @@ static const char usage_text[] =
     "[--match GLOB]...\n"
     "                [--min-age DURATION] [--key PATH] [--output NAME] "
     "[--memory SIZE]\n"
-    "                [-j N] [-t SECONDS] [-P N] [--jq FILTER] [--dry-run] "
-    "[--keep-sources]\n"
-    "                [--strict] [--stalled FILE] [--progress] "
-    "[--stats[=json]] ROOT...\n";
+    "                [-j N] [-t SECONDS] [-P N] [--max-stalls N] [--jq FILTER] "
+    "[--dry-run]\n"
+    "                [--keep-sources] [--strict] [--stalled FILE] "
+    "[--progress] [--stats[=json]]\n"
+    "                ROOT...\n";
 
 static const char options_text[] =
     "  -0                  --dry-run prints NUL-terminated paths\n"
@@ -40,9 +41,13 @@ static const char options_text[] =
     "      --memory SIZE   memory per leaf before spilling (json-merge's "
     "default)\n"
     "  -j N                tree-scan workers (tree-scan's default)\n"
-    "  -t SECONDS          time limit per directory read (default 30)\n"
+    "  -t SECONDS          time limit of every operation on the share "
+    "(default 30)\n"
     "  -P N                leaves consolidated at once (default: 4 x CPUs, "
     "4 to 64)\n"
+    "      --max-stalls N  after N leaves in a row stalled, stop if the "
+    "share does\n"
+    "                      not answer at all (default: -P; 0: never)\n"
     "      --jq FILTER     pass every record through jq -c FILTER\n"
     "      --dry-run       print the leaves that would be consolidated; "
     "change nothing\n"
@@ -59,7 +64,7 @@ enum {
 	OPT_LEAVES = 256, OPT_DATES, OPT_NAME, OPT_MATCH, OPT_MIN_AGE, OPT_KEY,
 	OPT_OUTPUT, OPT_MEMORY, OPT_JQ, OPT_DRY_RUN, OPT_KEEP_SOURCES,
 	OPT_STRICT, OPT_STALLED, OPT_PROGRESS, OPT_STATS, OPT_HELP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_MAX_STALLS,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +79,7 @@ static const struct option long_options[] = {
 	{ "jq", required_argument, NULL, OPT_JQ },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "keep-sources", no_argument, NULL, OPT_KEEP_SOURCES },
+	{ "max-stalls", required_argument, NULL, OPT_MAX_STALLS },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "stalled", required_argument, NULL, OPT_STALLED },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -124,7 +130,7 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		pass(&p->scan, "-j", optarg);
 		return 0;
 	case 't':
-		if (cli_timeout("-t", optarg, &n) < 0)
+		if (cli_timeout("-t", optarg, &ctx->timeout_ms) < 0)
 			return -1;
 		pass(&p->scan, "-t", optarg);
 		pass(&p->filter, "-t", optarg);
@@ -133,6 +139,15 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		if (cli_count("-P", optarg, 1, CLI_PARALLEL_MAX, &n) < 0)
 			return -1;
 		ctx->parallel = (long)n;
+		return 0;
+	case OPT_MAX_STALLS:
+		if (cli_count("--max-stalls", optarg, 0, CLI_MAX_STALLS_MAX,
+		    &n) < 0)
+			return -1;
+		ctx->max_stalls = (long)n;
+		/* The same breaker for the directories of the scan. */
+		pass(&p->scan, "--max-stalls", optarg);
+		pass(&p->filter, "--max-stalls", optarg);
 		return 0;
 	case OPT_MIN_AGE:
 		if (cli_duration("--min-age", optarg, &n) < 0)
@@ -351,6 +366,8 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	ctx->output = CLI_OUTPUT_DEFAULT;
 	ctx->delim = '\n';
 	ctx->parallel = default_parallel();
+	ctx->timeout_ms = CLI_TIMEOUT_DEFAULT_MS;
+	ctx->max_stalls = -1;
 	while ((c = getopt_long(argc, argv, "0j:t:P:", long_options, NULL))
 	    != -1)
 		if (parse_option(ctx, &p, c) < 0)
@@ -360,6 +377,9 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	ctx->paths = argv + optind;
 	ctx->npaths = (size_t)(argc - optind);
 	ctx->stream = ctx->jq == NULL && !ctx->dry_run;
+	/* A share that stops answering stalls every slot at once. */
+	if (ctx->max_stalls < 0)
+		ctx->max_stalls = ctx->parallel;
 	progdir = find_progdir();
 	build_finders(ctx, &p, progdir);
 	if (ctx->stream)

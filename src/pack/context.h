@@ -26,6 +26,10 @@ struct context {
 	const char *output;	/* --output NAME */
 	const char *stalled_path;	/* --stalled FILE, or NULL */
 	long parallel;		/* -P */
+	long long timeout_ms;	/* -t: the longest any call on the share
+				 * may take */
+	long max_stalls;	/* --max-stalls: leaves stalled in a row
+				 * before the share is probed (0: never) */
 	int delim;		/* -0: '\0', else '\n' */
 	enum cli_stats stats;
 

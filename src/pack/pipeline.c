@@ -66,8 +66,9 @@ start_writer(struct slot *s, int merge_out[2], int jq_out[2], int err_write)
 		p->hold = merge_out[1];
 	if (asprintf(&outpath, "%s/%s", s->dir, s->ctx->output) < 0)
 		diag_err(EXITCODE_FAILED, "out of memory");
-	p->write.pid = child_spawn(child_argv_fill(&s->ctx->write_leaf,
-	    outpath), merge_out[0], -1, err_write, s->pgid);
+	p->write.pid = child_spawn_watched(child_argv_fill(
+	    &s->ctx->write_leaf, outpath), merge_out[0], -1, err_write,
+	    s->pgid, s->watch, s->record + 1);
 	free(outpath);
 	close_quietly(&merge_out[0]);
 	if (p->write.pid < 0) {
@@ -106,8 +107,9 @@ pipeline_start(struct slot *s)
 	pipeline_reset(p);
 	if (open_pipes(s, &err_merge, &err_write, merge_out, jq_out) < 0)
 		goto fail;
-	p->merge.pid = child_spawn(child_argv_fill(&s->ctx->merge_leaf,
-	    s->dir), -1, merge_out[1], err_merge, 0);
+	p->merge.pid = child_spawn_watched(child_argv_fill(
+	    &s->ctx->merge_leaf, s->dir), -1, merge_out[1], err_merge, 0,
+	    s->watch, s->record);
 	close_quietly(&err_merge);
 	if (p->merge.pid < 0)
 		goto fail;
@@ -243,6 +245,21 @@ pipeline_alive(const struct slot *s)
 	    p->hold >= 0 || p->merge.err.fd >= 0 || p->write.err.fd >= 0;
 }
 
+static size_t
+pipeline_pids(const struct slot *s, pid_t out[SLOT_PIDS_MAX])
+{
+	const struct pipeline *p = s->state;
+	size_t n = 0;
+
+	if (p->merge.pid > 0)
+		out[n++] = p->merge.pid;
+	if (p->jq.pid > 0)
+		out[n++] = p->jq.pid;
+	if (p->write.pid > 0)
+		out[n++] = p->write.pid;
+	return n;
+}
+
 static void
 pipeline_free(struct slot *s)
 {
@@ -262,6 +279,7 @@ const struct slot_ops pipeline_ops = {
 	.retire = pipeline_retire,
 	.alive = pipeline_alive,
 	.release = pipeline_release,
+	.pids = pipeline_pids,
 	.free = pipeline_free,
 };
 

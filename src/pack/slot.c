@@ -14,10 +14,13 @@
 #include "streampair.h"
 
 void
-slot_init(struct slot *s, struct context *ctx)
+slot_init(struct slot *s, struct context *ctx, struct watch_area *watch,
+    size_t record)
 {
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
+	s->watch = watch;
+	s->record = record;
 	/* jq takes no leaf stream, and a dry run commits nothing. */
 	s->ops = ctx->stream ? &streampair_ops : &pipeline_ops;
 	s->ops->init(s);
@@ -31,6 +34,7 @@ slot_start(struct slot *s, const char *dir)
 		diag_err(EXITCODE_FAILED, "out of memory");
 	s->result.dir = s->dir;
 	s->pgid = 0;
+	s->stalled = false;
 	s->ops->start(s);
 }
 
@@ -43,7 +47,7 @@ slot_busy(const struct slot *s)
 bool
 slot_finished(struct slot *s)
 {
-	return s->dir != NULL && s->ops->finished(s);
+	return s->dir != NULL && (s->stalled || s->ops->finished(s));
 }
 
 const struct slot_result *
@@ -59,6 +63,7 @@ slot_clear(struct slot *s)
 	free(s->dir);
 	s->dir = NULL;
 	s->pgid = 0;
+	s->stalled = false;
 	memset(&s->result, 0, sizeof(s->result));
 }
 
@@ -99,6 +104,39 @@ bool
 slot_alive(const struct slot *s)
 {
 	return s->ops->alive(s);
+}
+
+size_t
+slot_check(struct slot *s, long long now_ms, long long limit_ms,
+    long long *next_ms, pid_t killed[SLOT_PIDS_MAX])
+{
+	struct watch_pending p;
+	size_t n;
+
+	if (s->dir == NULL || s->stalled || s->watch == NULL)
+		return 0;
+	for (size_t i = 0; i < SLOT_RECORDS; i++) {
+		if (!watch_area_pending(s->watch, s->record + i, &p))
+			continue;
+		if (now_ms - p.since_ms < limit_ms) {
+			if (p.since_ms + limit_ms < *next_ms)
+				*next_ms = p.since_ms + limit_ms;
+			continue;
+		}
+		/* The whole group, and each one by name: a process that has
+		 * not yet joined the group must not be missed. */
+		n = s->ops->pids(s, killed);
+		if (s->pgid > 0)
+			kill(-s->pgid, SIGKILL);
+		for (size_t k = 0; k < n; k++)
+			kill(killed[k], SIGKILL);
+		s->ops->release(s);
+		s->stall = p;
+		s->stalled = true;
+		s->result.stall = &s->stall;
+		return n;
+	}
+	return 0;
 }
 
 void

@@ -20,6 +20,14 @@
  * processes at any moment: ops->release closes every pipe and forgets
  * every process without waiting for any (the loop reaps them later as
  * strangers), and the next leaf starts on fresh processes.
+ *
+ * That is what a stall does.  json-merge and jsonl-write announce every
+ * call they make on the share in the slot's two watch records (watch.h:
+ * SLOT_RECORDS per slot); slot_check() finds a call pending longer than
+ * the time limit, kills the slot's processes (SIGKILL, which a process
+ * stuck in the kernel on a frozen share only obeys once the share
+ * answers), releases them, and finishes the leaf as stalled, naming the
+ * call and the file.
  */
 #ifndef LEAFPACK_PACK_SLOT_H
 #define LEAFPACK_PACK_SLOT_H
@@ -30,16 +38,24 @@
 #include "context.h"
 #include "leafstream.h"
 #include "loop.h"
+#include "watch.h"
 
 /* The most descriptors a slot watches in a round (a stream pair's:
  * jsonl-write's reports and both stderrs). */
 #define SLOT_WATCH_MAX 3
 
+/* The watch records of a slot: json-merge's, then jsonl-write's. */
+#define SLOT_RECORDS 2
+/* The most processes a slot runs at once (json-merge, jq, jsonl-write). */
+#define SLOT_PIDS_MAX 3
+
 /* What became of a leaf: the children's wait(2) statuses (a program that
  * did not start, or whose report says it failed, as if it exited 4) and
- * the counts of their --stats=json. */
+ * the counts of their --stats=json; or the call that stalled it. */
 struct slot_result {
 	const char *dir;	/* the leaf (the slot's) */
+	const struct watch_pending *stall;	/* the call that hung, or
+						 * NULL */
 	int merge_status, jq_status, write_status;
 	bool unchanged;		/* nothing new: the output was left as it is */
 	struct leafstream_merge merge;
@@ -71,6 +87,8 @@ struct slot_ops {
 	bool (*alive)(const struct slot *s);
 	/* Closes every pipe, forgets every process, waits for none. */
 	void (*release)(struct slot *s);
+	/* Stores the pids of its live processes; returns how many. */
+	size_t (*pids)(const struct slot *s, pid_t out[SLOT_PIDS_MAX]);
 	/* release, then frees s->state. */
 	void (*free)(struct slot *s);
 };
@@ -82,11 +100,17 @@ struct slot {
 	void *state;		/* the backend's */
 	char *dir;		/* the leaf in hand (owned), or NULL: idle */
 	pid_t pgid;		/* the process group working on it, or 0 */
+	struct watch_area *watch;	/* borrowed: the run's records */
+	size_t record;		/* the first of its SLOT_RECORDS */
+	bool stalled;		/* the leaf in hand was given up */
+	struct watch_pending stall;	/* the call it was given up on */
 	struct slot_result result;
 };
 
-/* An idle slot with the backend ctx calls for.  Exits 4 out of memory. */
-void slot_init(struct slot *s, struct context *ctx);
+/* An idle slot with the backend ctx calls for, whose children use the
+ * records record, record + 1 of watch.  Exits 4 out of memory. */
+void slot_init(struct slot *s, struct context *ctx, struct watch_area *watch,
+    size_t record);
 
 /* Hands the idle slot the leaf dir (copied). */
 void slot_start(struct slot *s, const char *dir);
@@ -112,6 +136,17 @@ void slot_read(struct slot *s);
 bool slot_reaped(struct slot *s, pid_t pid, int status);
 void slot_retire(struct slot *s);
 bool slot_alive(const struct slot *s);
+
+/*
+ * Gives the leaf in hand up if a call of its processes on the share has
+ * been pending for limit_ms or more (now_ms on watch_clock_ms()): its
+ * processes are killed and released, their pids stored in killed (the
+ * run watches whether they ever end), and the leaf is finished, stalled.
+ * Returns the number of pids stored; *next_ms is lowered to when the
+ * oldest call still pending would reach the limit.
+ */
+size_t slot_check(struct slot *s, long long now_ms, long long limit_ms,
+    long long *next_ms, pid_t killed[SLOT_PIDS_MAX]);
 
 /* Frees the slot (its processes are forgotten, not waited for). */
 void slot_free(struct slot *s);

@@ -81,15 +81,15 @@ pair_spawn(struct slot *s)
 		diag_warn("pipe");
 		goto fail;
 	}
-	p->merge.pid = child_spawn(s->ctx->merge_stream.v, paths[0], mid[1],
-	    err_merge, 0);
+	p->merge.pid = child_spawn_watched(s->ctx->merge_stream.v, paths[0],
+	    mid[1], err_merge, 0, s->watch, s->record);
 	if (p->merge.pid < 0) {
 		p->merge.pid = 0;
 		goto fail;
 	}
 	p->pgid = p->merge.pid;
-	p->write.pid = child_spawn(s->ctx->write_stream.v, mid[0],
-	    reports[1], err_write, p->pgid);
+	p->write.pid = child_spawn_watched(s->ctx->write_stream.v, mid[0],
+	    reports[1], err_write, p->pgid, s->watch, s->record + 1);
 	if (p->write.pid < 0) {
 		p->write.pid = 0;
 		kill(-p->pgid, SIGKILL);
@@ -222,6 +222,19 @@ pair_alive(const struct slot *s)
 	    p->merge.err.fd >= 0 || p->write.err.fd >= 0;
 }
 
+static size_t
+pair_pids(const struct slot *s, pid_t out[SLOT_PIDS_MAX])
+{
+	const struct pair *p = s->state;
+	size_t n = 0;
+
+	if (p->merge.pid > 0)
+		out[n++] = p->merge.pid;
+	if (p->write.pid > 0)
+		out[n++] = p->write.pid;
+	return n;
+}
+
 static void
 pair_free(struct slot *s)
 {
@@ -241,5 +254,6 @@ const struct slot_ops streampair_ops = {
 	.retire = pair_retire,
 	.alive = pair_alive,
 	.release = pair_release,
+	.pids = pair_pids,
 	.free = pair_free,
 };

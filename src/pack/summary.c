@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "diag.h"
 #include "exitcode.h"
 #include "pathstream.h"
 #include "progress.h"
 #include "stats.h"
+#include "watch.h"
 
 void
 summary_init(struct summary *s)
@@ -79,6 +81,30 @@ add_done(struct summary *s, const struct context *ctx,
 	return exact ? EXITCODE_DONE : EXITCODE_PARTIAL;
 }
 
+/* A copy of path added to the stalled ones. */
+static void
+add_stalled(struct summary *s, const char *path)
+{
+	if (RESERVE(s->stalled, s->stalled_cap, s->nstalled + 1) < 0 ||
+	    (s->stalled[s->nstalled] = strdup(path)) == NULL)
+		diag_err(EXITCODE_FAILED, "out of memory");
+	s->nstalled++;
+}
+
+/* A leaf given up on a call that hung. */
+static int
+add_stalled_leaf(struct summary *s, const struct slot_result *r)
+{
+	char secs[32];
+
+	snprintf(secs, sizeof(secs), "%g", (double)s->timeout_ms / 1000);
+	diag_warnx("%s: stalled: %s of %s blocked for %s s", diag_quote(r->dir),
+	    watch_op_name(r->stall->op), diag_quote(r->stall->path), secs);
+	s->leaves_stalled++;
+	add_stalled(s, r->dir);
+	return EXITCODE_PARTIAL;
+}
+
 int
 summary_add_leaf(struct summary *s, const struct context *ctx,
     const struct slot_result *r)
@@ -91,6 +117,8 @@ summary_add_leaf(struct summary *s, const struct context *ctx,
 	int status;
 
 	s->leaves_done++;
+	if (r->stall != NULL)
+		return add_stalled_leaf(s, r);
 	if (merged && written && jq_ok)
 		status = add_done(s, ctx, r);
 	else {
@@ -200,8 +228,28 @@ print_json(const struct summary *s, const struct context *ctx, double secs)
 		json_object_array_add(paths,
 		    json_object_new_string(s->stalled[i]));
 	stats_add_object(o, "stalled_paths", paths);
+	stats_add_count(o, "leaves_stalled", s->leaves_stalled);
+	if ((paths = json_object_new_array()) == NULL)
+		diag_errx(EXITCODE_FAILED, "out of memory");
+	for (size_t i = 0; i < s->nstuck; i++)
+		json_object_array_add(paths, json_object_new_int(s->stuck[i]));
+	stats_add_object(o, "stuck_pids", paths);
 	stats_add_seconds(o, STATS_KEY_ELAPSED, secs);
 	(void)stats_print(o, stderr);
+}
+
+/* The processes left behind on the share, named. */
+static void
+print_stuck(const struct summary *s)
+{
+	if (s->nstuck == 0)
+		return;
+	fprintf(stderr, "%s: %zu process%s stuck on the share left behind "
+	    "(pid%s", diag_progname(), s->nstuck, s->nstuck == 1 ? "" : "es",
+	    s->nstuck == 1 ? "" : "s");
+	for (size_t i = 0; i < s->nstuck; i++)
+		fprintf(stderr, " %ld", (long)s->stuck[i]);
+	fprintf(stderr, "): each ends by itself once the share answers\n");
 }
 
 /* A run that found nothing to do says only that. */
@@ -246,6 +294,7 @@ summary_print(const struct summary *s, const struct context *ctx,
 	    ctx->dry_run ? s->files_consumed : s->files_removed,
 	    ctx->dry_run ? "to consume" : "removed", s->records, in, out,
 	    s->nstalled, secs);
+	print_stuck(s);
 	if (s->nreasons > 0) {
 		fprintf(stderr, "%s: sources skipped:", diag_progname());
 		for (size_t i = 0; i < s->nreasons; i++)

@@ -19,16 +19,22 @@
 struct summary {
 	unsigned long long leaves_found, leaves_done, leaves_consolidated,
 	    leaves_partial, leaves_failed, leaves_unchanged, leaves_busy,
-	    files_consumed, files_removed, records, bytes_in, bytes_out,
-	    errors;
+	    leaves_stalled, files_consumed, files_removed, records, bytes_in,
+	    bytes_out, errors;
 	/* Sources skipped, by reason, and the reasons in the order they
 	 * were first seen (the order they are told in). */
 	unsigned long long skipped[LEAFSTREAM_SKIP_REASONS];
 	int reasons[LEAFSTREAM_SKIP_REASONS];
 	size_t nreasons;
-	/* The stalled directories (owned), known at the end. */
+	/* The stalled directories and leaves (owned): the leaves as they
+	 * stall, the scan's directories at the end. */
 	char **stalled;
 	size_t nstalled, stalled_cap;
+	/* Processes given up on a stall that never ended (not owned), known
+	 * at the end. */
+	const pid_t *stuck;
+	size_t nstuck;
+	long long timeout_ms;	/* -t, for the message of a stall */
 };
 
 /* All counts 0, no stalled directory. */
@@ -38,9 +44,11 @@ void summary_init(struct summary *s);
 void summary_found(struct summary *s, unsigned long long n);
 
 /*
- * Counts a finished leaf and returns its status: 0, 1 (partial) or 4
- * (failed: said, "DIR: not consolidated; its files are untouched").  In a
- * dry run its path goes to stdout; exits 4 when stdout cannot be written.
+ * Counts a finished leaf and returns its status: 0, 1 (partial, or
+ * stalled: said, "DIR: stalled: read of DIR/x blocked for 30 s", and the
+ * leaf added to the stalled ones) or 4 (failed: said, "DIR: not
+ * consolidated; its files are untouched").  In a dry run its path goes to
+ * stdout; exits 4 when stdout cannot be written.
  */
 int summary_add_leaf(struct summary *s, const struct context *ctx,
     const struct slot_result *r);
