@@ -68,7 +68,7 @@ static const char options_text[] =
     "(default 30)\n"
     "      --max-stalls N  after N leaves in a row stalled, stop if the "
     "share does\n"
-    "                      not answer at all (default 4; 0: never)\n"
+    "                      not answer at all (default 2; 0: never)\n"
     "      --stalled FILE  write stalled leaves to FILE\n"
     "      --keep-sources  a finished leaf whose sources were kept has "
     "no work\n"
@@ -139,8 +139,9 @@ struct verdict {
 };
 
 /* Leaves stalled in a row before the share is asked whether it answers:
- * a few times the one worker. */
-#define DEFAULT_MAX_STALLS 4
+ * twice the one worker, so that a share that freezes costs about twice
+ * the time limit. */
+#define DEFAULT_MAX_STALLS 2
 
 /* The most bytes of young names a verdict carries (the rest are counted). */
 #define YOUNG_MAX 16384
@@ -424,15 +425,15 @@ enum ask { ASK_OK, ASK_STALLED, ASK_FAILED };
  * Waits for the worker's answer while each of its calls on the share stays
  * within limit_ms, and it is never silent that long (a call it makes that
  * the record does not show).  Returns 1 when the answer is there, 0 when
- * the worker hangs, -1 on a poll error.
+ * the worker hangs (*p then names the call, or has op WATCH_NONE), -1 on a
+ * poll error.
  */
 static int
-worker_wait(struct worker *w, long long limit_ms)
+worker_wait(struct worker *w, long long limit_ms, struct watch_pending *p)
 {
 	struct pollfd pfd = { .fd = w->reply, .events = POLLIN };
 	long long now, quiet_since = watch_clock_ms(), due;
 	uint64_t calls = watch_area_calls(&w->watch, 0), seen;
-	struct watch_pending p;
 	int r;
 
 	for (;;) {
@@ -441,8 +442,12 @@ worker_wait(struct worker *w, long long limit_ms)
 			calls = seen;
 			quiet_since = now;
 		}
-		due = watch_area_pending(&w->watch, 0, &p) ?
-		    p.since_ms + limit_ms : quiet_since + limit_ms;
+		if (watch_area_pending(&w->watch, 0, p))
+			due = p->since_ms + limit_ms;
+		else {
+			p->op = WATCH_NONE;
+			due = quiet_since + limit_ms;
+		}
 		if (due <= now)
 			return 0;
 		/* A new call's clock is looked at within a second. */
@@ -460,7 +465,7 @@ worker_wait(struct worker *w, long long limit_ms)
  */
 static enum ask
 worker_ask(struct worker *w, const struct filter *f, const char *path,
-    struct verdict *v, char *young)
+    struct verdict *v, char *young, struct watch_pending *stall)
 {
 	uint32_t len = strlen(path);
 	long long limit_ms = f->timeout_ms + watch_grace_ms(f->timeout_ms);
@@ -479,7 +484,7 @@ worker_ask(struct worker *w, const struct filter *f, const char *path,
 		if (xwrite(w->request, buf, sizeof(len) + len) < 0)
 			goto died;
 	}
-	if ((r = worker_wait(w, limit_ms)) == 0) {
+	if ((r = worker_wait(w, limit_ms, stall)) == 0) {
 		worker_drop(w, true);
 		return ASK_STALLED;
 	}
@@ -583,8 +588,17 @@ breaker(struct run *r, const char *path)
 
 /* A leaf the worker could not give a verdict on. */
 static void
-leaf_lost(struct run *r, const char *path, enum ask what)
+leaf_lost(struct run *r, const char *path, enum ask what,
+    const struct watch_pending *stall)
 {
+	if (what == ASK_STALLED && stall->op != WATCH_NONE) {
+		diag_warnx("%s: stalled: %s of %s blocked for %g s; left out",
+		    diag_quote(path), watch_op_name(stall->op),
+		    diag_quote(stall->path), r->f.timeout_ms / 1000.0);
+		leaf_stalled(r, path);
+		breaker(r, path);
+		return;
+	}
 	if (what == ASK_STALLED) {
 		diag_warnx("%s: stalled (no answer in %gs); left out",
 		    diag_quote(path), r->f.timeout_ms / 1000.0);
@@ -606,6 +620,7 @@ leaf_lost(struct run *r, const char *path, enum ask what)
 static int
 filter_leaf(struct run *r, const char *path, size_t len)
 {
+	struct watch_pending stall;
 	struct verdict v;
 	enum ask what;
 
@@ -626,9 +641,9 @@ filter_leaf(struct run *r, const char *path, size_t len)
 	}
 	if (r->w.pid < 0 && worker_start(&r->w, &r->f) < 0)
 		diag_err(EXITCODE_FAILED, "cannot start a worker");
-	what = worker_ask(&r->w, &r->f, path, &v, r->young);
+	what = worker_ask(&r->w, &r->f, path, &v, r->young, &stall);
 	if (what != ASK_OK) {
-		leaf_lost(r, path, what);
+		leaf_lost(r, path, what, &stall);
 		return 0;
 	}
 	r->stalls_in_row = 0;

@@ -1187,7 +1187,7 @@ static const char options_text[] =
     "end (default 1)\n"
     "      --max-stalls N  after N directories in a row stalled, stop if "
     "the share\n"
-    "                      does not answer at all (default 4 x -j; 0: "
+    "                      does not answer at all (default 2 x -j; 0: "
     "never)\n"
     "      --stalled FILE  write the stalled directories to FILE\n"
     "      --xdev          do not descend into other file systems\n"
@@ -1268,9 +1268,10 @@ parse_args(struct scan *s, int argc, char *argv[])
 	s->max_stalls = -1;
 	while ((ch = getopt_long(argc, argv, "0j:t:", longopts, NULL)) != -1)
 		parse_option(s, ch, optarg);
-	/* A share that stops answering stalls every worker at once. */
+	/* A share that stops answering stalls every worker at once: two
+	 * rounds of them, about twice the time limit, and the scan asks. */
 	if (s->max_stalls < 0)
-		s->max_stalls = 4L * s->nworkers;
+		s->max_stalls = 2L * s->nworkers;
 	if (optind == argc)
 		cli_usage(synopsis);
 	return optind;

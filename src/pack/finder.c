@@ -222,12 +222,14 @@ finder_filter_stats(const struct finder *f)
 }
 
 /* Done with skipped or stalled parts is one status (1); a stage that
- * failed or was killed fails the run. */
+ * failed or was killed fails the run, unless the run stopped it (then its
+ * leaves not found yet are parts not done). */
 static int
 stage_status(int st, const char *name, int status, bool stopping)
 {
-	if (WIFEXITED(st) && (WEXITSTATUS(st) == EXITCODE_PARTIAL ||
-	    WEXITSTATUS(st) == EXITCODE_STALLED)) {
+	if ((WIFEXITED(st) && (WEXITSTATUS(st) == EXITCODE_PARTIAL ||
+	    WEXITSTATUS(st) == EXITCODE_STALLED)) ||
+	    (stopping && WIFSIGNALED(st))) {
 		if (status < EXITCODE_PARTIAL)
 			status = EXITCODE_PARTIAL;
 	} else if (!WIFEXITED(st) || WEXITSTATUS(st) != EXITCODE_DONE) {

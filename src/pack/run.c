@@ -367,7 +367,9 @@ run_finish(struct run *r)
 	summary_add_filter(s, finder_filter_stats(&r->finder));
 	summary_write_stalled(s, r->ctx);
 	summary_print(s, r->ctx, progress_seconds());
-	status = finder_status(&r->finder, r->status, r->stopping);
+	/* The stages the run stopped itself did not fail. */
+	status = finder_status(&r->finder, r->status,
+	    r->stopping || r->gave_up);
 	/* A leaf left to another run, or stalled, is a part not done. */
 	if ((s->nstalled > 0 || s->leaves_busy > 0) &&
 	    status < EXITCODE_PARTIAL)
