@@ -7,6 +7,7 @@
 # that remain (see tests/lib/hosts.sh for why not --timeout).
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/hosts.sh"
+not_sanitized the test hosts
 need_hosts
 
 JOBS=30

@@ -76,6 +76,15 @@ sanitized() {
 	[ "${LEAFPACK_SANITIZED:-0}" = 1 ]
 }
 
+# not_sanitized WHAT: skips the test in the sanitizer pass of make check,
+# for a test of the test tools themselves (WHAT), which runs no leafpack
+# program that the sanitizers build.
+not_sanitized() {
+	if sanitized; then
+		skip "tests $* only, which the sanitizers do not build"
+	fi
+}
+
 # find_leaves ROOT...: the leaf directories (no subdirectory; symlinks not
 # followed below a ROOT, a ROOT that is a symlink followed) under each ROOT,
 # one per line, byte-sorted: an oracle for tree-scan built on find alone.

@@ -8,6 +8,7 @@
 # what the behaviour they rule out would give.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
+not_sanitized stallfs
 need_stallfs
 need_cmd perl
 need_cmd jq

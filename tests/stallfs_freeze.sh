@@ -9,6 +9,7 @@
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
 . "$LEAFPACK_TESTS/lib/stallscan.sh"
+not_sanitized stallfs
 need_stallfs
 need_cmd perl
 
