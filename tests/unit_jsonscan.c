@@ -13,6 +13,10 @@
 
 #include "jsonscan.h"
 
+/* The checks of the fuzz harnesses, to replay their fixtures: compiled in,
+ * since each unit test is built from its one .c file. */
+#include "fuzz/check.c"
+
 static int failures;
 
 static void
@@ -461,6 +465,8 @@ main(void)
 		free(doc);
 	}
 
+	failures += fuzzcheck_replay("scan-", fuzzcheck_scan);
+	failures += fuzzcheck_replay("line-", fuzzcheck_line);
 	if (failures != 0) {
 		printf("unit_jsonscan: %d failures\n", failures);
 		return 1;

@@ -16,6 +16,11 @@
 #include "jsonscan.h"
 #include "sortkey.h"
 
+/* The checks of the fuzz harnesses, to replay their fixtures: compiled in,
+ * since each unit test is built from its one .c file. */
+#include "fuzz/check.c"
+#include "sortkey.h"
+
 static int failures;
 
 /* Expands the runs C{N} of pattern into out (of size cap); aborts if long. */
@@ -281,6 +286,7 @@ main(void)
 		failures++;
 	}
 	sortkey_buf_free(&kb);
+	failures += fuzzcheck_replay("sortkey-", fuzzcheck_sortkey);
 	if (failures != 0) {
 		printf("unit_sortkey: %d failures\n", failures);
 		return 1;
