@@ -84,9 +84,10 @@ def loads(text):
                       object_pairs_hook=members)
 
 
-def compact(data):
-    """The bytes minus the whitespace outside strings (a valid text)."""
-    out, in_string, escape = bytearray(), False, False
+def outside_strings(data):
+    """Each byte of a valid text, with whether it is outside every string
+    (quotes count as inside)."""
+    in_string = escape = False
     for b in data:
         if in_string:
             if escape:
@@ -97,26 +98,22 @@ def compact(data):
                 in_string = False
         elif b == 0x22:
             in_string = True
-        elif b in WHITESPACE:
-            continue
-        out.append(b)
-    return bytes(out)
+        yield b, not in_string and b != 0x22
+
+
+def compact(data):
+    """The bytes minus the whitespace outside strings."""
+    return bytes(b for b, outside in outside_strings(data)
+                 if not (outside and b in WHITESPACE))
 
 
 def split_array(text):
     """The elements of the compact array text, as bytes."""
-    elements, depth, start, in_string, escape = [], 0, 1, False, False
-    for i, b in enumerate(text):
-        if in_string:
-            if escape:
-                escape = False
-            elif b == 0x5C:
-                escape = True
-            elif b == 0x22:
-                in_string = False
-        elif b == 0x22:
-            in_string = True
-        elif b in b'[{':
+    elements, depth, start = [], 0, 1
+    for i, (b, outside) in enumerate(outside_strings(text)):
+        if not outside:
+            continue
+        if b in b'[{':
             depth += 1
         elif b in b']}':
             depth -= 1
