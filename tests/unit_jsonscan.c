@@ -392,6 +392,15 @@ main(void)
 	check_key("{\"timestamp\": -1.5e3 }", "timestamp", "number[-1.5e3]");
 	check_key("{\"timestamp\":1,\"timestamp\":2}", "timestamp", "number[2]");
 	check_key("{\"timestamp\":1,\"timestamp\":{}}", "timestamp", "other[]");
+	/* A later duplicate of another kind drops the string's escaped flag. */
+	check_key("{\"timestamp\":\"a\\\"b\",\"timestamp\":5}", "timestamp",
+	    "number[5]");
+	check_key("{\"timestamp\":\"\\n\",\"timestamp\":true}", "timestamp",
+	    "other[]");
+	check_key("{\"meta\":{\"ts\":\"x\\\"y\"},\"meta\":{\"ts\":null}}",
+	    "meta.ts", "other[]");
+	check_key("{\"meta\":{\"ts\":\"x\\\"y\"},\"meta\":5}", "meta.ts",
+	    "none[]");
 	check_key("{\"timestamp\":null}", "timestamp", "other[]");
 	check_key("{\"x\":{\"timestamp\":1}}", "timestamp", "none[]");
 	check_key("[{\"timestamp\":1}]", "timestamp", "none[]");
