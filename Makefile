@@ -155,6 +155,10 @@ $(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: tests/fuzz/harness.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_NAME=$* -o $@ $< \
 		$(FUZZ_OBJ)
 
+# The unit tests compile the checks in, to replay the fixtures.
+tests/bin/unit_jsonscan tests/bin/unit_sortkey: tests/fuzz/check.c \
+	tests/fuzz/check.h
+
 demo: all tests
 	sh tests/demo.sh
 

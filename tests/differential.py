@@ -218,6 +218,8 @@ def key_problem(kind, raw, want):
     base, _, escaped = kind.partition('+')
     if base != wkind:
         return f'key kind {kind}, reference {wkind}'
+    if bool(escaped) != (base == 'string' and b'\\' in raw):
+        return f'key {raw!r} of kind {kind}: escaped wrongly'
     if base == 'number' and raw.decode() != wvalue:
         return f'key {raw!r}, reference {wvalue!r}'
     if base == 'string':

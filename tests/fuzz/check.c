@@ -37,7 +37,9 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
+/* json-merge's default key path; the line check follows a nested one. */
 #define KEY_PATH "timestamp"
+#define NESTED_KEY_PATH "meta.ts"
 
 static char message[4096];
 
@@ -105,13 +107,15 @@ draw(uint64_t *state)
 }
 
 static const struct jsonscan_keypath *
-key_path(void)
+key_path(int nested)
 {
-	static struct jsonscan_keypath kp;
+	static const char *const dotted[2] = { KEY_PATH, NESTED_KEY_PATH };
+	static struct jsonscan_keypath kp[2];
 
-	if (kp.count == 0 && jsonscan_keypath_parse(KEY_PATH, &kp) < 0)
+	if (kp[nested].count == 0 &&
+	    jsonscan_keypath_parse(dotted[nested], &kp[nested]) < 0)
 		abort();
-	return &kp;
+	return &kp[nested];
 }
 
 /* Appends one element to a transcript: its key and its compact bytes. */
@@ -143,6 +147,7 @@ record_error(struct buf *t, const struct jsonscan_error *err)
 
 /* How the scanner is fed. */
 struct feed {
+	const struct jsonscan_keypath *key;
 	int whole;		/* every byte at once, eof from the start */
 	size_t cap;		/* else: the refill buffer's first size */
 	unsigned piece;		/* the most one read returns (0: all it may) */
@@ -191,7 +196,9 @@ refill(struct reader *r, const uint8_t *data, size_t size, struct feed *f)
 }
 
 static const char *check_element(const struct jsonscan_buf *el,
-    const struct jsonscan_keyval *kv);
+    const struct jsonscan_keyval *kv, const struct jsonscan_keypath *kp);
+static const char *check_finished(struct jsonscan_array *s,
+    enum jsonscan_status last);
 
 /*
  * Scans data as a source, fed as f says, into the transcript t; *elements
@@ -222,7 +229,7 @@ scan_fed(const uint8_t *data, size_t size, struct feed f, struct buf *t,
 	}
 	*elements = 0;
 	*ended = 0;
-	jsonscan_array_init(s, key_path());
+	jsonscan_array_init(s, f.key);
 	while (why == NULL) {
 		el.len = 0;
 		avail = r.len - r.pos;
@@ -243,7 +250,7 @@ scan_fed(const uint8_t *data, size_t size, struct feed f, struct buf *t,
 			if (used == 0)
 				why = bug("an element that consumed nothing");
 			else if (f.whole)
-				why = check_element(&el, &kv);
+				why = check_element(&el, &kv, f.key);
 		} else if (st == JSONSCAN_MORE) {
 			if (r.eof)
 				why = bug("more input wanted at eof");
@@ -255,6 +262,8 @@ scan_fed(const uint8_t *data, size_t size, struct feed f, struct buf *t,
 			else
 				record_error(t, &err);
 			*ended = st == JSONSCAN_END;
+			if (f.whole)
+				why = check_finished(s, st);
 			break;
 		}
 	}
@@ -277,14 +286,23 @@ same_key(const struct jsonscan_keyval *a, const char *abase,
 	    memcmp(a->data, b->data, a->len) == 0;
 }
 
+/* kv->escaped must say whether a string key holds a backslash, and be 0
+ * for every other kind. */
+static int
+escaped_wrong(const struct jsonscan_keyval *kv)
+{
+	return kv->escaped != (kv->type == JSONSCAN_KEY_STRING &&
+	    memchr(kv->data, '\\', kv->len) != NULL);
+}
+
 /*
  * An element must be compact and valid as a JSONL line, give the same key
  * read as a line and from its compact form, and key as its kind says.
  */
 static const char *
-check_element(const struct jsonscan_buf *el, const struct jsonscan_keyval *kv)
+check_element(const struct jsonscan_buf *el, const struct jsonscan_keyval *kv,
+    const struct jsonscan_keypath *kp)
 {
-	const struct jsonscan_keypath *kp = key_path();
 	struct jsonscan_keyval line_kv, compact_kv;
 	struct sortkey_buf key = { 0 };
 	struct jsonscan_error err;
@@ -300,6 +318,9 @@ check_element(const struct jsonscan_buf *el, const struct jsonscan_keyval *kv)
 	if (kv->data != NULL && (kv->data < el->data ||
 	    kv->data + kv->len > el->data + el->len))
 		why = bug("the key lies outside its element");
+	else if (escaped_wrong(kv))
+		why = bug("a key of kind %d with escaped %d", (int)kv->type,
+		    kv->escaped);
 	else if (n < 0)
 		why = bug("an element is not a valid line: %s at %llu",
 		    err.reason, err.offset);
@@ -323,6 +344,25 @@ check_element(const struct jsonscan_buf *el, const struct jsonscan_keyval *kv)
 	sortkey_buf_free(&key);
 	free(out);
 	return why;
+}
+
+/* A scan that ended stays ended; one that failed fails again. */
+static const char *
+check_finished(struct jsonscan_array *s, enum jsonscan_status last)
+{
+	struct jsonscan_buf out = { 0 };
+	struct jsonscan_keyval kv;
+	struct jsonscan_error err;
+	enum jsonscan_status st;
+	size_t used;
+
+	st = jsonscan_array_next(s, "[1]", 3, 1, &used, &out, &kv, &err);
+	jsonscan_buf_free(&out);
+	if (st != last || (st == JSONSCAN_ERROR &&
+	    strcmp(err.reason, "scan already failed") != 0))
+		return bug("called again after %d, the scanner says %d",
+		    (int)last, (int)st);
+	return NULL;
 }
 
 /* Describes where two transcripts part. */
@@ -354,11 +394,11 @@ fuzzcheck_scan(const uint8_t *data, size_t size)
 	size_t elements;
 	int i, ended;
 
-	why = scan_fed(data, size, (struct feed){ .whole = 1 }, &whole,
-	    &elements, &ended);
+	why = scan_fed(data, size, (struct feed){ .key = key_path(0),
+	    .whole = 1 }, &whole, &elements, &ended);
 	for (i = 0; why == NULL && i < 2; i++) {
 		fed.len = 0;
-		why = scan_fed(data, size, (struct feed){
+		why = scan_fed(data, size, (struct feed){ .key = key_path(0),
 		    .cap = i == 0 ? 8 + h % 57 : 1 + h % 16,
 		    .piece = i == 0 ? 7 : 0, .rng = h }, &fed, &elements,
 		    &ended);
@@ -386,13 +426,14 @@ fuzzcheck_line(const uint8_t *data, size_t size)
 	if (out == NULL || out2 == NULL)
 		abort();
 	n = jsonscan_compact_value_key((const char *)data, size, out,
-	    key_path(), &kv, &err);
+	    key_path(1), &kv, &err);
 	n2 = jsonscan_compact_value((const char *)data, size, out2, &err2);
 	add(&arr, "[", 1);
 	add(&arr, data, size);
 	add(&arr, "]", 1);
 	why = scan_fed((const uint8_t *)arr.data, arr.len,
-	    (struct feed){ .whole = 1 }, &got, &elements, &ended);
+	    (struct feed){ .key = key_path(1), .whole = 1 }, &got, &elements,
+	    &ended);
 	if (why != NULL) {
 		/* Said by scan_fed(). */
 	} else if (n != n2 || (n >= 0 && memcmp(out, out2, (size_t)n) != 0) ||
@@ -402,13 +443,16 @@ fuzzcheck_line(const uint8_t *data, size_t size)
 	} else if (n < 0 && elements == 1 && ended) {
 		why = bug("the line is invalid (%s at %llu) but [line] holds "
 		    "one element", err.reason, err.offset);
+	} else if (n >= 0 && escaped_wrong(&kv)) {
+		why = bug("the line's key of kind %d with escaped %d",
+		    (int)kv.type, kv.escaped);
 	} else if (n >= 0) {
 		record_element(&want, &kv, out, (size_t)n);
 		add(&want, "END\n", 4);
 		if (want.len != got.len || memcmp(want.data, got.data,
 		    got.len) != 0)
 			why = differ("the line read as [line]", &want, &got);
-		else if (jsonscan_value_key(out, (size_t)n, key_path(),
+		else if (jsonscan_value_key(out, (size_t)n, key_path(1),
 		    &compact_kv) < 0 || !same_key(&kv, out, &compact_kv, out))
 			why = bug("jsonscan_value_key() differs on the line");
 	}
@@ -597,7 +641,7 @@ value_build(struct skval *v, const char *part, size_t len)
 		if ((out = malloc(doc.len)) == NULL)
 			abort();
 		rc = jsonscan_compact_value_key(doc.data, doc.len, out,
-		    key_path(), &kv, NULL) < 0 ? -1 : 0;
+		    key_path(0), &kv, NULL) < 0 ? -1 : 0;
 		if (rc < 0)
 			free(out);
 	}

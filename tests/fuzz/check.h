@@ -23,7 +23,8 @@
  * verdict, the error's offset, line, column and reason, and every element's
  * compact bytes and key must agree exactly; each element must be compact
  * and valid as a line, with the same key from jsonscan_compact_value_key()
- * and jsonscan_value_key().
+ * and jsonscan_value_key(); and a scan that ended or failed must say so
+ * again when called once more.
  */
 const char *fuzzcheck_scan(const uint8_t *data, size_t size);
 
@@ -40,8 +41,9 @@ const char *fuzzcheck_sortkey(const uint8_t *data, size_t size);
 
 /*
  * A JSONL line: jsonscan_compact_value_key() on data against the array
- * scanner on "[" data "]": the line is valid exactly when the array holds
- * one element, which is then the line's compact form with the same key.
+ * scanner on "[" data "]", both with the nested key path "meta.ts": the
+ * line is valid exactly when the array holds one element, which is then
+ * the line's compact form with the same key.
  */
 const char *fuzzcheck_line(const uint8_t *data, size_t size);
 

@@ -43,6 +43,8 @@ for name in "$@"; do
 	kept=
 	[ "$FUZZ_WORK" != "$FUZZ_BUILD" ] && [ -d "$FUZZ_BUILD/corpus-$name" ] &&
 	    kept=$FUZZ_BUILD/corpus-$name
+	dict=
+	case $name in scan|line) dict=-dict=$here/json.dict ;; esac
 	log=$seeds/fuzz-$name.log
 	fixtures=$seeds/fixtures-$name
 	[ -x "$bin" ] || { echo "fuzz $name: $bin missing: make fuzz-build"; \
@@ -64,7 +66,7 @@ for name in "$@"; do
 	fi
 	before=$(crashes "$name")
 	start=$(date +%s)
-	nice -n "$FUZZ_NICE" "$bin" -max_total_time="$seconds" \
+	nice -n "$FUZZ_NICE" "$bin" -max_total_time="$seconds" ${dict:+"$dict"} \
 	    -max_len="$FUZZ_MAX_LEN" -timeout=20 -rss_limit_mb=4096 \
 	    -print_final_stats=1 -artifact_prefix="$FUZZ_WORK/$name-" \
 	    "$corpus" "$seeds/seeds-$name" ${kept:+"$kept"} >"$log" 2>&1

@@ -28,6 +28,16 @@ else
 	echo "seeds: no JSONTestSuite at $suite" >&2
 fi
 
+# Lines for the nested key path of the line check (meta.ts).
+i=0
+for line in '{"meta":{"ts":"2024-03-01T12:34:56Z"},"ts":1}' \
+    '{ "meta" : { "a" : [ ], "ts" : -1.5e3 } , "meta" : { "ts" : null } }' \
+    '{"m\u0065ta":{"t\u0073":"x\"y"},"meta":{"ts":{"ts":1}}}' \
+    '[{"meta":{"ts":1}}]'; do
+	i=$((i + 1))
+	printf '%s' "$line" >"$out/seeds-line/meta-$i.json"
+done
+
 # Values the sort keys must order: edges of every part of an instant and of
 # a number, as JSON text (a string in quotes) or bare (a string body).
 values=$out/seeds-sortkey.values
