@@ -365,7 +365,7 @@ check_finished(struct jsonscan_array *s, enum jsonscan_status last)
 	return NULL;
 }
 
-/* Describes where two transcripts part. */
+/* Describes where the transcript b parts from the expected a. */
 static const char *
 differ(const char *how, const struct buf *a, const struct buf *b)
 {
@@ -377,8 +377,8 @@ differ(const char *how, const struct buf *a, const struct buf *b)
 	/* Show both from the start of the line where they part. */
 	for (line = i; line > 0 && a->data[line - 1] != '\n'; line--)
 		continue;
-	return bug("%s disagrees with the whole input from byte %zu of the "
-	    "transcript:\n  whole: %s\n  fed:   %s", how, i,
+	return bug("%s: the results part at byte %zu:\n  expected: %s\n"
+	    "  got:      %s", how, i,
 	    escape(a->data + line, a->len - line, ea, 200),
 	    escape(b->data + line, b->len - line, eb, 200));
 }
