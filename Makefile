@@ -157,7 +157,7 @@ $(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: tests/fuzz/harness.c $(FUZZ_OBJ)
 
 # The unit tests compile the checks in, to replay the fixtures.
 tests/bin/unit_jsonscan tests/bin/unit_sortkey: tests/fuzz/check.c \
-	tests/fuzz/check.h
+	tests/fuzz/fixture.c tests/fuzz/check.h
 
 demo: all tests
 	sh tests/demo.sh

@@ -16,9 +16,10 @@
 #include "jsonscan.h"
 #include "sortkey.h"
 
-/* The checks of the fuzz harnesses, to replay their fixtures: compiled in,
- * since each unit test is built from its one .c file. */
+/* The checks of the fuzz harnesses and their fixtures, to replay them:
+ * compiled in, since each unit test is built from its one .c file. */
 #include "fuzz/check.c"
+#include "fuzz/fixture.c"
 #include "sortkey.h"
 
 static int failures;

@@ -4,11 +4,11 @@
  * Parts, in order: messages; the transcript of a scan and the feeder that
  * drives the scanner whole or through json-merge's refill loop; the checks
  * of each element; fuzzcheck_scan() and fuzzcheck_line(); the sort-key
- * values with their references, and fuzzcheck_sortkey(); the fixtures.
+ * values with their references, and fuzzcheck_sortkey().  The fixtures are
+ * read by fixture.c.
  */
 #include "check.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -799,111 +799,4 @@ fuzzcheck_sortkey(const uint8_t *data, size_t size)
 	}
 	sortkey_buf_free(&raw);
 	return why;
-}
-
-static int
-hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Decodes one line of a fixture (no newline) onto out. */
-static int
-fixture_line(const char *s, size_t n, struct buf *out)
-{
-	size_t i;
-	int hi, lo;
-	char c;
-
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		if (c == '\\' && i + 1 < n && s[i + 1] == '\\') {
-			i++;
-		} else if (c == '\\') {
-			if (i + 3 >= n || s[i + 1] != 'x' ||
-			    (hi = hex_digit(s[i + 2])) < 0 ||
-			    (lo = hex_digit(s[i + 3])) < 0) {
-				errno = EINVAL;
-				return -1;
-			}
-			c = (char)(hi << 4 | lo);
-			i += 3;
-		}
-		add(out, &c, 1);
-	}
-	return 0;
-}
-
-int
-fuzzcheck_fixture_read(const char *path, struct buf *out)
-{
-	struct buf text = { 0 };
-	char chunk[4096];
-	const char *p, *nl, *end;
-	size_t n;
-	FILE *f = fopen(path, "rb");
-	int rc = 0;
-
-	out->len = 0;
-	if (f == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		add(&text, chunk, n);
-	if (ferror(f))
-		rc = -1;
-	fclose(f);
-	p = text.data;
-	end = p + text.len;
-	for (; rc == 0 && p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if (*p != '#')
-			rc = fixture_line(p, (size_t)(nl - p), out);
-	}
-	buf_free(&text);
-	return rc;
-}
-
-int
-fuzzcheck_replay(const char *prefix,
-    const char *(*check)(const uint8_t *, size_t))
-{
-	struct buf input = { 0 }, path = { 0 }, dir = { 0 };
-	const char *tests = getenv("LEAFPACK_TESTS"), *why;
-	struct dirent *e;
-	int bad = 0;
-	DIR *d;
-
-	add(&dir, tests != NULL ? tests : "tests", tests != NULL ?
-	    strlen(tests) : 5);
-	add(&dir, "/fuzz/fixtures", 15);
-	if ((d = opendir(dir.data)) == NULL) {
-		printf("FAIL: %s: %s\n", dir.data, strerror(errno));
-		buf_free(&dir);
-		return 1;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		path.len = 0;
-		add(&path, dir.data, dir.len - 1);
-		add(&path, "/", 1);
-		add(&path, e->d_name, strlen(e->d_name) + 1);
-		if (fuzzcheck_fixture_read(path.data, &input) < 0)
-			why = bug("cannot read: %s", strerror(errno));
-		else
-			why = check((const uint8_t *)input.data, input.len);
-		if (why != NULL) {
-			printf("FAIL: %s: %s\n", path.data, why);
-			bad++;
-		}
-	}
-	closedir(d);
-	buf_free(&input);
-	buf_free(&path);
-	buf_free(&dir);
-	return bad;
 }

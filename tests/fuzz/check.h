@@ -48,6 +48,8 @@ const char *fuzzcheck_sortkey(const uint8_t *data, size_t size);
 const char *fuzzcheck_line(const uint8_t *data, size_t size);
 
 /*
+ * The fixtures (fixture.c, for the unit tests).
+ *
  * Reads the fixture file path (tests/fuzz/README.md: '#' comment lines,
  * the input's bytes with \xHH and \\ escapes, line breaks not part of it)
  * into out, replacing its contents.  Returns 0, or -1 with errno set
