@@ -129,6 +129,45 @@ test: all tests
 crash: all tests
 	LEAFPACK_LONG=1 TEST_TIMEOUT=3600 sh tests/run.sh crash_pair crash_stream
 
+# Fuzzing (tests/fuzz/README.md): the libFuzzer harnesses, built with clang
+# into build/fuzz/, each run FUZZ_SECONDS on its corpus build/fuzz/corpus-NAME
+# (kept between runs) after replaying the fixtures of tests/fuzz/fixtures/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = build/fuzz
+FUZZ_NAMES = scan sortkey line
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc/lib $(WARNINGS) -O1 -g \
+	-fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -MMD -MP
+FUZZ_OBJ = $(patsubst %,$(FUZZ_BUILD)/lib/%.o,jsonscan sortkey alloc) \
+	$(FUZZ_BUILD)/check.o
+FUZZ_BINS = $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_NAMES))
+
+.PHONY: fuzz fuzz-build
+fuzz: fuzz-build tests
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Static pattern rules: the .d files under build/ are included, and a plain
+# pattern would offer to remake fuzz_scan.d as a harness.
+$(filter $(FUZZ_BUILD)/lib/%,$(FUZZ_OBJ)): $(FUZZ_BUILD)/lib/%.o: src/lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/check.o: tests/fuzz/check.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: tests/fuzz/harness.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_NAME=$* -o $@ $< \
+		$(FUZZ_OBJ)
+
+# The unit tests compile the checks in, to replay the fixtures.
+tests/bin/unit_jsonscan tests/bin/unit_sortkey: tests/fuzz/check.c \
+	tests/fuzz/fixture.c tests/fuzz/check.h
+
 demo: all tests
 	sh tests/demo.sh
 

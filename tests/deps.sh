@@ -7,7 +7,9 @@ set -eu
 
 packages="build-essential pkg-config libjson-c-dev libfuse3-dev fuse3 jq
 mandoc shellcheck strace parallel time procps attr iproute2 openssh-server
-openssh-client"
+openssh-client python3"
+# The fuzz harnesses (tests/fuzz/README.md): clang and its libFuzzer runtime.
+packages="$packages clang libclang-rt-14-dev"
 [ "${1:-}" = bench ] && packages="$packages bfs fd-find miller python3"
 missing=
 for p in $packages; do

@@ -13,6 +13,11 @@
 
 #include "jsonscan.h"
 
+/* The checks of the fuzz harnesses and their fixtures, to replay them:
+ * compiled in, since each unit test is built from its one .c file. */
+#include "fuzz/check.c"
+#include "fuzz/fixture.c"
+
 static int failures;
 
 static void
@@ -388,6 +393,15 @@ main(void)
 	check_key("{\"timestamp\": -1.5e3 }", "timestamp", "number[-1.5e3]");
 	check_key("{\"timestamp\":1,\"timestamp\":2}", "timestamp", "number[2]");
 	check_key("{\"timestamp\":1,\"timestamp\":{}}", "timestamp", "other[]");
+	/* A later duplicate of another kind drops the string's escaped flag. */
+	check_key("{\"timestamp\":\"a\\\"b\",\"timestamp\":5}", "timestamp",
+	    "number[5]");
+	check_key("{\"timestamp\":\"\\n\",\"timestamp\":true}", "timestamp",
+	    "other[]");
+	check_key("{\"meta\":{\"ts\":\"x\\\"y\"},\"meta\":{\"ts\":null}}",
+	    "meta.ts", "other[]");
+	check_key("{\"meta\":{\"ts\":\"x\\\"y\"},\"meta\":5}", "meta.ts",
+	    "none[]");
 	check_key("{\"timestamp\":null}", "timestamp", "other[]");
 	check_key("{\"x\":{\"timestamp\":1}}", "timestamp", "none[]");
 	check_key("[{\"timestamp\":1}]", "timestamp", "none[]");
@@ -461,6 +475,8 @@ main(void)
 		free(doc);
 	}
 
+	failures += fuzzcheck_replay("scan-", fuzzcheck_scan);
+	failures += fuzzcheck_replay("line-", fuzzcheck_line);
 	if (failures != 0) {
 		printf("unit_jsonscan: %d failures\n", failures);
 		return 1;

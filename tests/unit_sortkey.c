@@ -4,7 +4,10 @@
  * all the keyed values checked against the listed order.
  *
  * Values go through jsonscan_compact_value_key() on {"k": VALUE} first, so
- * the keys are built the way json-merge builds them.  Exits 0 if all pass.
+ * the keys are built the way json-merge builds them.  A value may abbreviate
+ * a run of one character as C{N} (9{400}: 400 nines).  Also replays the
+ * fuzz fixtures of the sort-key harness (tests/fuzz/fixtures/sortkey-*).
+ * Exits 0 if all pass.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,40 @@
 #include "jsonscan.h"
 #include "sortkey.h"
 
+/* The checks of the fuzz harnesses and their fixtures, to replay them:
+ * compiled in, since each unit test is built from its one .c file. */
+#include "fuzz/check.c"
+#include "fuzz/fixture.c"
+#include "sortkey.h"
+
 static int failures;
+
+/* Expands the runs C{N} of pattern into out (of size cap); aborts if long. */
+static const char *
+expand(const char *pattern, char *out, size_t cap)
+{
+	const char *p = pattern;
+	char *end;
+	size_t n = 0;
+	unsigned long k;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '{' && n > 0) {
+			k = strtoul(p + 1, &end, 10);
+			if (*end != '}' || k == 0 || k > cap - n)
+				abort();
+			memset(out + n, out[n - 1], k - 1);
+			n += k - 1;
+			p = end;
+		} else {
+			if (n + 1 >= cap)
+				abort();
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
 
 /* Builds the key of the JSON value text; returns the sortkey result. */
 static enum sortkey_result
@@ -22,12 +58,15 @@ key_of(const char *value, struct sortkey_buf *kb)
 	static struct jsonscan_keypath kp;
 	struct jsonscan_keyval kv;
 	struct jsonscan_error err;
-	char in[512], out[512];
+	char text[1024], in[1100], out[1100];
 	int n;
 
 	if (kp.count == 0 && jsonscan_keypath_parse("k", &kp) < 0)
 		abort();
+	value = expand(value, text, sizeof(text));
 	n = snprintf(in, sizeof(in), "{\"k\": %s}", value);
+	if (n < 0 || (size_t)n >= sizeof(in))
+		abort();
 	if (jsonscan_compact_value_key(in, (size_t)n, out, &kp, &kv,
 	    &err) < 0) {
 		printf("FAIL: %s: invalid JSON: %s\n", value, err.reason);
@@ -59,6 +98,24 @@ check_order(const char *a, int rel, const char *b)
 	sortkey_buf_free(&kb);
 }
 
+/* Checks that value gives the same key bytes in a fresh and a used buffer. */
+static void
+check_deterministic(const char *value)
+{
+	struct sortkey_buf fresh = { 0 }, used = { 0 };
+
+	key_of("-1.23456789012345678901234567890e-12345", &used);
+	memset(used.data, 0xA5, used.cap);
+	if (key_of(value, &fresh) != key_of(value, &used) ||
+	    fresh.len != used.len || memcmp(fresh.data, used.data,
+	    fresh.len) != 0) {
+		printf("FAIL: %s: key not deterministic\n", value);
+		failures++;
+	}
+	sortkey_buf_free(&fresh);
+	sortkey_buf_free(&used);
+}
+
 static void
 check_none(const char *value)
 {
@@ -77,6 +134,31 @@ check_none(const char *value)
 	}
 	sortkey_buf_free(&kb);
 	sortkey_buf_free(&k1);
+}
+
+/*
+ * Checks every pair of a list in increasing order, where an entry with a
+ * leading "=" equals the one before it; and that each key is the same
+ * bytes however often it is built, whatever the buffer held before.
+ */
+static void
+check_chain(const char *const *list, size_t n)
+{
+	size_t i, j, gi, gj;
+	int rel;
+
+	for (i = 0, gi = 0; i < n; i++) {
+		gi += i > 0 && list[i][0] != '=';
+		check_deterministic(list[i] + (list[i][0] == '='));
+		for (j = i + 1, gj = gi; j < n; j++) {
+			gj += list[j][0] != '=';
+			rel = gi == gj ? 0 : -1;
+			check_order(list[i] + (list[i][0] == '='), rel,
+			    list[j] + (list[j][0] == '='));
+			check_order(list[j] + (list[j][0] == '='), -rel,
+			    list[i] + (list[i][0] == '='));
+		}
+	}
 }
 
 static void
@@ -118,17 +200,51 @@ check_sorted_list(void)
 		"12345678901234567890123", "1e399", "=10e398", "1e400",
 		"1.0000000000000000000000001e400",
 	};
-	size_t i, n = sizeof(list) / sizeof(list[0]);
-	const char *prev, *cur;
 
-	for (i = 1; i < n; i++) {
-		prev = list[i - 1] + (list[i - 1][0] == '=');
-		cur = list[i] + (list[i][0] == '=');
-		check_order(prev, list[i][0] == '=' ? 0 : -1, cur);
-		check_order(cur, list[i][0] == '=' ? 0 : 1, prev);
-	}
-	/* Transitivity across the whole list: first < last, etc. */
-	check_order(list[0], -1, list[n - 1]);
+	check_chain(list, sizeof(list) / sizeof(list[0]));
+}
+
+/*
+ * Exponents of 19, 20, 25 and 400 digits (issue 14, bug 8: the exponent
+ * overflowed a signed long and 1e9999999999999999999 sorted before 1).
+ * Magnitudes of 10^(10^18 - 1) and more saturate and tie, as do nonzero
+ * ones below 10^-10^18; everything else keeps its exact order.
+ */
+static void
+check_huge_exponents(void)
+{
+	static const char *const list[] = {
+		/* Negative, saturated: -10^(10^18 - 1) and beyond. */
+		"-1e9{400}", "=-1e+9{400}", "=-1.5e10{19}", "=-9.99e+9{25}",
+		"=-1e10{18}", "=-1e9{19}", "=-1e9{18}", "=-0.1e10{18}",
+		"=-12.5e10{24}",
+		/* Negative, exact: E just inside the limit. */
+		"-1e9{17}8", "=-0.01e10{18}", "-0.001e10{18}", "=-1e9{17}7",
+		"-1e9999",
+		"-1e308", "-1e18", "-1.5", "-1",
+		/* Negative, tiny: exact, then saturated next to zero. */
+		"-1e-400", "-1e-10{18}", "=-0.1e-9{18}",
+		"-1e-9{19}", "=-1.5e-10{19}", "=-9.99e-9{25}", "=-1e-9{400}",
+		"=-0.01e-10{18}", "=-1e-10{17}1",
+		/* Zero, whatever its exponent. */
+		"0", "=0e9{400}", "=-0.0e-9{25}", "=0.000e+10{19}",
+		/* Positive, tiny: saturated, then exact. */
+		"1e-9{400}", "=9.99e-9{25}", "=1.5e-10{19}", "=1e-9{19}",
+		"=1e-10{17}1", "=0.01e-10{18}", "=123.456e-10{24}",
+		"1e-10{18}", "=0.1e-9{18}", "1e-400", "1e-5",
+		/* Positive, exact. */
+		"1", "=1.0", "1.5", "1e18", "1e308", "1e9999", "0.001e10{18}",
+		"=1e9{17}7", "1e9{17}8", "=10e9{17}7", "=0.01e10{18}",
+		/* Positive, saturated: 10^(10^18 - 1) and beyond. */
+		"1e9{18}", "=0.1e10{18}", "=1e10{18}", "=1e9{19}",
+		"=1.5e+10{19}", "=9.99e9{25}", "=1e9{400}", "=1.5e9{400}",
+		"=12345678901234567890e9{25}",
+	};
+
+	check_chain(list, sizeof(list) / sizeof(list[0]));
+	/* The case of the issue, spelled out, next to a record keyed 1. */
+	check_order("1e9999999999999999999", 1, "1");
+	check_order("-1e9999999999999999999", -1, "-1e308");
 }
 
 int
@@ -150,6 +266,7 @@ main(void)
 	size_t i;
 
 	check_sorted_list();
+	check_huge_exponents();
 	/* The pairs the brief names, spelled out. */
 	check_order("\"2024-03-01T12:34:56.1Z\"", -1,
 	    "\"2024-03-01T12:34:56.10000000001Z\"");
@@ -170,6 +287,7 @@ main(void)
 		failures++;
 	}
 	sortkey_buf_free(&kb);
+	failures += fuzzcheck_replay("sortkey-", fuzzcheck_sortkey);
 	if (failures != 0) {
 		printf("unit_sortkey: %d failures\n", failures);
 		return 1;

@@ -632,7 +632,9 @@ set_keyval(const struct scanner *sc, const char *out,
     struct jsonscan_keyval *kv)
 {
 	kv->type = sc->ktype;
-	kv->escaped = sc->kescaped;
+	/* Only a string has escapes: a later duplicate member of another
+	 * kind must not keep the flag of the string it replaced. */
+	kv->escaped = sc->ktype == JSONSCAN_KEY_STRING && sc->kescaped;
 	if (sc->ktype == JSONSCAN_KEY_STRING ||
 	    sc->ktype == JSONSCAN_KEY_NUMBER) {
 		kv->data = out + sc->koff;

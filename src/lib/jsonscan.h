@@ -75,8 +75,8 @@ enum jsonscan_keytype {
  * The value at the key path in one JSON value.  Where a member name occurs
  * more than once in an object, the last occurrence wins (as in jq and
  * json-c).  For a string, data/len are the raw bytes between the quotes,
- * escapes not decoded, and escaped says whether they hold a backslash; for
- * a number, the number's bytes.  data points into the compact output of the
+ * escapes not decoded, and escaped says whether they hold a backslash (it
+ * is 0 for every other kind); for a number, the number's bytes.  data points into the compact output of the
  * call that filled it (see each function for how long it stays valid); it
  * is NULL for NONE and OTHER.
  */

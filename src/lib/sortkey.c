@@ -15,7 +15,12 @@
 #include <string.h>
 
 #define HEADER 9			/* class byte + 8 exponent bytes */
-#define EXPONENT_LIMIT 1000000000000000000LL	/* |exponent| saturates */
+/* Keys keep |E| below EXPONENT_LIMIT exactly; beyond it they saturate. */
+#define EXPONENT_LIMIT INT64_C(1000000000000000000)
+/* Where the exponent written in a number stops being read: far enough past
+ * the limit that no count of digits (a number's length) brings E back
+ * inside it, and low enough that E never overflows. */
+#define EXPONENT_CAP (2 * EXPONENT_LIMIT)
 
 #define IS_DIGIT(c) ((unsigned char)((c) - '0') < 10)
 
@@ -84,6 +89,14 @@ finish(struct sortkey_buf *out, int neg, size_t n, int64_t e)
 	memmove(d, d + lz, n);
 	while (d[n - 1] == '0')
 		n--;
+	if (e >= EXPONENT_LIMIT || e <= -EXPONENT_LIMIT) {
+		/* Saturate: every magnitude this large is 10^(LIMIT - 1), every
+		 * one this small 10^(-LIMIT - 1), so they tie with each other
+		 * but keep their order with every exact value. */
+		d[0] = '1';
+		n = 1;
+		e = e > 0 ? EXPONENT_LIMIT : -EXPONENT_LIMIT;
+	}
 	/* Biasing maps the signed exponents onto unsigned order. */
 	biased = (uint64_t)e ^ (UINT64_C(1) << 63);
 	if (neg) {
@@ -127,11 +140,10 @@ sortkey_from_number(const char *num, size_t len, struct sortkey_buf *out)
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			exp_neg = *p++ == '-';
-		for (; p < end && IS_DIGIT(*p); p++) {
-			exp = exp * 10 + (*p - '0');
-			if (exp > EXPONENT_LIMIT)
-				exp = EXPONENT_LIMIT;
-		}
+		/* Checked before multiplying: exp stays below CAP + 10. */
+		for (; p < end && IS_DIGIT(*p); p++)
+			exp = exp > EXPONENT_CAP / 10 ? EXPONENT_CAP :
+			    exp * 10 + (*p - '0');
 	}
 	if (n == 0 || p != end)
 		return no_key(out);

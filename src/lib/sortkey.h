@@ -29,8 +29,12 @@
  *   no key:   0xFF (after every keyed value)
  * Compare two keys with memcmp() over the shorter length, the shorter one
  * first on a tie (sortkey_compare()).  Exponents are exact while
- * |E| < 10^18; beyond that (a number like 1e1000000000000000000) they
- * saturate, so such numbers tie with each other.
+ * |E| < 10^18; beyond that they saturate: every magnitude of at least
+ * 10^(10^18 - 1) (such as 1e1000000000000000000 or 1e99999999999999999999)
+ * is keyed as 10^(10^18 - 1), and every nonzero magnitude below 10^-10^18
+ * as 10^(-10^18 - 1), so such numbers tie with each other but keep their
+ * order with every other value (1e99999999999999999999 > 1e308 > 1 > 0 >
+ * -1e-99999999999999999999 > -1e308 > -1e99999999999999999999).
  */
 #ifndef LEAFPACK_SORTKEY_H
 #define LEAFPACK_SORTKEY_H
