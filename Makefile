@@ -5,6 +5,9 @@
 #                      test, then run them again under ASan and UBSan
 #   make demo          consolidate a generated demo tree, before and after
 #   make bench         benchmarks against the peers (LARGE=1 for full size)
+#   make crash         the crash tests at every system call (minutes)
+#   make long          every test in its long form (most of an hour)
+#   make fuzz          the fuzz harnesses, FUZZ_SECONDS each (default 60)
 #   make install       PREFIX=/usr/local MANPREFIX=$(PREFIX)/share/man DESTDIR=
 #   make clean
 
@@ -125,9 +128,14 @@ test: all tests
 
 # tests/crash_pair.sh and tests/crash_stream.sh at every system call of both
 # programs (minutes).
-.PHONY: crash
+.PHONY: crash long
 crash: all tests
 	LEAFPACK_LONG=1 TEST_TIMEOUT=3600 sh tests/run.sh crash_pair crash_stream
+
+# Every test in its long form: every kill point, every stall of every way,
+# the test hosts' own test (most of an hour).
+long: all tests
+	LEAFPACK_LONG=1 TEST_TIMEOUT=3600 sh tests/run.sh
 
 # Fuzzing (tests/fuzz/README.md): the libFuzzer harnesses, built with clang
 # into build/fuzz/, each run FUZZ_SECONDS on its corpus build/fuzz/corpus-NAME

@@ -9,6 +9,7 @@
 # crash, sanitizer report or disagreement (the crashing inputs stay in the
 # test's directory); skips only when clang cannot link a libFuzzer program.
 . "$LEAFPACK_TESTS/lib.sh"
+not_sanitized the fuzz harnesses, built with the sanitizers of their own
 
 : "${FUZZ_SMOKE_SECONDS:=30}"
 : "${FUZZ_CC:=clang}"

@@ -131,11 +131,14 @@ need_strace() {
 
 # kill_steps WRITE MERGE: sets write_step and merge_step, the share of each
 # program's system calls a crash test kills at (every WRITE-th, every
-# MERGE-th), or every one with LEAFPACK_LONG=1 (make crash).
+# MERGE-th; under the sanitizers, which run ten times slower, every other
+# of those), or every one with LEAFPACK_LONG=1 (make crash).
 # shellcheck disable=SC2034 # for the crash tests
 kill_steps() {
 	if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
 		write_step=1 merge_step=1
+	elif sanitized; then
+		write_step=$(($1 * 2)) merge_step=$(($2 * 2))
 	else
 		write_step=$1 merge_step=$2
 	fi
