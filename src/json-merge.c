@@ -69,7 +69,9 @@ static const char usage_text[] =
     "[--min-age DURATION]\n"
     "                  [--output NAME] [--memory SIZE] [--strict] "
     "[--claim | --no-claim]\n"
-    "                  [--stats[=json]] [DIR]\n";
+    "                  [--skip-unchanged] [--keep-sources] [--list-young] "
+    "[--stats[=json]]\n"
+    "                  [DIR]\n";
 
 static const char options_text[] =
     "  without DIR: read leaf directories from stdin, one per line, and "
@@ -91,6 +93,13 @@ static const char options_text[] =
     "      --claim             claim the leaf for jsonl-write even if stdout "
     "is not a pipe\n"
     "      --no-claim          never claim the leaf (read-only use)\n"
+    "      --skip-unchanged    with nothing new in DIR, print nothing and "
+    "claim nothing\n"
+    "                          (always so in the leaf stream)\n"
+    "      --keep-sources      sources the output holds already are nothing "
+    "new\n"
+    "      --list-young        name each source left for being younger than "
+    "--min-age\n"
     "      --stats[=json]      print counts (or one JSON object) on stderr "
     "at the end\n"
     "      --help              print this help\n"
@@ -112,6 +121,9 @@ static struct {
 	const char *output;
 	long long memory;
 	bool strict;
+	bool skip_unchanged;	/* --skip-unchanged, or the leaf stream */
+	bool keep_sources;	/* --keep-sources */
+	bool list_young;	/* --list-young */
 	enum opt_claim claim;
 	enum cli_stats stats;
 	int delim;		/* of the directories on stdin */
@@ -122,17 +134,78 @@ static struct {
 static const struct option long_options[] = {
 	{ "claim", no_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "keep-sources", no_argument, NULL, 'K' },
 	{ "key", required_argument, NULL, 'k' },
+	{ "list-young", no_argument, NULL, 'Y' },
 	{ "match", required_argument, NULL, 'm' },
 	{ "memory", required_argument, NULL, 'M' },
 	{ "min-age", required_argument, NULL, 'a' },
 	{ "no-claim", no_argument, NULL, 'N' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "skip-unchanged", no_argument, NULL, 'U' },
 	{ "stats", optional_argument, NULL, 's' },
 	{ "strict", no_argument, NULL, 'S' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* One option into opt; a bad one ends in usage (exit 2). */
+static void
+parse_option(int c)
+{
+	switch (c) {
+	case '0':
+		opt.delim = '\0';
+		break;
+	case 'a':
+		if (cli_duration("--min-age", optarg, &opt.min_age_ms) < 0)
+			cli_usage(usage_text);
+		break;
+	case 'C':
+		opt.claim = OPT_CLAIM_ALWAYS;
+		break;
+	case 'h':
+		cli_help(usage_text, options_text);
+	case 'K':
+		opt.keep_sources = true;
+		break;
+	case 'k':
+		opt.key = optarg;
+		break;
+	case 'm':
+		opt.globs[opt.nglobs++] = optarg;
+		break;
+	case 'M':
+		if (cli_memory("--memory", optarg, &opt.memory) < 0)
+			cli_usage(usage_text);
+		break;
+	case 'N':
+		opt.claim = OPT_CLAIM_NEVER;
+		break;
+	case 'o':
+		opt.output = optarg;
+		if (cli_output(optarg) < 0)
+			cli_usage(usage_text);
+		break;
+	case 's':
+		if (cli_stats(optarg, &opt.stats) < 0)
+			cli_usage(usage_text);
+		break;
+	case 'S':
+		opt.strict = true;
+		break;
+	case 'U':
+		opt.skip_unchanged = true;
+		break;
+	case 'V':
+		cli_version();
+	case 'Y':
+		opt.list_young = true;
+		break;
+	default:
+		cli_usage(usage_text);
+	}
+}
 
 /* Fills opt from the command line; exits 2 on a bad one. */
 static void
@@ -148,52 +221,8 @@ parse_options(int argc, char **argv)
 	opt.globs = calloc(argc, sizeof(*opt.globs));
 	if (opt.globs == NULL)
 		diag_err(EXITCODE_FAILED, "out of memory");
-	while ((c = getopt_long(argc, argv, "0", long_options, NULL)) != -1) {
-		switch (c) {
-		case '0':
-			opt.delim = '\0';
-			break;
-		case 'a':
-			if (cli_duration("--min-age", optarg,
-			    &opt.min_age_ms) < 0)
-				cli_usage(usage_text);
-			break;
-		case 'C':
-			opt.claim = OPT_CLAIM_ALWAYS;
-			break;
-		case 'h':
-			cli_help(usage_text, options_text);
-		case 'k':
-			opt.key = optarg;
-			break;
-		case 'm':
-			opt.globs[opt.nglobs++] = optarg;
-			break;
-		case 'M':
-			if (cli_memory("--memory", optarg, &opt.memory) < 0)
-				cli_usage(usage_text);
-			break;
-		case 'N':
-			opt.claim = OPT_CLAIM_NEVER;
-			break;
-		case 'o':
-			opt.output = optarg;
-			if (cli_output(optarg) < 0)
-				cli_usage(usage_text);
-			break;
-		case 's':
-			if (cli_stats(optarg, &opt.stats) < 0)
-				cli_usage(usage_text);
-			break;
-		case 'S':
-			opt.strict = true;
-			break;
-		case 'V':
-			cli_version();
-		default:
-			cli_usage(usage_text);
-		}
-	}
+	while ((c = getopt_long(argc, argv, "0", long_options, NULL)) != -1)
+		parse_option(c);
 	if (argc - optind > 1)
 		cli_usage(usage_text);
 	/* After the other options: a bad one of those is named first. */
@@ -201,6 +230,9 @@ parse_options(int argc, char **argv)
 		cli_usage(usage_text);
 	opt.streaming = optind == argc;
 	opt.dir = opt.streaming ? NULL : argv[optind];
+	/* In the leaf stream, a leaf with nothing new is left as it is. */
+	if (opt.streaming)
+		opt.skip_unchanged = true;
 }
 
 /* ---- struct leaf ---- */
@@ -246,6 +278,8 @@ struct leaf {
 	bool out_sorted;		/* it is in key order */
 	struct claim claim;
 	struct sources_rules rules;
+	bool listed;			/* names holds the listing */
+	bool busy;			/* a live run holds the leaf */
 	char **names;			/* named like sources */
 	size_t nnames;
 	int srcfd;			/* the source being read */
@@ -276,7 +310,7 @@ leaf_start(struct leaf *l, const char *dir)
 	l->dir = dir;
 	memset(&l->stats, 0, sizeof(l->stats));
 	stats_clock_start(&l->clock);
-	l->unchanged = false;
+	l->unchanged = l->busy = false;
 }
 
 /* Gives back what one leaf held, succeeded or failed, keeping the
@@ -288,6 +322,7 @@ leaf_reset(struct leaf *l)
 	sources_names_free(l->names, l->nnames);
 	l->names = NULL;
 	l->nnames = 0;
+	l->listed = false;
 	journal_entries_free(l->consumed, l->nconsumed);
 	l->consumed = NULL;
 	l->nconsumed = l->consumedcap = 0;
@@ -379,6 +414,8 @@ leaf_counts(struct leaf *l)
 	 * the count there is the previous leaf's. */
 	if (l->sorting)
 		l->stats.runs = runsort_runs_spilled(l->sorter);
+	l->stats.unchanged = l->unchanged;
+	l->stats.busy = l->busy;
 	l->stats.elapsed = stats_clock_seconds(&l->clock);
 	return &l->stats;
 }
@@ -405,6 +442,16 @@ print_stats(struct leaf *l)
 }
 
 /* ---- sources ---- */
+
+/* A source left for a later run: modified within --min-age. */
+static void
+source_young(struct leaf *l, const char *name)
+{
+	l->stats.skipped[LEAFSTREAM_SKIP_TOO_YOUNG]++;
+	if (opt.list_young)
+		diag_warnx("%s: modified within --min-age; left for a later run",
+		    leaf_path(l, name));
+}
 
 /*
  * Opens the source name (its fstat in *st) if it is to be read.  Returns
@@ -454,7 +501,7 @@ source_open(struct leaf *l, const char *name, struct stat *st, int *skipped)
 		*skipped = 0;
 		break;
 	case SOURCES_TOO_YOUNG:
-		skip[LEAFSTREAM_SKIP_TOO_YOUNG]++;
+		source_young(l, name);
 		*skipped = 0;
 		break;
 	case SOURCES_SYMLINK:
@@ -544,18 +591,76 @@ consume_source(struct leaf *l, const char *name)
 	return 1;
 }
 
-/* Lists the sources and consumes them: 0, 1 (partial) or -1. */
+/* The names that may be sources, once per leaf: 0, or -1 (said). */
 static int
-consume_sources(struct leaf *l)
+list_sources(struct leaf *l)
 {
-	int partial = 0, r;
-
+	if (l->listed)
+		return 0;
 	sources_rules_init(&l->rules, opt.globs, opt.nglobs, opt.output,
 	    opt.min_age_ms);
 	if (sources_list(l->dirfd, &l->rules, &l->names, &l->nnames) < 0) {
 		diag_warnx("%s: %s", diag_quote(l->dir), strerror(errno));
 		return -1;
 	}
+	l->listed = true;
+	return 0;
+}
+
+/*
+ * Whether the leaf has anything new, from metadata alone, before anything
+ * is read or claimed: a dead run's claim to finish, sources the output
+ * holds to remove (unless --keep-sources), or one eligible source it does
+ * not hold (the look stops there).  Returns 1, 0 (nothing new: the young
+ * sources are counted then), or -1 (said).
+ */
+static int
+has_work(struct leaf *l)
+{
+	size_t *young = NULL, nyoung = 0, cap = 0;
+	int work = 0;
+	struct stat st;
+
+	if (claim_unfinished(&l->claim) ||
+	    (l->claim.nabsorbed > 0 && !opt.keep_sources))
+		return 1;
+	if (list_sources(l) < 0)
+		return -1;
+	for (size_t i = 0; !work && i < l->nnames; i++) {
+		/* Gone, or unreadable: said by the reading, if any. */
+		if (share_fstatat(l->dirfd, l->names[i], &st,
+		    AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		switch (sources_classify(&l->rules, l->names[i], &st)) {
+		case SOURCES_ELIGIBLE:
+			work = !claim_holds(&l->claim, l->names[i], &st);
+			break;
+		case SOURCES_TOO_YOUNG:
+			if (RESERVE(young, cap, nyoung + 1) < 0) {
+				free(young);
+				return out_of_memory();
+			}
+			young[nyoung++] = i;
+			break;
+		default:
+			break;
+		}
+	}
+	/* With work the reading counts them, each once. */
+	for (size_t k = 0; !work && k < nyoung; k++)
+		source_young(l, l->names[young[k]]);
+	free(young);
+	return work;
+}
+
+/* Lists the sources and consumes them: 0, 1 (partial) or -1. */
+static int
+consume_sources(struct leaf *l)
+{
+	int partial = 0, r;
+
+	if (list_sources(l) < 0)
+		return -1;
 	for (size_t i = 0; i < l->nnames; i++) {
 		if ((r = consume_source(l, l->names[i])) < 0)
 			return -1;
@@ -757,29 +862,18 @@ journal_error(const struct leaf *l)
 	return -1;
 }
 
-/*
- * The claim (the protocol is in jsonl-write(1)): claim_begin() learns
- * what the existing output already holds, and claims the leaf when a
- * consumer reads stdout.  Without claiming, the temporaries of dead runs
- * still go; with --no-claim nothing is touched.
- */
+/* What a failed claim_look() or claim_take() came to, said. */
 static int
-claim_leaf(struct leaf *l)
+claim_failed(struct leaf *l, enum claim_begin r)
 {
 	const struct claim *c = &l->claim;
-	enum claim_mode mode = CLAIM_PREPARE;
 
-	if (opt.claim == OPT_CLAIM_NEVER)
-		mode = CLAIM_LOOK;
-	else if (opt.claim == OPT_CLAIM_ALWAYS || opt.streaming ||
-	    stdout_is_pipe())
-		mode = CLAIM_TAKE;
-	switch (claim_begin(&l->claim, l->dirfd, opt.output,
-	    l->outfd >= 0 ? &l->outst : NULL, mode)) {
+	switch (r) {
 	case CLAIM_BEGUN:
 	case CLAIM_READ_ONLY:	/* a look at a leaf we may not change */
 		return 0;
 	case CLAIM_BUSY:
+		l->busy = true;
 		if (c->busy_pid != 0)
 			diag_warnx("%s: busy: being consolidated by %s pid "
 			    "%lld", diag_quote(l->dir), c->busy_host,
@@ -808,6 +902,36 @@ claim_leaf(struct leaf *l)
 		break;
 	}
 	return journal_error(l);
+}
+
+/*
+ * The claim, first half (the protocol is in jsonl-write(1)): a live
+ * holder makes the leaf busy; else claim_look() learns what the existing
+ * output (the one opened) already holds.  Nothing is changed yet.
+ */
+static int
+look_leaf(struct leaf *l)
+{
+	return claim_failed(l, claim_look(&l->claim, l->dirfd, opt.output,
+	    l->outfd, &l->outst));
+}
+
+/*
+ * The second half: the leaf is claimed when a consumer reads stdout.
+ * Without claiming, the temporaries of dead runs still go; with
+ * --no-claim nothing is touched.
+ */
+static int
+claim_leaf(struct leaf *l)
+{
+	enum claim_mode mode = CLAIM_PREPARE;
+
+	if (opt.claim == OPT_CLAIM_NEVER)
+		mode = CLAIM_LOOK;
+	else if (opt.claim == OPT_CLAIM_ALWAYS || opt.streaming ||
+	    stdout_is_pipe())
+		mode = CLAIM_TAKE;
+	return claim_failed(l, claim_take(&l->claim, mode));
 }
 
 /* Marks the claim "merged" with what was consumed and written. */
@@ -891,9 +1015,20 @@ write_merged(struct leaf *l)
 static int
 merge_leaf(struct leaf *l)
 {
-	int partial;
+	int partial, work;
 
-	if (open_leaf(l) < 0 || claim_leaf(l) < 0)
+	if (open_leaf(l) < 0 || look_leaf(l) < 0)
+		return EXITCODE_FAILED;
+	/* Nothing new: left as it is, unread and unclaimed. */
+	if (opt.skip_unchanged) {
+		if ((work = has_work(l)) < 0)
+			return EXITCODE_FAILED;
+		if (work == 0) {
+			l->unchanged = true;
+			return EXITCODE_DONE;
+		}
+	}
+	if (claim_leaf(l) < 0)
 		return EXITCODE_FAILED;
 	/* Check the existing output before a byte goes out. */
 	if (l->outfd >= 0 && check_output(l) < 0)
@@ -903,7 +1038,7 @@ merge_leaf(struct leaf *l)
 		return EXITCODE_FAILED;
 	if ((partial = consume_sources(l)) < 0)
 		return EXITCODE_FAILED;
-	if (opt.streaming && claim_idle(&l->claim, l->nconsumed)) {
+	if (opt.skip_unchanged && claim_idle(&l->claim, l->nconsumed)) {
 		/* Nothing new and nothing kept: in the leaf stream the leaf
 		 * is left as it is, rather than rewritten the same. */
 		if (claim_withdraw_idle(&l->claim, l->outfd) < 0) {
@@ -948,7 +1083,6 @@ write_end_frame(struct leaf *l, int status)
 {
 	struct leafstream_end end = {
 		.status = status,
-		.unchanged = l->unchanged,
 		.merge = *leaf_counts(l),
 	};
 	json_object *o = leafstream_end_json(&end);

@@ -725,7 +725,7 @@ report_leaf(struct leaf *leaf, int status)
 	struct leafstream_report report = {
 		.output = leaf->path,
 		.status = status,
-		.unchanged = leaf->end.unchanged,
+		.unchanged = leaf->end.merge.unchanged,
 		.write = leaf->counts,
 	};
 
@@ -785,6 +785,10 @@ stream_frames(struct leaf *leaf, struct leafstream_reader *r, int *status)
 
 	while ((t = leafstream_next(r, &len)) == LEAFSTREAM_DATA) {
 		while ((n = leafstream_chunk(r, &p)) > 0) {
+			/* The temporary is made with the first record: a leaf
+			 * left unchanged costs the share no file. */
+			if (*status == EXITCODE_DONE && leaf->fd < 0)
+				*status = leaf_open_temp(leaf);
 			if (*status == EXITCODE_DONE)
 				*status = temp_write(leaf, p, (size_t)n);
 			leafstream_skip(r, (size_t)n);
@@ -824,10 +828,13 @@ stream_commit(struct leaf *leaf)
 		remove_temp();
 		return EXITCODE_FAILED;
 	}
-	if (leaf->end.unchanged) {
+	if (leaf->end.merge.unchanged) {
 		remove_temp();
 		return status;
 	}
+	/* No record came: the output is made empty, from a temporary too. */
+	if (leaf->fd < 0 && (committed = leaf_open_temp(leaf)) != EXITCODE_DONE)
+		return committed;
 	committed = commit(leaf);
 	return committed > status ? committed : status;
 }
@@ -858,7 +865,7 @@ stream_leaf(struct leafstream_reader *r, int *status)
 		leaf.in_stream = true;
 		*status = !output_path_valid(path) ? fail("stdin: byte %llu: "
 		    "a leaf frame without a file path", r->offset) :
-		    leaf_open_temp(&leaf);
+		    EXITCODE_DONE;
 		pos = stream_frames(&leaf, r, status);
 		if (pos == STREAM_AT_END && *status == EXITCODE_DONE)
 			*status = stream_commit(&leaf);

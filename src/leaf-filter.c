@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -34,6 +33,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "exitcode.h"
+#include "leafname.h"
 #include "pathstream.h"
 #include "probe.h"
 #include "share.h"
@@ -110,10 +110,7 @@ struct strings {
 
 /* What the options ask of every leaf, the worker's too. */
 struct filter {
-	struct strings globs;	/* --name */
-	struct strings names;	/* --names-from, sorted for bsearch */
-	bool names_given;	/* --names-from was given (even an empty
-				 * file) */
+	struct leafname_filter names;	/* --name, --names-from */
 	struct strings match;	/* --match */
 	const char *output;	/* --output */
 	long long min_age_ms;	/* --min-age */
@@ -177,12 +174,6 @@ struct run {
 	char young[YOUNG_MAX];	/* the young names of the last verdict */
 };
 
-static int
-cmp_string(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void
 add_string(struct strings *list, const char *s)
 {
@@ -200,65 +191,6 @@ free_strings(struct strings *list)
 	free(list->v);
 	list->v = NULL;
 	list->cap = 0;
-}
-
-static void
-load_names(struct filter *f, const char *file)
-{
-	FILE *in = fopen(file, "re");
-	struct pathstream ps;
-	char *line;
-	ssize_t len;
-
-	if (in == NULL)
-		diag_err(EXITCODE_USAGE, "%s", diag_quote(file));
-	pathstream_init(&ps, in, '\n');
-	while ((len = pathstream_read(&ps, &line)) > 0)
-		add_string(&f->names, line);
-	if (len < 0)
-		diag_err(EXITCODE_FAILED, "%s", diag_quote(file));
-	pathstream_free(&ps);
-	fclose(in);
-	if (f->names.n > 1)
-		qsort(f->names.v, f->names.n, sizeof(*f->names.v), cmp_string);
-	f->names_given = true;
-}
-
-/* The last component of path, ignoring trailing slashes; copied into buf. */
-static const char *
-leaf_name(const char *path, char *buf, size_t size)
-{
-	size_t len = strlen(path);
-	const char *start;
-
-	while (len > 1 && path[len - 1] == '/')
-		len--;
-	start = path + len;
-	while (start > path && start[-1] != '/')
-		start--;
-	len -= start - path;
-	if (len >= size)
-		len = size - 1;
-	memcpy(buf, start, len);
-	buf[len] = '\0';
-	return buf;
-}
-
-static bool
-wanted(const struct filter *f, const char *path)
-{
-	char buf[NAME_MAX + 1];
-	const char *name;
-	size_t i;
-
-	if (f->globs.n == 0 && !f->names_given)
-		return true;
-	name = leaf_name(path, buf, sizeof(buf));
-	for (i = 0; i < f->globs.n; i++)
-		if (fnmatch(f->globs.v[i], name, 0) == 0)
-			return true;
-	return f->names.n > 0 && bsearch(&name, f->names.v, f->names.n,
-	    sizeof(*f->names.v), cmp_string) != NULL;
 }
 
 static void
@@ -631,7 +563,7 @@ filter_leaf(struct run *r, const char *path, size_t len)
 		r->c.unreadable++;
 		return 0;
 	}
-	if (!wanted(&r->f, path)) {
+	if (!leafname_wanted(&r->f.names, path)) {
 		r->c.unwanted++;
 		return 0;
 	}
@@ -714,10 +646,13 @@ parse_option(struct run *r, int opt, const char *arg)
 			cli_usage(usage_text);
 		break;
 	case OPT_NAME:
-		add_string(&f->globs, arg);
+		if (leafname_add_glob(&f->names, arg) < 0)
+			diag_err(EXITCODE_FAILED, "out of memory");
 		break;
 	case OPT_NAMES_FROM:
-		load_names(f, arg);
+		if (leafname_load(&f->names, arg) < 0)
+			diag_err(errno == ENOMEM ? EXITCODE_FAILED :
+			    EXITCODE_USAGE, "%s", diag_quote(arg));
 		break;
 	case OPT_MATCH:
 		add_string(&f->match, arg);
@@ -799,8 +734,7 @@ run_finish(struct run *r)
 	if (r->w.pid > 0)
 		worker_drop(&r->w, false);
 	watch_area_free(&r->w.watch);
-	free_strings(&r->f.globs);
-	free_strings(&r->f.names);
+	leafname_free(&r->f.names);
 	free_strings(&r->f.match);
 	if (r->stalled != NULL && fclose(r->stalled) == EOF) {
 		diag_warn("%s", diag_quote(r->stalled_path));

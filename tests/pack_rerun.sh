@@ -29,12 +29,14 @@ same_file first second
 grep -q 'nothing to do: no new sources (3 leaves' err || fail "the rerun: $(cat err)"
 
 # The per-leaf pipeline (--jq): the same, and the stats count them
-# unchanged, with no record merged anew.
+# unchanged (the leaves of invalid sources) or idle (the others), with no
+# record merged anew.
 expect_status 1 "$BIN/leafpack" --jq . --stats=json bad
 (cd bad && find . -type f -printf '%p %i %s %T@\n' | sort) >third
 same_file first third
 [ -z "$(find bad -name '.*')" ] || fail "--jq: a claim or temporary was left"
-tail -n 1 err | jq -e '.leaves_found == 3 and .leaves_unchanged == 3 and
+tail -n 1 err | jq -e '.leaves_found == 13 and .leaves_unchanged == 3 and
+    .leaves_idle == 10 and
     .leaves_consolidated == 0 and .leaves_failed == 0 and .records == 0 and
     .bytes_out == 0' >/dev/null || fail "--jq rerun: $(tail -n 1 err)"
 expect_status 1 "$BIN/leafpack" --jq . bad

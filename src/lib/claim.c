@@ -134,9 +134,12 @@ append_still_matching(int dirfd, const struct journal_entry *from, size_t n,
 	return 0;
 }
 
-int
-claim_absorbed(int dirfd, const char *name, const struct journal *j,
-    struct journal_entry **out, size_t *nout)
+/* claim_absorbed(), of the output open as outfd (its fstat outst) when
+ * outfd >= 0: the record and the identity of the very file read. */
+static int
+absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
+    const struct journal *j, struct journal_entry **out, size_t *nout,
+    bool *recorded)
 {
 	struct journal attr;
 	struct stat st;
@@ -144,20 +147,25 @@ claim_absorbed(int dirfd, const char *name, const struct journal *j,
 
 	*out = NULL;
 	*nout = 0;
+	*recorded = false;
 	/* The record on the output describes exactly that inode's bytes: it
 	 * came into place with them, so it wins over any journal file. */
-	r = journal_attr_load(dirfd, name, &attr);
+	r = outfd >= 0 ? journal_attr_load_fd(outfd, name, outst, &attr) :
+	    journal_attr_load(dirfd, name, &attr);
 	if (r == -1)
 		return -1;
 	if (r == 1) {
+		*recorded = true;
 		failed = append_still_matching(dirfd, attr.kept, attr.nkept,
 		    out, nout) == -1 || append_still_matching(dirfd,
 		    attr.sources, attr.nsources, out, nout) == -1;
 		journal_free(&attr);
 	} else if (j != NULL) {
-		have_output = share_fstatat(dirfd, name, &st,
-		    AT_SYMLINK_NOFOLLOW) == 0;
-		if (!have_output && errno != ENOENT)
+		if (outfd >= 0) {
+			st = *outst;
+			have_output = 1;
+		} else if (!(have_output = share_fstatat(dirfd, name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0) && errno != ENOENT)
 			return -1;
 		if (have_output && j->state == JOURNAL_COMMITTED &&
 		    st.st_ino == j->output_ino)
@@ -179,6 +187,15 @@ claim_absorbed(int dirfd, const char *name, const struct journal *j,
 	if (*nout > 1)
 		qsort(*out, *nout, sizeof(**out), compare_entries);
 	return 0;
+}
+
+int
+claim_absorbed(int dirfd, const char *name, const struct journal *j,
+    struct journal_entry **out, size_t *nout)
+{
+	bool recorded;
+
+	return absorbed(dirfd, name, -1, NULL, j, out, nout, &recorded);
 }
 
 bool
@@ -211,15 +228,17 @@ note_busy(struct claim *c, const struct journal *holder)
 }
 
 enum claim_begin
-claim_begin(struct claim *c, int dirfd, const char *output,
-    const struct stat *outst, enum claim_mode mode)
+claim_look(struct claim *c, int dirfd, const char *output, int outfd,
+    const struct stat *outst)
 {
-	struct journal *mine = &c->mine, now;
+	bool recorded;
 	int r;
 
 	claim_free(c);
 	c->dirfd = dirfd;
 	c->output = output;
+	if ((c->has_output = outfd >= 0))
+		c->outst = *outst;
 	r = journal_load(dirfd, output, &c->previous);
 	if (r < 0)
 		return CLAIM_BAD_JOURNAL;
@@ -228,9 +247,41 @@ claim_begin(struct claim *c, int dirfd, const char *output,
 		note_busy(c, &c->previous);
 		return CLAIM_BUSY;
 	}
-	if (claim_absorbed(dirfd, output, c->had_journal ? &c->previous : NULL,
-	    &c->absorbed, &c->nabsorbed) < 0)
+	if (absorbed(dirfd, output, outfd, outst, c->had_journal ?
+	    &c->previous : NULL, &c->absorbed, &c->nabsorbed, &recorded) < 0)
 		return errno == EBADMSG ? CLAIM_BAD_RECORD : CLAIM_BAD_DIR;
+	/* A commit record whose sources are all gone (a run killed after
+	 * removing them) holds nothing back; clearing it needs a claim. */
+	c->leftover = c->nabsorbed == 0 && (recorded || (c->had_journal &&
+	    c->previous.state == JOURNAL_COMMITTED));
+	return CLAIM_BEGUN;
+}
+
+bool
+claim_unfinished(const struct claim *c)
+{
+	return (c->had_journal && c->previous.state != JOURNAL_COMMITTED) ||
+	    c->leftover;
+}
+
+enum claim_begin
+claim_begin(struct claim *c, int dirfd, const char *output, int outfd,
+    const struct stat *outst, enum claim_mode mode)
+{
+	enum claim_begin r = claim_look(c, dirfd, output, outfd, outst);
+
+	if (r != CLAIM_BEGUN)
+		return r;
+	return claim_take(c, mode);
+}
+
+enum claim_begin
+claim_take(struct claim *c, enum claim_mode mode)
+{
+	struct journal *mine = &c->mine, now;
+	int dirfd = c->dirfd, r;
+	const char *output = c->output;
+
 	if (mode == CLAIM_LOOK)
 		return CLAIM_BEGUN;
 	/* Leftovers of dead runs; a failure here harms nothing. */
@@ -241,9 +292,9 @@ claim_begin(struct claim *c, int dirfd, const char *output,
 	if (journal_init(mine) < 0)
 		return CLAIM_NO_MEMORY;
 	mine->state = JOURNAL_MERGING;
-	if (outst != NULL) {
+	if (c->has_output) {
 		mine->has_base = 1;
-		journal_identity_from_stat(&mine->base, outst);
+		journal_identity_from_stat(&mine->base, &c->outst);
 	}
 	for (size_t i = 0; i < c->nabsorbed; i++)
 		if (journal_entries_append(&mine->kept, &mine->nkept,

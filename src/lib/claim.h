@@ -107,7 +107,12 @@ enum claim_begin {
 struct claim {
 	int dirfd;			/* the leaf (not owned) */
 	const char *output;		/* NAME (not owned) */
+	bool has_output;		/* the leaf has an output: */
+	struct stat outst;		/* its fstat, the claim's base */
 	bool had_journal;		/* a journal file was there */
+	bool leftover;			/* a commit record (attribute or
+					 * journal file) naming only sources
+					 * that are gone */
 	struct journal previous;	/* it, when had_journal */
 	bool claimed;			/* ours is in place */
 	struct journal mine;
@@ -118,12 +123,27 @@ struct claim {
 };
 
 /*
- * Step 1 for the leaf dirfd and output NAME.  outst is the fstat of the
- * output json-merge opened (NULL: there is none), which a claim names as
- * its base.  On CLAIM_BEGUN and CLAIM_READ_ONLY c->absorbed is filled.
+ * Step 1 for the leaf dirfd and output NAME: claim_look(), then
+ * claim_take().  outfd is the output json-merge opened, and outst its
+ * fstat (outfd -1: there is none): its record says what it holds, and a
+ * claim names it as its base.  On CLAIM_BEGUN and CLAIM_READ_ONLY
+ * c->absorbed is filled.
  */
 enum claim_begin claim_begin(struct claim *c, int dirfd, const char *output,
-    const struct stat *outst, enum claim_mode mode);
+    int outfd, const struct stat *outst, enum claim_mode mode);
+
+/* The first half, which changes nothing: busy, or what the output holds
+ * (CLAIM_BEGUN, CLAIM_BUSY or an error). */
+enum claim_begin claim_look(struct claim *c, int dirfd, const char *output,
+    int outfd, const struct stat *outst);
+
+/* The second half, after claim_look() said CLAIM_BEGUN: as mode says,
+ * the dead runs' temporaries go and the claim is written. */
+enum claim_begin claim_take(struct claim *c, enum claim_mode mode);
+
+/* True when claim_look() found what a run must finish: a dead run's
+ * claim, or a commit record left behind by one. */
+bool claim_unfinished(const struct claim *c);
 
 /* True when the source name with lstat st is in the output already. */
 bool claim_holds(const struct claim *c, const char *name,

@@ -728,64 +728,92 @@ fail_fd:
 
 /* ---- the record attached to the output ---- */
 
-int
-journal_attr_load(int dirfd, const char *name, struct journal *j)
+/*
+ * The attribute's value, malloc()ed and NUL-terminated in *text (length
+ * *len): first into a buffer that holds a leaf's usual record, so that
+ * reading it is one call; sized first only when it is bigger.  Returns 1,
+ * 0 when there is none (or no attribute support), -1 on error.
+ */
+static int
+read_attr(int fd, const char *name, char **text, ssize_t *len)
 {
-	struct stat st;
-	char *text = NULL, *grown;
+	size_t cap = 4096;
+	char *grown;
+
+	for (;;) {
+		if ((grown = realloc(*text, cap + 1)) == NULL)
+			return -1;
+		*text = grown;
+		*len = share_fgetxattr(fd, name, JOURNAL_ATTR, *text, cap);
+		if (*len >= 0) {
+			(*text)[*len] = '\0';
+			return 1;
+		}
+		if (errno == ENODATA || errno == ENOTSUP)
+			return 0;
+		if (errno != ERANGE)
+			return -1;
+		/* Bigger: its size, then again (it may grow meanwhile). */
+		*len = share_fgetxattr(fd, name, JOURNAL_ATTR, NULL, 0);
+		if (*len < 0)
+			return errno == ENODATA || errno == ENOTSUP ? 0 : -1;
+		cap = (size_t)*len + 1;
+	}
+}
+
+int
+journal_attr_load_fd(int fd, const char *name, const struct stat *st,
+    struct journal *j)
+{
+	char *text = NULL;
 	ssize_t len;
-	int fd;
+	int r;
 
 	if (journal_init(j) == -1)
 		return -1;
-	/* O_NONBLOCK: an output that is a FIFO must not hang us. */
-	fd = share_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC, 0);
-	if (fd == -1) {
-		if (errno == ENOENT || errno == ELOOP || errno == EACCES)
-			goto none;
-		goto fail;
+	if (!S_ISREG(st->st_mode) ||
+	    (r = read_attr(fd, name, &text, &len)) == 0) {
+		free(text);
+		journal_free(j);
+		return 0;
 	}
-	if (share_fstat(fd, name, &st) == -1)
-		goto fail_fd;
-	if (!S_ISREG(st.st_mode))
-		goto none_fd;
-	/* Size it, then read it; it may grow in between (ERANGE). */
-	for (;;) {
-		len = share_fgetxattr(fd, name, JOURNAL_ATTR, NULL, 0);
-		if (len >= 0) {
-			grown = realloc(text, (size_t)len + 1);
-			if (grown == NULL)
-				goto fail_fd;
-			text = grown;
-			len = share_fgetxattr(fd, name, JOURNAL_ATTR, text,
-			    (size_t)len + 1);
-			if (len >= 0)
-				break;
-		}
-		if (errno == ENODATA || errno == ENOTSUP)
-			goto none_fd;
-		if (errno != ERANGE)
-			goto fail_fd;
-	}
-	share_close(fd, name);
-	if (parse_text(text, (size_t)len, &st, j) == -1)
+	if (r < 0)
+		return load_failed(-1, NULL, text, j);
+	if (parse_text(text, (size_t)len, st, j) == -1)
 		return -1;
-	if (j->state == JOURNAL_COMMITTED && j->output_ino == st.st_ino)
+	if (j->state == JOURNAL_COMMITTED && j->output_ino == st->st_ino)
 		return 1;
 	/* Another inode's record (a copy), or not a commit: nothing. */
 	journal_free(j);
 	return 0;
-none_fd:
-	share_close(fd, name);
-none:
-	free(text);
-	journal_free(j);
-	return 0;
-fail_fd:
-	return load_failed(fd, name, text, j);
-fail:
-	return load_failed(-1, NULL, text, j);
+}
+
+int
+journal_attr_load(int dirfd, const char *name, struct journal *j)
+{
+	struct stat st;
+	int fd, r;
+
+	/* O_NONBLOCK: an output that is a FIFO must not hang us. */
+	fd = share_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0);
+	if (fd == -1) {
+		if (journal_init(j) == -1)
+			return -1;
+		if (errno == ENOENT || errno == ELOOP || errno == EACCES) {
+			journal_free(j);
+			return 0;
+		}
+		return load_failed(-1, NULL, NULL, j);
+	}
+	if (share_fstat(fd, name, &st) == -1) {
+		if (journal_init(j) == -1)
+			return -1;
+		return load_failed(fd, name, NULL, j);
+	}
+	r = journal_attr_load_fd(fd, name, &st, j);
+	share_close_quietly(&fd, name);
+	return r;
 }
 
 int

@@ -174,6 +174,12 @@ int journal_attr_store(int fd, const char *name, const struct journal *j);
  */
 int journal_attr_load(int dirfd, const char *name, struct journal *j);
 
+/* journal_attr_load() of the output already open as fd (named name in the
+ * leaf, for the watcher), whose fstat is st: the record of exactly the
+ * file that is read. */
+int journal_attr_load_fd(int fd, const char *name, const struct stat *st,
+    struct journal *j);
+
 /* Unlinks DIR/.NAME.journal (ENOENT is an error the caller may ignore). */
 int journal_remove(int dirfd, const char *name);
 

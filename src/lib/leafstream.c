@@ -58,6 +58,8 @@ leafstream_merge_json(const struct leafstream_merge *m)
 	stats_add_count(o, "bytes_in", m->bytes_in);
 	stats_add_count(o, "bytes_out", m->bytes_out);
 	stats_add_count(o, "runs", m->runs);
+	stats_add_bool(o, LEAFSTREAM_KEY_UNCHANGED, m->unchanged);
+	stats_add_bool(o, LEAFSTREAM_KEY_BUSY, m->busy);
 	stats_add_seconds(o, STATS_KEY_ELAPSED, m->elapsed);
 	return o;
 }
@@ -69,7 +71,6 @@ leafstream_end_json(const struct leafstream_end *e)
 
 	stats_add_object(o, LEAFSTREAM_KEY_STATUS,
 	    json_object_new_int(e->status));
-	stats_add_bool(o, LEAFSTREAM_KEY_UNCHANGED, e->unchanged);
 	return o;
 }
 
@@ -235,6 +236,15 @@ leafstream_payload(struct leafstream_reader *r, char **text, size_t *len)
 	return 0;
 }
 
+static bool
+get_bool(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o != NULL && json_object_object_get_ex(o, key, &v) &&
+	    json_object_get_boolean(v);
+}
+
 static double
 get_double(json_object *o, const char *key)
 {
@@ -256,6 +266,8 @@ leafstream_merge_from_json(json_object *o, struct leafstream_merge *m)
 	m->bytes_in = stats_get_count(o, "bytes_in");
 	m->bytes_out = stats_get_count(o, "bytes_out");
 	m->runs = stats_get_count(o, "runs");
+	m->unchanged = get_bool(o, LEAFSTREAM_KEY_UNCHANGED);
+	m->busy = get_bool(o, LEAFSTREAM_KEY_BUSY);
 	m->elapsed = get_double(o, STATS_KEY_ELAPSED);
 	if (o != NULL)
 		json_object_object_get_ex(o, "sources_skipped", &skipped);
@@ -279,8 +291,6 @@ end_from_json(json_object *o, struct leafstream_end *e)
 		return -1;
 	}
 	e->status = json_object_get_int(v);
-	if (json_object_object_get_ex(o, LEAFSTREAM_KEY_UNCHANGED, &v))
-		e->unchanged = json_object_get_boolean(v);
 	leafstream_merge_from_json(o, &e->merge);
 	return 0;
 }

@@ -13,9 +13,10 @@
  *         in order (a frame never splits a record across leaves, but may
  *         split one across frames)
  *   end   the end record: one JSON object and "\n", json-merge's counts
- *         for the leaf (the members of struct leafstream_merge) plus
- *         "status" (json-merge's exit status for the leaf) and "unchanged"
- *         (true: nothing new, the leaf is to be left as it is)
+ *         for the leaf (the members of struct leafstream_merge, with
+ *         "unchanged", true when there was nothing new and the leaf is to
+ *         be left as it is, and "busy", true when another run holds it)
+ *         plus "status" (json-merge's exit status for the leaf)
  *
  * Nothing else is allowed between or inside leaves.  A stream that ends
  * inside a leaf was cut off (json-merge died): that leaf is not committed.
@@ -51,6 +52,7 @@ enum leafstream_type {
 /* The members of the records (see above). */
 #define LEAFSTREAM_KEY_STATUS "status"
 #define LEAFSTREAM_KEY_UNCHANGED "unchanged"
+#define LEAFSTREAM_KEY_BUSY "busy"
 #define LEAFSTREAM_KEY_OUTPUT "output"
 #define LEAFSTREAM_KEY_MERGE "merge"
 
@@ -76,6 +78,8 @@ struct leafstream_merge {
 	unsigned long long bytes_in;	/* of the consumed sources */
 	unsigned long long bytes_out;	/* written */
 	unsigned long long runs;	/* spilled to $TMPDIR */
+	bool unchanged;			/* nothing new: left as it is */
+	bool busy;			/* a live run holds the leaf */
 	double elapsed;
 };
 
@@ -91,8 +95,7 @@ struct leafstream_write {
 /* The end record of a leaf. */
 struct leafstream_end {
 	int status;
-	bool unchanged;
-	struct leafstream_merge merge;
+	struct leafstream_merge merge;	/* with its unchanged and busy */
 };
 
 /* jsonl-write's report of a leaf.  output is owned by whoever filled it:
@@ -121,7 +124,8 @@ int leafstream_write_frame(int fd, enum leafstream_type type, const void *a,
  * exits 4 when out of memory, as stats.h does. */
 json_object *leafstream_merge_json(const struct leafstream_merge *m);
 
-/* The end record: the counts, "status" and "unchanged". */
+/* The end record: the counts (with "unchanged" and "busy") and
+ * "status". */
 json_object *leafstream_end_json(const struct leafstream_end *e);
 
 /* jsonl-write's counts (its --stats=json for one leaf). */

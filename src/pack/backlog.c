@@ -11,7 +11,8 @@
 size_t
 backlog_append(struct backlog *q, const char *bytes, size_t len)
 {
-	size_t found = 0;
+	size_t found = 0, from, to;
+	char *data;
 
 	/* What was handed out is dropped once it is half the buffer. */
 	if (q->head > 0 && q->head >= q->bytes.len / 2) {
@@ -21,11 +22,28 @@ backlog_append(struct backlog *q, const char *bytes, size_t len)
 	}
 	if (buf_append(&q->bytes, bytes, len) < 0)
 		diag_err(EXITCODE_FAILED, "out of memory");
-	for (size_t i = 0; i < len; i++)
-		if (bytes[i] == '\0') {
+	/* The paths this completed, the unwanted cut out in place. */
+	data = q->bytes.data;
+	from = to = q->complete;
+	while (from < q->bytes.len) {
+		const char *nul = memchr(data + from, '\0', q->bytes.len - from);
+		size_t n;
+
+		if (nul == NULL)
+			break;
+		n = (size_t)(nul - (data + from)) + 1;
+		if (q->names == NULL || leafname_wanted(q->names, data + from)) {
+			memmove(data + to, data + from, n);
+			to += n;
 			found++;
-			q->complete = q->bytes.len - len + i + 1;
-		}
+		} else
+			q->unwanted++;
+		from += n;
+	}
+	/* The incomplete rest follows the kept paths. */
+	memmove(data + to, data + from, q->bytes.len - from);
+	q->bytes.len -= from - to;
+	q->complete = to;
 	q->waiting += found;
 	return found;
 }

@@ -1,10 +1,11 @@
 /*
- * backlog.h - the leaves read from leaf-filter and not yet handed to a
- * slot: the bytes as they came, NUL-terminated paths, of which the last
- * may still be incomplete.
+ * backlog.h - the leaves found (by tree-scan, or given with --leaves) and
+ * not yet handed to a slot: the bytes as they came, NUL-terminated paths,
+ * of which the last may still be incomplete.  Leaves whose name is not
+ * wanted (--dates, --name) are dropped as they come.
  *
  * It is read ahead only so far (BACKLOG_MAX leaves), so that memory stays
- * bounded however many leaves a tree has: leaf-filter then waits on us.
+ * bounded however many leaves a tree has: tree-scan then waits on us.
  */
 #ifndef LEAFPACK_PACK_BACKLOG_H
 #define LEAFPACK_PACK_BACKLOG_H
@@ -13,6 +14,7 @@
 #include <stddef.h>
 
 #include "alloc.h"
+#include "leafname.h"
 
 /* The most leaves read ahead and not yet started. */
 #define BACKLOG_MAX 65536
@@ -22,10 +24,12 @@ struct backlog {
 	size_t head;		/* the next path to hand out */
 	size_t complete;	/* the end of the last complete path */
 	size_t waiting;		/* complete paths not handed out */
+	const struct leafname_filter *names;	/* borrowed: the wanted */
+	unsigned long long unwanted;	/* paths dropped for their name */
 };
 
-/* Appends bytes read from leaf-filter; returns how many paths they
- * completed.  Exits 4 when out of memory. */
+/* Appends bytes read; returns how many wanted paths they completed.
+ * Exits 4 when out of memory. */
 size_t backlog_append(struct backlog *q, const char *bytes, size_t len);
 
 /* The next complete path, or NULL.  It stays valid until the next

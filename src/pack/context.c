@@ -91,7 +91,7 @@ static const struct option long_options[] = {
 
 /* The options each child is passed, in the order they were given. */
 struct passed {
-	struct child_argv scan, filter, merge;
+	struct child_argv scan, merge;
 };
 
 static void
@@ -102,18 +102,31 @@ pass(struct child_argv *to, const char *name, const char *value)
 		child_argv_add(to, value);
 }
 
-/* --dates LIST: a --name for each name of the list. */
 static void
-pass_dates(struct passed *p, const char *list)
+add_name(struct context *ctx, const char *glob)
+{
+	if (leafname_add_glob(&ctx->names, glob) < 0)
+		diag_err(EXITCODE_FAILED, "out of memory");
+}
+
+/* --dates LIST: a --name for each name of the list; a list without one
+ * (a script's empty variable) would select every leaf: -1 (said). */
+static int
+add_dates(struct context *ctx, const char *list)
 {
 	char *copy = strdup(list), *date, *save;
+	size_t before = ctx->names.nglobs;
 
 	if (copy == NULL)
 		diag_err(EXITCODE_FAILED, "out of memory");
 	for (date = strtok_r(copy, ",", &save); date != NULL;
 	    date = strtok_r(NULL, ",", &save))
-		pass(&p->filter, "--name", date);
+		add_name(ctx, date);
 	free(copy);
+	if (ctx->names.nglobs > before)
+		return 0;
+	diag_warnx("--dates %s: no date in the list", diag_quote(list));
+	return -1;
 }
 
 /* The options cli.h checks, with the limits of the children they are
@@ -133,7 +146,6 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		if (cli_timeout("-t", optarg, &ctx->timeout_ms) < 0)
 			return -1;
 		pass(&p->scan, "-t", optarg);
-		pass(&p->filter, "-t", optarg);
 		return 0;
 	case 'P':
 		if (cli_count("-P", optarg, 1, CLI_PARALLEL_MAX, &n) < 0)
@@ -147,12 +159,10 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		ctx->max_stalls = (long)n;
 		/* The same breaker for the directories of the scan. */
 		pass(&p->scan, "--max-stalls", optarg);
-		pass(&p->filter, "--max-stalls", optarg);
 		return 0;
 	case OPT_MIN_AGE:
 		if (cli_duration("--min-age", optarg, &n) < 0)
 			return -1;
-		pass(&p->filter, "--min-age", optarg);
 		pass(&p->merge, "--min-age", optarg);
 		return 0;
 	case OPT_KEY:
@@ -164,7 +174,6 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		if (cli_output(optarg) < 0)
 			return -1;
 		ctx->output = optarg;
-		pass(&p->filter, "--output", optarg);
 		pass(&p->merge, "--output", optarg);
 		return 0;
 	case OPT_MEMORY:
@@ -191,13 +200,11 @@ parse_option(struct context *ctx, struct passed *p, int c)
 		ctx->leaves_mode = true;
 		return 0;
 	case OPT_DATES:
-		pass_dates(p, optarg);
-		return 0;
+		return add_dates(ctx, optarg);
 	case OPT_NAME:
-		pass(&p->filter, "--name", optarg);
+		add_name(ctx, optarg);
 		return 0;
 	case OPT_MATCH:
-		pass(&p->filter, "--match", optarg);
 		pass(&p->merge, "--match", optarg);
 		return 0;
 	case OPT_JQ:
@@ -208,7 +215,7 @@ parse_option(struct context *ctx, struct passed *p, int c)
 		return 0;
 	case OPT_KEEP_SOURCES:
 		ctx->keep_sources = true;
-		pass(&p->filter, "--keep-sources", NULL);
+		pass(&p->merge, "--keep-sources", NULL);
 		return 0;
 	case OPT_STRICT:
 		pass(&p->merge, "--strict", NULL);
@@ -266,28 +273,20 @@ add_program(struct child_argv *a, const char *progdir, const char *name)
 	child_argv_add(a, name);
 }
 
-/* tree-scan and leaf-filter, which find the leaves. */
+/* tree-scan, which finds the leaves. */
 static void
-build_finders(struct context *ctx, const struct passed *p,
-    const char *progdir)
+build_scan(struct context *ctx, const struct passed *p, const char *progdir)
 {
-	if (!ctx->leaves_mode) {
-		add_program(&ctx->scan, progdir, "tree-scan");
-		child_argv_add(&ctx->scan, "-0");
-		child_argv_add_all(&ctx->scan, &p->scan);
-		child_argv_add(&ctx->scan, "--stalled");
-		child_argv_add_hole(&ctx->scan);
-		child_argv_add(&ctx->scan, "--");
-		for (size_t i = 0; i < ctx->npaths; i++)
-			child_argv_add(&ctx->scan, ctx->paths[i]);
-	}
-	add_program(&ctx->filter, progdir, "leaf-filter");
-	child_argv_add(&ctx->filter, "-0");
-	child_argv_add_all(&ctx->filter, &p->filter);
-	child_argv_add(&ctx->filter, "--stalled");
-	child_argv_add_hole(&ctx->filter);
-	child_argv_add(&ctx->filter, "--list-young");
-	child_argv_add(&ctx->filter, "--stats=json");
+	if (ctx->leaves_mode)
+		return;
+	add_program(&ctx->scan, progdir, "tree-scan");
+	child_argv_add(&ctx->scan, "-0");
+	child_argv_add_all(&ctx->scan, &p->scan);
+	child_argv_add(&ctx->scan, "--stalled");
+	child_argv_add_hole(&ctx->scan);
+	child_argv_add(&ctx->scan, "--");
+	for (size_t i = 0; i < ctx->npaths; i++)
+		child_argv_add(&ctx->scan, ctx->paths[i]);
 }
 
 /* json-merge [| jq] | jsonl-write for each leaf. */
@@ -299,6 +298,10 @@ build_pipeline(struct context *ctx, const struct passed *p,
 
 	add_program(&ctx->merge_leaf, progdir, "json-merge");
 	child_argv_add_all(&ctx->merge_leaf, &p->merge);
+	/* A leaf with nothing new is left unread: every leaf found comes
+	 * here, which is how their looks get -P at once. */
+	child_argv_add(&ctx->merge_leaf, "--skip-unchanged");
+	child_argv_add(&ctx->merge_leaf, "--list-young");
 	if (ctx->dry_run)
 		child_argv_add(&ctx->merge_leaf, "--no-claim");
 	child_argv_add(&ctx->merge_leaf, "--stats=json");
@@ -338,6 +341,7 @@ build_stream(struct context *ctx, const struct passed *p,
 {
 	add_program(&ctx->merge_stream, progdir, "json-merge");
 	child_argv_add(&ctx->merge_stream, "-0");
+	child_argv_add(&ctx->merge_stream, "--list-young");
 	child_argv_add_all(&ctx->merge_stream, &p->merge);
 	add_program(&ctx->write_stream, progdir, "jsonl-write");
 	if (!ctx->keep_sources)
@@ -381,14 +385,13 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	if (ctx->max_stalls < 0)
 		ctx->max_stalls = ctx->parallel;
 	progdir = find_progdir();
-	build_finders(ctx, &p, progdir);
+	build_scan(ctx, &p, progdir);
 	if (ctx->stream)
 		build_stream(ctx, &p, progdir);
 	else
 		build_pipeline(ctx, &p, progdir);
 	free(progdir);
 	child_argv_free(&p.scan);
-	child_argv_free(&p.filter);
 	child_argv_free(&p.merge);
 }
 
@@ -396,7 +399,7 @@ void
 context_free(struct context *ctx)
 {
 	child_argv_free(&ctx->scan);
-	child_argv_free(&ctx->filter);
+	leafname_free(&ctx->names);
 	child_argv_free(&ctx->merge_leaf);
 	child_argv_free(&ctx->jq_leaf);
 	child_argv_free(&ctx->write_leaf);

@@ -13,6 +13,7 @@
 
 #include "child.h"
 #include "cli.h"
+#include "leafname.h"
 
 struct context {
 	char **paths;		/* the roots (or leaves, with --leaves): main's
@@ -33,8 +34,10 @@ struct context {
 	int delim;		/* -0: '\0', else '\n' */
 	enum cli_stats stats;
 
-	/* tree-scan and leaf-filter: the hole is their --stalled FILE. */
-	struct child_argv scan, filter;
+	/* The leaves wanted by name: --dates, --name. */
+	struct leafname_filter names;
+	/* tree-scan: the hole is its --stalled FILE. */
+	struct child_argv scan;
 	/* The per-leaf pipeline: holes DIR (json-merge) and DIR/NAME
 	 * (jsonl-write, built only when it writes). */
 	struct child_argv merge_leaf, jq_leaf, write_leaf;

@@ -1,5 +1,5 @@
 /*
- * finder.c - tree-scan | leaf-filter (see finder.h).
+ * finder.c - the leaves: tree-scan's, or the arguments (see finder.h).
  */
 #include "finder.h"
 
@@ -86,28 +86,19 @@ start_stage(struct child *c, char *const argv[], int in, int *out)
 int
 finder_start(struct finder *f, struct context *ctx)
 {
-	int leaves, ret;
-
 	memset(f, 0, sizeof(*f));
 	f->leaves = -1;
 	f->leaves_mode = ctx->leaves_mode;
 	child_init(&f->scan);
-	child_init(&f->filter);
-	f->filter_stalled = temp_file();
 	if (ctx->leaves_mode)
-		leaves = leaves_file(ctx);
+		f->leaves = leaves_file(ctx);
 	else {
 		f->scan_stalled = temp_file();
 		if (start_stage(&f->scan, child_argv_fill(&ctx->scan,
-		    f->scan_stalled), -1, &leaves) < 0)
+		    f->scan_stalled), -1, &f->leaves) < 0)
 			return -1;
 	}
-	if (leaves < 0)
-		return -1;
-	ret = start_stage(&f->filter, child_argv_fill(&ctx->filter,
-	    f->filter_stalled), leaves, &f->leaves);
-	close(leaves);
-	if (ret < 0)
+	if (f->leaves < 0)
 		return -1;
 	set_nonblock(f->leaves, 1);
 	return 0;
@@ -119,14 +110,12 @@ finder_watch(const struct finder *f, struct loop *l, const struct backlog *q)
 	if (!backlog_full(q))
 		loop_watch(l, f->leaves);
 	loop_watch(l, f->scan.err.fd);
-	loop_watch(l, f->filter.err.fd);
 }
 
 bool
 finder_reaped(struct finder *f, pid_t pid, int status)
 {
-	return child_reaped(&f->scan, pid, status) ||
-	    child_reaped(&f->filter, pid, status);
+	return child_reaped(&f->scan, pid, status);
 }
 
 size_t
@@ -140,20 +129,19 @@ finder_read(struct finder *f, struct backlog *q)
 
 		if (got < 0 && errno == EINTR)
 			continue;
-		/* leaf-filter was reaped: all it wrote is here, and
+		/* tree-scan was reaped: all it wrote is here, and
 		 * whatever still holds the pipe must not hold us. */
-		if (got < 0 && errno == EAGAIN && f->filter.pid > 0)
+		if (got < 0 && errno == EAGAIN && f->scan.pid > 0)
 			break;
 		if (got <= 0) {
 			if (got < 0 && errno != EAGAIN)
-				diag_warn("reading from leaf-filter");
+				diag_warn("reading from tree-scan");
 			close_quietly(&f->leaves);
 			break;
 		}
 		found += backlog_append(q, buf, (size_t)got);
 	}
 	relay_read(&f->scan.err, false);
-	relay_read(&f->filter.err, false);
 	return found;
 }
 
@@ -166,7 +154,7 @@ finder_scanning(const struct finder *f)
 bool
 finder_alive(const struct finder *f)
 {
-	return f->leaves >= 0 || f->scan.pid > 0 || f->filter.pid > 0;
+	return f->leaves >= 0 || f->scan.pid > 0;
 }
 
 void
@@ -174,8 +162,6 @@ finder_stop(struct finder *f)
 {
 	if (f->scan.pid > 0)
 		kill(-f->scan.pid, SIGTERM);
-	if (f->filter.pid > 0)
-		kill(-f->filter.pid, SIGTERM);
 	close_quietly(&f->leaves);
 }
 
@@ -209,16 +195,6 @@ finder_stalled(struct finder *f, char ***paths, size_t *n, size_t *cap)
 		free(f->scan_stalled);
 		f->scan_stalled = NULL;
 	}
-	read_stalled(f->filter_stalled, paths, n, cap);
-	unlink(f->filter_stalled);
-	free(f->filter_stalled);
-	f->filter_stalled = NULL;
-}
-
-json_object *
-finder_filter_stats(const struct finder *f)
-{
-	return relay_stats(&f->filter.err);
 }
 
 /* Done with skipped or stalled parts is one status (1); a stage that
@@ -246,8 +222,7 @@ finder_status(const struct finder *f, int status, bool stopping)
 	if (!f->leaves_mode)
 		status = stage_status(f->scan.status, "tree-scan", status,
 		    stopping);
-	return stage_status(f->filter.status, "leaf-filter", status,
-	    stopping);
+	return status;
 }
 
 void
@@ -255,12 +230,8 @@ finder_free(struct finder *f)
 {
 	close_quietly(&f->leaves);
 	child_forget(&f->scan);
-	child_forget(&f->filter);
 	if (f->scan_stalled != NULL)
 		unlink(f->scan_stalled);
-	if (f->filter_stalled != NULL)
-		unlink(f->filter_stalled);
 	free(f->scan_stalled);
-	free(f->filter_stalled);
-	f->scan_stalled = f->filter_stalled = NULL;
+	f->scan_stalled = NULL;
 }

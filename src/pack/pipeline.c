@@ -146,6 +146,16 @@ poison(struct pipeline *p)
 		kill(p->write.pid, SIGTERM);
 }
 
+/* True when json-merge's stats say the leaf had nothing new. */
+static bool
+merge_unchanged(struct pipeline *p)
+{
+	struct leafstream_merge m;
+
+	leafstream_merge_from_json(relay_stats(&p->merge.err), &m);
+	return m.unchanged;
+}
+
 /* Reaps one child of the leaf; releases jsonl-write when upstream is
  * done. */
 static bool
@@ -162,6 +172,11 @@ pipeline_reaped(struct slot *s, pid_t pid, int status)
 		    (s->ctx->jq != NULL && !slot_status_ok(p->jq.status,
 		    false)))
 			poison(p);
+		else if (merge_unchanged(p) && p->write.pid > 0)
+			/* Nothing new, nothing printed: jsonl-write, which
+			 * cannot have committed (we hold its input), goes
+			 * (its handler removes its temporary). */
+			kill(p->write.pid, SIGTERM);
 		close_quietly(&p->hold);
 	}
 	return true;
@@ -179,8 +194,9 @@ count(struct slot *s)
 	s->result.write_status = p->write.status;
 	leafstream_merge_from_json(relay_stats(&p->merge.err),
 	    &s->result.merge);
-	s->result.unchanged = ws != NULL && json_object_object_get_ex(ws,
-	    LEAFSTREAM_KEY_UNCHANGED, &v) && json_object_get_boolean(v);
+	s->result.unchanged = s->result.merge.unchanged || (ws != NULL &&
+	    json_object_object_get_ex(ws, LEAFSTREAM_KEY_UNCHANGED, &v) &&
+	    json_object_get_boolean(v));
 	/* An unchanged leaf counts nothing written, as when the driver
 	 * withdrew its claim and jsonl-write's stats were not read. */
 	if (!s->result.unchanged)

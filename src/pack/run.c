@@ -341,6 +341,7 @@ run_start(struct run *r, struct context *ctx)
 	if (loop_init(&r->loop, watched) < 0)
 		diag_err(EXITCODE_FAILED, "pipe");
 	progress_init(ctx->progress);
+	r->backlog.names = &ctx->names;
 	if (finder_start(&r->finder, ctx) < 0)
 		return -1;
 	if ((r->slots = calloc(r->nslots, sizeof(*r->slots))) == NULL)
@@ -364,7 +365,6 @@ run_finish(struct run *r)
 	s->nstuck = r->nstuck;
 	finder_stalled(&r->finder, &s->stalled, &s->nstalled,
 	    &s->stalled_cap);
-	summary_add_filter(s, finder_filter_stats(&r->finder));
 	summary_write_stalled(s, r->ctx);
 	summary_print(s, r->ctx, progress_seconds());
 	/* The stages the run stopped itself did not fail. */

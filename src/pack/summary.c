@@ -38,16 +38,28 @@ add_skipped(struct summary *s, int reason, unsigned long long n)
 	s->skipped[reason] += n;
 }
 
-/* json-merge's skipped sources, but the too young, which leaf-filter
- * counts (in every leaf, also those without work) and names. */
+/* json-merge's skipped sources; the too young are no error, only left
+ * for a later run. */
 static void
 add_merge_skipped(struct summary *s, const struct leafstream_merge *m)
 {
-	for (int i = 0; i < LEAFSTREAM_SKIP_REASONS; i++)
-		if (i != LEAFSTREAM_SKIP_TOO_YOUNG && m->skipped[i] > 0) {
+	for (int i = 0; i < LEAFSTREAM_SKIP_REASONS; i++) {
+		if (m->skipped[i] == 0)
+			continue;
+		if (i != LEAFSTREAM_SKIP_TOO_YOUNG)
 			s->errors += m->skipped[i];
-			add_skipped(s, i, m->skipped[i]);
-		}
+		add_skipped(s, i, m->skipped[i]);
+	}
+}
+
+/* True when the leaf had sources that could not be consumed. */
+static bool
+has_bad_sources(const struct leafstream_merge *m)
+{
+	for (int i = 0; i < LEAFSTREAM_SKIP_REASONS; i++)
+		if (i != LEAFSTREAM_SKIP_TOO_YOUNG && m->skipped[i] > 0)
+			return true;
+	return false;
 }
 
 /* A leaf consolidated (or, in a dry run, to be). */
@@ -66,13 +78,16 @@ add_done(struct summary *s, const struct context *ctx,
 	s->files_consumed += consumed;
 	s->bytes_out += r->write.bytes;
 	s->files_removed += r->write.sources_removed;
-	if (consumed == 0 && r->write.sources_removed == 0)
+	if (r->unchanged && !has_bad_sources(&r->merge))
+		s->leaves_idle++;
+	else if (consumed == 0 && r->write.sources_removed == 0)
 		s->leaves_unchanged++;
 	else
 		s->leaves_consolidated++;
 	if (!exact)
 		s->leaves_partial++;
-	if (ctx->dry_run && pathstream_write(stdout, r->dir, ctx->delim) < 0) {
+	if (ctx->dry_run && !r->unchanged &&
+	    pathstream_write(stdout, r->dir, ctx->delim) < 0) {
 		if (errno != EINVAL)
 			diag_err(EXITCODE_FAILED, "stdout");
 		diag_warnx("%s: path holds a newline; use -0",
@@ -119,6 +134,11 @@ summary_add_leaf(struct summary *s, const struct context *ctx,
 	s->leaves_done++;
 	if (r->stall != NULL)
 		return add_stalled_leaf(s, r);
+	if (r->merge.busy) {
+		/* Left to the run that holds it (json-merge said which). */
+		s->leaves_busy++;
+		return EXITCODE_PARTIAL;
+	}
 	if (merged && written && jq_ok)
 		status = add_done(s, ctx, r);
 	else {
@@ -133,14 +153,6 @@ summary_add_leaf(struct summary *s, const struct context *ctx,
 	}
 	add_merge_skipped(s, &r->merge);
 	return status;
-}
-
-void
-summary_add_filter(struct summary *s, json_object *filter_stats)
-{
-	s->leaves_busy = stats_get_count(filter_stats, "leaves_busy");
-	add_skipped(s, LEAFSTREAM_SKIP_TOO_YOUNG,
-	    stats_get_count(filter_stats, "sources_too_young"));
 }
 
 static void
@@ -208,6 +220,7 @@ print_json(const struct summary *s, const struct context *ctx, double secs)
 	stats_add_count(o, "leaves_found", s->leaves_found);
 	stats_add_count(o, "leaves_consolidated", s->leaves_consolidated);
 	stats_add_count(o, "leaves_unchanged", s->leaves_unchanged);
+	stats_add_count(o, "leaves_idle", s->leaves_idle);
 	stats_add_count(o, "leaves_partial", s->leaves_partial);
 	stats_add_count(o, "leaves_failed", s->leaves_failed);
 	stats_add_count(o, "leaves_busy", s->leaves_busy);

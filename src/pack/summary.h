@@ -18,8 +18,8 @@
 
 struct summary {
 	unsigned long long leaves_found, leaves_done, leaves_consolidated,
-	    leaves_partial, leaves_failed, leaves_unchanged, leaves_busy,
-	    leaves_stalled, files_consumed, files_removed, records, bytes_in,
+	    leaves_partial, leaves_failed, leaves_unchanged, leaves_idle,
+	    leaves_busy, leaves_stalled, files_consumed, files_removed, records, bytes_in,
 	    bytes_out, errors;
 	/* Sources skipped, by reason, and the reasons in the order they
 	 * were first seen (the order they are told in). */
@@ -52,10 +52,6 @@ void summary_found(struct summary *s, unsigned long long n);
  */
 int summary_add_leaf(struct summary *s, const struct context *ctx,
     const struct slot_result *r);
-
-/* Takes leaf-filter's counts (its --stats=json, read with
- * stats_get_count): the leaves busy, the sources too young. */
-void summary_add_filter(struct summary *s, json_object *filter_stats);
 
 /* Redraws the status line when it is due. */
 void summary_progress(const struct summary *s, size_t running,
