@@ -1,7 +1,8 @@
 /*
- * leafpack - the whole job in one command: tree-scan | leaf-filter, then for
- * each leaf with work json-merge [| jq -c FILTER] | jsonl-write, -P leaves
- * at once, each stage its own process.
+ * leafpack - the whole job in one command: tree-scan, then for each leaf
+ * json-merge [| jq -c FILTER] | jsonl-write, -P leaves at once, each stage
+ * its own process (json-merge first looks whether the leaf has anything
+ * new).
  *
  * The driver owns no data and reads no journal: it starts the programs,
  * connects them with pipes, relays their stderr, reads their --stats=json
@@ -21,10 +22,12 @@
  *     - pack/loop.[ch]      the event loop: the poll set on the heap, the
  *                           self-pipe for signals, reaping with WNOHANG: the
  *                           one place that waits
- *     - pack/finder.[ch]    tree-scan | leaf-filter (or --leaves), which
- *                           find the leaves, and their stalled lists
- *     - pack/backlog.[ch]   the leaves read from leaf-filter, waiting for
- *                           a slot
+ *     - pack/finder.[ch]    tree-scan (or --leaves), which finds the
+ *                           leaves, and its stalled list
+ *     - pack/backlog.[ch]   the leaves found and wanted by name, waiting
+ *                           for a slot
+ *     - pack/pace.[ch]      the slots in use, following the share's
+ *                           latency, and --max-rate
  *     - pack/slot.[ch]      one of the -P slots, and the interface of its
  *                           two backends
  *     - pack/streampair.[ch]  backend: one json-merge -0 | jsonl-write pair
@@ -43,11 +46,13 @@
  *   stats.h (--stats=json), spawn.h, xstd.h, alloc.h, diag.h, exitcode.h,
  *   pathstream.h, progress.h.
  *
- * A leaf's walk: tree-scan finds it, leaf-filter finds work in it (finder),
- * it waits in the backlog, a slot takes it and hands it to its backend,
- * whose json-merge claims and merges it and whose jsonl-write commits it
- * and reports (relay, or the pair's report line); the slot's result goes
- * to the summary, and the slot takes the next leaf.
+ * A leaf's walk: tree-scan finds it (finder), it waits in the backlog if
+ * its name is wanted, a slot takes it when the pace allows and hands it to
+ * its backend, whose json-merge looks whether it has anything new, claims
+ * and merges it, and whose jsonl-write commits it and reports (relay, or
+ * the pair's report line); the slot's result goes to the summary, and the
+ * slot takes the next leaf.  Every call those two make on the share is
+ * watched (slot_check): one that hangs costs its leaf, never the run.
  */
 #include "context.h"
 #include "exitcode.h"

@@ -39,7 +39,8 @@
 #include "stats.h"
 #include "xstd.h"
 
-#define DEFAULT_WORKERS 4
+/* Workers are requests in flight on a network share, not processors. */
+#define DEFAULT_WORKERS 8
 #define DEFAULT_RETRIES 1
 #define MAX_RETRIES 100
 
@@ -1179,7 +1180,7 @@ static const char options_text[] =
     "  -0, --null          write paths NUL-terminated, not "
     "newline-terminated\n"
     "  -j, --jobs N        read directories with N worker processes "
-    "(default 4)\n"
+    "(default 8)\n"
     "  -t, --timeout SECONDS\n"
     "                      a directory not read within SECONDS is "
     "stalled (default 30)\n"

@@ -6,7 +6,7 @@
 # one JSON object with the documented keys and types.  Every count is a
 # non-negative integer (at any depth), "elapsed" a number >= 0 written with
 # three decimals, "stalled" a count wherever it appears, and leafpack's
-# "stalled_paths" an array of strings.
+# "stalled_paths" an array of strings, "stuck_pids" one of counts.
 . "$LEAFPACK_TESTS/lib.sh"
 need_cmd jq
 [ -x "$TESTBIN/gentree" ] || fail "$TESTBIN/gentree missing: run make tests"
@@ -24,6 +24,7 @@ def is($t):
 	elif $t == "string" then type == "string"
 	elif $t == "counts" then type == "object" and all(.[]; count)
 	elif $t == "strings" then type == "array" and all(.[]; type == "string")
+	elif $t == "counts_array" then type == "array" and all(.[]; count)
 	elif $t == "object" then type == "object"
 	else false end;
 '
@@ -31,7 +32,8 @@ def is($t):
 # Specs: the keys of each program's object and their types.
 merge_spec='{"sources": "count", "sources_skipped": "counts",
     "records": "count", "bytes_in": "count", "bytes_out": "count",
-    "runs": "count", "elapsed": "seconds"}'
+    "runs": "count", "unchanged": "bool", "busy": "bool",
+    "elapsed": "seconds"}'
 write_spec='{"records": "count", "bytes": "count",
     "sources_removed": "count", "sources_kept": "count",
     "elapsed": "seconds"}'
@@ -110,8 +112,7 @@ report_spec=$(echo "$write_spec" | jq -c '. + {"output": "string",
 schema "jsonl-write stream report" reports "$report_spec"
 # Its "merge" is json-merge's end record: the counts, status, unchanged.
 jq -c .merge object >end
-end_spec=$(echo "$merge_spec" | jq -c '. + {"status": "count",
-    "unchanged": "bool"}')
+end_spec=$(echo "$merge_spec" | jq -c '. + {"status": "count"}')
 schema "jsonl-write stream report: merge" end "$end_spec"
 
 # jsonl-write DIR/NAME
@@ -126,6 +127,8 @@ jq -e '(has("unchanged") | not) or (.unchanged | type) == "boolean"' object \
 expect_status 0 "$BIN/leafpack" --stats=json p
 schema leafpack err '{"dry_run": "bool", "leaves_found": "count",
     "leaves_consolidated": "count", "leaves_unchanged": "count",
+    "leaves_idle": "count", "leaves_stalled": "count",
+    "stuck_pids": "counts_array",
     "leaves_partial": "count", "leaves_failed": "count",
     "leaves_busy": "count", "files_consumed": "count",
     "files_removed": "count", "records": "count", "bytes_in": "count",

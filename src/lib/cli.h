@@ -17,6 +17,7 @@
 #define CLI_MEMORY_MIN (1024 * 1024LL)		/* json-merge --memory */
 #define CLI_PARALLEL_MAX 1024			/* leafpack -P */
 #define CLI_MAX_STALLS_MAX 1000000		/* --max-stalls */
+#define CLI_MAX_RATE_MAX 1000000000LL		/* --max-rate */
 #define CLI_OUTPUT_DEFAULT "consolidated.jsonl"	/* --output */
 
 /* What --stats asks for. */

@@ -46,6 +46,15 @@ watch_clock_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long long
+watch_clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int
 watch_attach(void)
 {
@@ -134,14 +143,27 @@ watch_begin(enum watch_op op, const char *name)
 	mine->path[len] = '\0';
 	mine->calls++;
 	__atomic_store_n(&mine->word, (uint64_t)op << OP_SHIFT |
-	    ((uint64_t)watch_clock_ms() & TIME_MASK), __ATOMIC_RELEASE);
+	    ((uint64_t)watch_clock_us() & TIME_MASK), __ATOMIC_RELEASE);
 }
 
 void
 watch_end(void)
 {
-	if (mine != NULL)
-		__atomic_store_n(&mine->word, 0, __ATOMIC_RELEASE);
+	uint64_t word, took;
+	int b = 0;
+
+	if (mine == NULL)
+		return;
+	word = __atomic_load_n(&mine->word, __ATOMIC_RELAXED);
+	__atomic_store_n(&mine->word, 0, __ATOMIC_RELEASE);
+	if (word == 0)
+		return;
+	took = (uint64_t)watch_clock_us() - (word & TIME_MASK);
+	while (took > 1 && b < WATCH_BUCKETS - 1) {
+		took >>= 1;
+		b++;
+	}
+	__atomic_fetch_add(&mine->latency[b], 1, __ATOMIC_RELAXED);
 }
 
 int
@@ -189,6 +211,7 @@ watch_area_clear(struct watch_area *area, size_t i)
 
 	__atomic_store_n(&r->word, 0, __ATOMIC_RELEASE);
 	r->calls = 0;
+	memset(r->latency, 0, sizeof(r->latency));
 	r->path[0] = '\0';
 }
 
@@ -208,7 +231,7 @@ watch_area_pending(const struct watch_area *area, size_t i,
 	if (word == 0)
 		return false;
 	p->op = (enum watch_op)(word >> OP_SHIFT);
-	p->since_ms = (long long)(word & TIME_MASK);
+	p->since_ms = (long long)(word & TIME_MASK) / 1000;
 	memcpy(p->path, r->path, sizeof(p->path));
 	p->path[sizeof(p->path) - 1] = '\0';
 	/* A path read while the call changed under us names the wrong
@@ -222,4 +245,19 @@ uint64_t
 watch_area_calls(const struct watch_area *area, size_t i)
 {
 	return __atomic_load_n(&area->records[i].calls, __ATOMIC_RELAXED);
+}
+
+void
+watch_area_latency(const struct watch_area *area, size_t i,
+    uint32_t sum[WATCH_BUCKETS])
+{
+	for (int b = 0; b < WATCH_BUCKETS; b++)
+		sum[b] += __atomic_load_n(&area->records[i].latency[b],
+		    __ATOMIC_RELAXED);
+}
+
+double
+watch_bucket_us(int bucket)
+{
+	return 1.5 * (double)(1ULL << bucket);
 }

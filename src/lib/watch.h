@@ -34,7 +34,11 @@
 
 #define WATCH_ENV "LEAFPACK_WATCH"
 #define WATCH_RECORD_SIZE 4096
-#define WATCH_PATH_MAX (WATCH_RECORD_SIZE - 2 * sizeof(uint64_t))
+/* The latency histogram: bucket b counts the calls that took from 2^b to
+ * 2^(b+1) microseconds (the last, all longer ones). */
+#define WATCH_BUCKETS 24
+#define WATCH_PATH_MAX (WATCH_RECORD_SIZE - 2 * sizeof(uint64_t) - \
+	WATCH_BUCKETS * sizeof(uint32_t))
 
 /* The calls, as messages name them ("read of DIR/x blocked for 30 s"). */
 enum watch_op {
@@ -50,13 +54,16 @@ enum watch_op {
 const char *watch_op_name(enum watch_op op);
 
 struct watch_record {
-	uint64_t word;		/* 0: in no call; else op << 56 | start ms */
+	uint64_t word;		/* 0: in no call; else op << 56 | start us */
 	uint64_t calls;		/* calls begun so far: progress */
+	uint32_t latency[WATCH_BUCKETS];	/* calls ended, by duration */
 	char path[WATCH_PATH_MAX];
 };
 
-/* The monotonic clock the records use, in milliseconds. */
+/* The monotonic clock the records use, in milliseconds and in
+ * microseconds. */
 long long watch_clock_ms(void);
+long long watch_clock_us(void);
 
 /*
  * How long past the time limit a watcher waits before it takes a call for
@@ -129,5 +136,14 @@ bool watch_area_pending(const struct watch_area *area, size_t i,
 
 /* The calls record i has begun so far. */
 uint64_t watch_area_calls(const struct watch_area *area, size_t i);
+
+/* Adds record i's latency histogram (the calls ended so far by its
+ * process) into sum. */
+void watch_area_latency(const struct watch_area *area, size_t i,
+    uint32_t sum[WATCH_BUCKETS]);
+
+/* The bucket's typical duration, in microseconds (the middle of its
+ * range). */
+double watch_bucket_us(int bucket);
 
 #endif

@@ -19,8 +19,8 @@ static const char usage_text[] =
     "[--match GLOB]...\n"
     "                [--min-age DURATION] [--key PATH] [--output NAME] "
     "[--memory SIZE]\n"
-    "                [-j N] [-t SECONDS] [-P N] [--max-stalls N] [--jq FILTER] "
-    "[--dry-run]\n"
+    "                [-j N] [-t SECONDS] [-P N] [--max-stalls N] [--no-adapt]\n"
+    "                [--max-rate N] [--jq FILTER] [--dry-run]\n"
     "                [--keep-sources] [--strict] [--stalled FILE] "
     "[--progress] [--stats[=json]]\n"
     "                ROOT...\n";
@@ -43,11 +43,14 @@ static const char options_text[] =
     "  -j N                tree-scan workers (tree-scan's default)\n"
     "  -t SECONDS          time limit of every operation on the share "
     "(default 30)\n"
-    "  -P N                leaves consolidated at once (default: 4 x CPUs, "
-    "4 to 64)\n"
+    "  -P N                leaves consolidated at once, at most (default "
+    "32)\n"
     "      --max-stalls N  after N leaves in a row stalled, stop if the "
     "share does\n"
     "                      not answer at all (default: -P; 0: never)\n"
+    "      --no-adapt      keep every slot busy, whatever the share's "
+    "latency\n"
+    "      --max-rate N    consume at most N source files per second\n"
     "      --jq FILTER     pass every record through jq -c FILTER\n"
     "      --dry-run       print the leaves that would be consolidated; "
     "change nothing\n"
@@ -64,7 +67,7 @@ enum {
 	OPT_LEAVES = 256, OPT_DATES, OPT_NAME, OPT_MATCH, OPT_MIN_AGE, OPT_KEY,
 	OPT_OUTPUT, OPT_MEMORY, OPT_JQ, OPT_DRY_RUN, OPT_KEEP_SOURCES,
 	OPT_STRICT, OPT_STALLED, OPT_PROGRESS, OPT_STATS, OPT_HELP,
-	OPT_VERSION, OPT_MAX_STALLS,
+	OPT_VERSION, OPT_MAX_STALLS, OPT_NO_ADAPT, OPT_MAX_RATE,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +83,8 @@ static const struct option long_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "keep-sources", no_argument, NULL, OPT_KEEP_SOURCES },
 	{ "max-stalls", required_argument, NULL, OPT_MAX_STALLS },
+	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
+	{ "no-adapt", no_argument, NULL, OPT_NO_ADAPT },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "stalled", required_argument, NULL, OPT_STALLED },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -152,6 +157,12 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 			return -1;
 		ctx->parallel = (long)n;
 		return 0;
+	case OPT_MAX_RATE:
+		if (cli_count("--max-rate", optarg, 1, CLI_MAX_RATE_MAX,
+		    &n) < 0)
+			return -1;
+		ctx->max_rate = (double)n;
+		return 0;
 	case OPT_MAX_STALLS:
 		if (cli_count("--max-stalls", optarg, 0, CLI_MAX_STALLS_MAX,
 		    &n) < 0)
@@ -209,6 +220,9 @@ parse_option(struct context *ctx, struct passed *p, int c)
 		return 0;
 	case OPT_JQ:
 		ctx->jq = optarg;
+		return 0;
+	case OPT_NO_ADAPT:
+		ctx->adapt = false;
 		return 0;
 	case OPT_DRY_RUN:
 		ctx->dry_run = true;
@@ -349,15 +363,15 @@ build_stream(struct context *ctx, const struct passed *p,
 	child_argv_add(&ctx->write_stream, "--stats=json");
 }
 
-/* A leaf's commit waits on fsync far longer than it computes: with 2
- * CPUs, -P 8 took a fifth of the time of -P 2 (local ext4). */
-static long
-default_parallel(void)
-{
-	long n = 4 * sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 4 ? 4 : n > 64 ? 64 : n;
-}
+/*
+ * The slots are sized for a network share, not for the processors: a slot
+ * spends its time waiting for the share's answers (a round trip each, and
+ * fsync), so the slots are the requests in flight, and a loaded NetApp
+ * serves tens at once (the seed story's 4 threads kept it a tenth busy).
+ * The adaptive pace (pace.h) gives back what a struggling share cannot
+ * take, so the default can be generous.
+ */
+#define DEFAULT_PARALLEL 32
 
 void
 context_parse(struct context *ctx, int argc, char *argv[])
@@ -369,9 +383,10 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->output = CLI_OUTPUT_DEFAULT;
 	ctx->delim = '\n';
-	ctx->parallel = default_parallel();
+	ctx->parallel = DEFAULT_PARALLEL;
 	ctx->timeout_ms = CLI_TIMEOUT_DEFAULT_MS;
 	ctx->max_stalls = -1;
+	ctx->adapt = true;
 	while ((c = getopt_long(argc, argv, "0j:t:P:", long_options, NULL))
 	    != -1)
 		if (parse_option(ctx, &p, c) < 0)

@@ -31,6 +31,8 @@ struct context {
 				 * may take */
 	long max_stalls;	/* --max-stalls: leaves stalled in a row
 				 * before the share is probed (0: never) */
+	bool adapt;		/* not --no-adapt: slots follow latency */
+	double max_rate;	/* --max-rate: files per second; 0 none */
 	int delim;		/* -0: '\0', else '\n' */
 	enum cli_stats stats;
 

@@ -15,6 +15,7 @@
 #include "finder.h"
 #include "loop.h"
 #include "pipeline.h"
+#include "pace.h"
 #include "probe.h"
 #include "progress.h"
 #include "slot.h"
@@ -45,6 +46,8 @@ struct run {
 	struct probe probe;	/* while probe.pid != 0 */
 	const char *probed;	/* the root asked */
 	bool gave_up;		/* the share does not answer: no new leaf */
+	struct pace pace;	/* the slots in use, --max-rate */
+	int rate_wake;		/* ms until --max-rate lets a leaf start */
 	/* Processes killed on a stall, until they are seen to end. */
 	pid_t *stuck;
 	size_t nstuck, stuck_cap;
@@ -193,6 +196,7 @@ run_start_leaves(struct run *r)
 {
 	const char *path;
 
+	r->rate_wake = -1;
 	/* While the share is asked whether it answers, no leaf goes to it. */
 	if (r->gave_up || r->probe.pid != 0)
 		return;
@@ -200,6 +204,10 @@ run_start_leaves(struct run *r)
 	    i < r->nslots; i++) {
 		if (slot_busy(&r->slots[i]))
 			continue;
+		if (backlog_empty(&r->backlog) || !pace_may_start(&r->pace,
+		    r->running, r->summary.files_consumed,
+		    r->summary.leaves_consolidated, &r->rate_wake))
+			break;
 		if ((path = backlog_pop(&r->backlog)) == NULL)
 			break;
 		r->running++;
@@ -273,6 +281,11 @@ run_wait(struct run *r)
 	}
 	if (r->retire_by != 0)
 		loop_wake_within(&r->loop, deadline_in(r->retire_by));
+	if (r->rate_wake >= 0)
+		loop_wake_within(&r->loop, r->rate_wake);
+	/* The latency is looked at every half second while leaves run. */
+	if (r->running > 0)
+		loop_wake_within(&r->loop, 500);
 	/* While a child lives, SIGCHLD is the news of its exit once its
 	 * pipes are closed; the wait is bounded all the same, so that news
 	 * lost would cost a second, never the run. */
@@ -302,6 +315,7 @@ static bool
 run_round(struct run *r)
 {
 	run_check_signals(r);
+	pace_tick(&r->pace);
 	run_check_deadlines(r);
 	run_check_probe(r);
 	run_finish_leaves(r);
@@ -313,7 +327,7 @@ run_round(struct run *r)
 	summary_found(&r->summary, finder_read(&r->finder, &r->backlog));
 	for (size_t i = 0; i < r->nslots; i++)
 		slot_read(&r->slots[i]);
-	summary_progress(&r->summary, r->running,
+	summary_progress(&r->summary, &r->pace, r->running,
 	    finder_scanning(&r->finder));
 	return true;
 }
@@ -348,6 +362,8 @@ run_start(struct run *r, struct context *ctx)
 		diag_err(EXITCODE_FAILED, "out of memory");
 	for (size_t i = 0; i < r->nslots; i++)
 		slot_init(&r->slots[i], ctx, &r->watch, i * SLOT_RECORDS);
+	pace_init(&r->pace, (long)r->nslots, ctx->adapt, ctx->max_rate,
+	    &r->watch);
 	return 0;
 }
 
@@ -366,7 +382,7 @@ run_finish(struct run *r)
 	finder_stalled(&r->finder, &s->stalled, &s->nstalled,
 	    &s->stalled_cap);
 	summary_write_stalled(s, r->ctx);
-	summary_print(s, r->ctx, progress_seconds());
+	summary_print(s, r->ctx, &r->pace, progress_seconds());
 	/* The stages the run stopped itself did not fail. */
 	status = finder_status(&r->finder, r->status,
 	    r->stopping || r->gave_up);
@@ -391,6 +407,7 @@ run_free(struct run *r)
 	finder_free(&r->finder);
 	summary_free(&r->summary);
 	loop_free(&r->loop);
+	pace_free(&r->pace);
 	watch_area_free(&r->watch);
 	free(r->stuck);
 }

@@ -4,6 +4,7 @@
 #include "summary.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,26 +173,44 @@ human_bytes(char *buf, size_t size, unsigned long long n)
 		snprintf(buf, size, "%.1f%c", v, units[u]);
 }
 
-void
-summary_progress(const struct summary *s, size_t running, bool scanning)
+/* "1.2ms", or "-" before the first half second's calls. */
+static void
+format_ms(char *buf, size_t size, double ms)
 {
-	char in[16], out[16], eta[32] = "";
-	double secs = progress_seconds();
+	if (isnan(ms))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.*fms", ms < 10 ? 1 : 0, ms);
+}
+
+void
+summary_progress(const struct summary *s, const struct pace *pace,
+    size_t running, bool scanning)
+{
+	char in[16], rate[16], out[16], p50[16], p99[16], eta[32] = "";
+	double secs = progress_seconds(), p50_ms, p99_ms;
 	unsigned long long left = s->leaves_found - s->leaves_done;
 
 	if (!progress_due())
 		return;
 	human_bytes(in, sizeof(in), s->bytes_in);
+	human_bytes(rate, sizeof(rate), secs > 0 ?
+	    (unsigned long long)((double)s->bytes_in / secs) : 0);
 	human_bytes(out, sizeof(out), s->bytes_out);
+	pace_latency(pace, false, &p50_ms, &p99_ms);
+	format_ms(p50, sizeof(p50), p50_ms);
+	format_ms(p99, sizeof(p99), p99_ms);
 	if (!scanning && s->leaves_done > 0 && left > 0)
 		snprintf(eta, sizeof(eta), " ETA %.0fs",
 		    secs / (double)s->leaves_done * (double)left);
-	progress_show("leaves %llu/%llu%s (%zu running), files %llu, "
-	    "records %llu, in %s, out %s, inodes freed %llu, errors %llu, "
-	    "stalled %zu%s", s->leaves_done, s->leaves_found,
-	    scanning ? "+" : "", running, s->files_consumed, s->records, in,
-	    out, s->files_removed, s->errors + s->leaves_failed, s->nstalled,
-	    eta);
+	progress_show("leaves %llu/%llu%s (%zu running, %ld/%ld slots), "
+	    "files %llu (%.0f/s), in %s (%s/s), out %s, inodes freed %llu, "
+	    "errors %llu, stalled %zu, latency %s p99 %s%s", s->leaves_done,
+	    s->leaves_found, scanning ? "+" : "", running, pace->active,
+	    pace->max, s->files_consumed, secs > 0 ?
+	    (double)s->files_consumed / secs : 0.0, in, rate, out,
+	    s->files_removed, s->errors + s->leaves_failed, s->nstalled, p50,
+	    p99, eta);
 }
 
 void
@@ -209,9 +228,19 @@ summary_write_stalled(const struct summary *s, const struct context *ctx)
 		diag_err(EXITCODE_FAILED, "%s", diag_quote(ctx->stalled_path));
 }
 
-static void
-print_json(const struct summary *s, const struct context *ctx, double secs)
+/* A latency in whole microseconds, for --stats=json (0: none). */
+static unsigned long long
+latency_us(double ms)
 {
+	return isnan(ms) ? 0 : (unsigned long long)(ms * 1000 + 0.5);
+}
+
+static void
+print_json(const struct summary *s, const struct context *ctx,
+    const struct pace *pace, double secs)
+{
+	double p50_ms, p99_ms;
+
 	const char *names[LEAFSTREAM_SKIP_REASONS];
 	unsigned long long counts[LEAFSTREAM_SKIP_REASONS];
 	json_object *o = stats_new(), *paths = json_object_new_array();
@@ -247,8 +276,34 @@ print_json(const struct summary *s, const struct context *ctx, double secs)
 	for (size_t i = 0; i < s->nstuck; i++)
 		json_object_array_add(paths, json_object_new_int(s->stuck[i]));
 	stats_add_object(o, "stuck_pids", paths);
+	stats_add_count(o, "slots", (unsigned long long)pace->max);
+	stats_add_count(o, "slots_fewest", (unsigned long long)pace->lowest);
+	pace_latency(pace, true, &p50_ms, &p99_ms);
+	stats_add_count(o, "latency_p50_us", latency_us(p50_ms));
+	stats_add_count(o, "latency_p99_us", latency_us(p99_ms));
 	stats_add_seconds(o, STATS_KEY_ELAPSED, secs);
 	(void)stats_print(o, stderr);
+}
+
+/* On a share slow enough to tell (or one that made the run slow down):
+ * its latency, and the slots the run gave it. */
+static void
+print_pace(const struct pace *pace)
+{
+	char p50[16], p99[16];
+	double p50_ms, p99_ms;
+
+	pace_latency(pace, true, &p50_ms, &p99_ms);
+	if (pace->lowest == pace->max && (isnan(p50_ms) || p50_ms < 1))
+		return;
+	format_ms(p50, sizeof(p50), p50_ms);
+	format_ms(p99, sizeof(p99), p99_ms);
+	fprintf(stderr, "%s: share latency %s median, %s p99; %ld slots",
+	    diag_progname(), p50, p99, pace->max);
+	if (pace->lowest < pace->max)
+		fprintf(stderr, ", down to %ld while the share was slow",
+		    pace->lowest);
+	fputc('\n', stderr);
 }
 
 /* The processes left behind on the share, named. */
@@ -285,12 +340,12 @@ print_nothing_to_do(const struct summary *s, const struct context *ctx)
 
 void
 summary_print(const struct summary *s, const struct context *ctx,
-    double secs)
+    const struct pace *pace, double secs)
 {
 	char in[16], out[16];
 
 	if (ctx->stats == CLI_STATS_JSON) {
-		print_json(s, ctx, secs);
+		print_json(s, ctx, pace, secs);
 		return;
 	}
 	if (print_nothing_to_do(s, ctx))
@@ -307,6 +362,7 @@ summary_print(const struct summary *s, const struct context *ctx,
 	    ctx->dry_run ? s->files_consumed : s->files_removed,
 	    ctx->dry_run ? "to consume" : "removed", s->records, in, out,
 	    s->nstalled, secs);
+	print_pace(pace);
 	print_stuck(s);
 	if (s->nreasons > 0) {
 		fprintf(stderr, "%s: sources skipped:", diag_progname());

@@ -14,6 +14,7 @@
 
 #include "context.h"
 #include "leafstream.h"
+#include "pace.h"
 #include "slot.h"
 
 struct summary {
@@ -53,9 +54,10 @@ void summary_found(struct summary *s, unsigned long long n);
 int summary_add_leaf(struct summary *s, const struct context *ctx,
     const struct slot_result *r);
 
-/* Redraws the status line when it is due. */
-void summary_progress(const struct summary *s, size_t running,
-    bool scanning);
+/* Redraws the status line when it is due: leaves, slots in use, rates,
+ * latency, and an estimate of the time left once the scan is done. */
+void summary_progress(const struct summary *s, const struct pace *pace,
+    size_t running, bool scanning);
 
 /* Writes the stalled directories to ctx->stalled_path, if given; exits 4
  * when it cannot. */
@@ -65,7 +67,7 @@ void summary_write_stalled(const struct summary *s,
 /* Prints the summary on stderr: text, or one JSON object with
  * --stats=json; secs is the time the run took. */
 void summary_print(const struct summary *s, const struct context *ctx,
-    double secs);
+    const struct pace *pace, double secs);
 
 /* Frees the stalled directories; s is as after summary_init(). */
 void summary_free(struct summary *s);

@@ -1,0 +1,73 @@
+/*
+ * pace.h - how hard the run pushes the share: the slots in use, adapted to
+ * the latency of the share's answers, and --max-rate.
+ *
+ * A network share's latency climbs steeply once it is near its limit (the
+ * users' NetApp at 85% utilisation), and a run that keeps every slot busy
+ * then pushes it over the edge.  So, unless --no-adapt, the run watches the
+ * latency of its own calls on the share (the histograms the slots'
+ * processes keep in their watch records, watch.h) and acts as TCP does
+ * with its window.  It starts with a few slots and doubles them every half
+ * second while the latency stays low (slow start); when the median of two
+ * half seconds in a row climbs well above the lowest median seen, it
+ * halves the slots in use; while it stays low, it adds one back, up to -P
+ * (additive increase, multiplicative decrease).  "Well above" is three
+ * times, and at least 2 ms: a local disk, whose calls take microseconds
+ * and whose fsync takes milliseconds, is never throttled.
+ *
+ * --max-rate N caps the source files consumed per second over the whole
+ * run: a leaf starts only while the files done, and those the leaves in
+ * flight are expected to take, stay within N per second since the start.
+ */
+#ifndef LEAFPACK_PACK_PACE_H
+#define LEAFPACK_PACK_PACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "watch.h"
+
+struct pace {
+	long max;		/* -P */
+	long active;		/* slots in use now */
+	long lowest;		/* the fewest the run used */
+	bool adapt;		/* not --no-adapt */
+	double max_rate;	/* --max-rate, files per second; 0: none */
+	const struct watch_area *watch;	/* the slots' records */
+	long long started_ms, window_ms;	/* the run's, this window's */
+	uint32_t *seen;		/* each record's histogram, last looked at */
+	uint64_t window[WATCH_BUCKETS];	/* calls ended in this window */
+	uint64_t total[WATCH_BUCKETS];	/* and in the whole run */
+	double baseline_us;	/* the lowest window median; 0: none yet */
+	double median_us, p99_us;	/* of the last window */
+	int hold;		/* windows to wait before adding a slot */
+	int high;		/* congested windows in a row */
+	bool slow_start;	/* doubling, until the first congestion */
+};
+
+/* The pace of a run of max slots, over the records of watch; exits 4 out
+ * of memory. */
+void pace_init(struct pace *p, long max, bool adapt, double max_rate,
+    const struct watch_area *watch);
+
+/* Looks at the latency once the window is over (every half second), and
+ * adapts the slots in use. */
+void pace_tick(struct pace *p);
+
+/*
+ * True when one more leaf may start, with running leaves in flight, files
+ * consumed by the leaves done, of which with_files consumed any.  When
+ * --max-rate holds it back, *wake_ms says when to look again.
+ */
+bool pace_may_start(const struct pace *p, size_t running,
+    unsigned long long files, unsigned long long with_files, int *wake_ms);
+
+/* The median and 99th percentile of the run's calls (NAN with none), and
+ * of the last window, in milliseconds. */
+void pace_latency(const struct pace *p, bool whole_run, double *p50_ms,
+    double *p99_ms);
+
+void pace_free(struct pace *p);
+
+#endif
