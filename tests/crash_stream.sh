@@ -52,7 +52,9 @@ stream "-qq -o trace.write" jsonl-write >/dev/null ||
     fail "the traced run failed"
 kill_points trace.write "$write_step" 3 leaf1 | sed 's/^/jsonl-write /' >points
 kill_points trace.merge "$merge_step" 5 leaf1 | sed 's/^/json-merge /' >>points
-[ "$(wc -l <points)" -gt 20 ] || fail "too few kill points: $(cat points)"
+# A sanity floor on the trace: at least 60 calls of jsonl-write.
+[ "$(wc -l <points)" -gt $((60 / write_step)) ] ||
+    fail "too few kill points: $(cat points)"
 
 runs=0
 while read -r prog call n; do
