@@ -4,7 +4,8 @@
 #   make check         install missing packages, build with -Werror, run every
 #                      test, then run them again under ASan and UBSan
 #   make demo          consolidate a generated demo tree, before and after
-#   make bench         benchmarks against the peers (LARGE=1 for full size)
+#   make bench         benchmarks against the peers, small (FULL=1 for the
+#                      sizes of issue 11, LARGE=1 for the full-size tree)
 #   make install       PREFIX=/usr/local MANPREFIX=$(PREFIX)/share/man DESTDIR=
 #   make clean
 
@@ -129,12 +130,18 @@ test: all tests
 crash: all tests
 	LEAFPACK_LONG=1 TEST_TIMEOUT=3600 sh tests/run.sh crash_pair crash_stream
 
-demo: all tests
+# Both install what a fresh machine lacks first, as check does (bench also
+# its peers), then build in a make that reads the Makefile again, with the
+# packages present.
+demo:
+	sh tests/deps.sh
+	$(MAKE) all tests
 	sh tests/demo.sh
 
-bench: all tests
+bench:
 	sh tests/deps.sh bench
-	sh bench/run.sh $(if $(LARGE),--large)
+	$(MAKE) all tests
+	sh bench/run.sh $(if $(FULL),--full) $(if $(LARGE),--large)
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1
