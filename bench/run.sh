@@ -31,7 +31,8 @@
 # Environment: SECTIONS (a list of the sections above, default all), RUNS,
 # SLOW_RUNS (runs of the slow section, default 1: its time is set by the
 # requests and the delay), BENCH_WORK (default bench/work), BENCH_LIMIT
-# (seconds per run before a contender is stopped, default 600), SICK_CAP
+# (seconds per run before a contender is stopped, default 600, 1200 with
+# --full), SICK_CAP
 # (seconds before a lister on the sick share is stopped), the tree sizes
 # ENTITIES TYPES DATES FILES RECORDS, SCAN_ENTITIES, SICK_ENTITIES, BIG_MB
 # (the one-leaf tree of the memory section), SLOW_ENTITIES SLOW_FILES (the
@@ -70,6 +71,8 @@ if [ "$full" = 1 ]; then
 	: "${SCAN_ENTITIES:=1500}" "${SICK_ENTITIES:=100}" "${SICK_CAP:=20}"
 	: "${SLOW_ENTITIES:=30}" "${SLOW_FILES:=30}" "${SLOW_DELAYS:=1 5}"
 	: "${SLOW_P:=1 4 16 64}"
+	# leafpack -P 1 at 5 ms per request takes about 7 minutes here.
+	: "${BENCH_LIMIT:=1200}"
 else
 	: "${RUNS:=2}" "${ENTITIES:=20}" "${BIG_MB:=64}"
 	: "${SCAN_ENTITIES:=500}" "${SICK_ENTITIES:=50}" "${SICK_CAP:=10}"
