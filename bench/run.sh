@@ -23,17 +23,18 @@
 # with stallfs's counts of the requests), memory (one big leaf).
 #
 # Sizes.  The default is small, to finish in about 5 minutes on 2 cores;
-# --full runs the sizes of issue 11 (the slow share on the medium tree,
+# --full runs the sizes of issue 11 (the slow share on its medium tree,
 # 30 x 3 x 1 x 30 files, at 1 and 5 ms, leafpack and the floor at -P 1, 4,
-# 16, 64) and the local sections at a third of the medium tree, 3 runs;
-# --large the full-size tree (and the slow share as --full).
+# 16, 64) and the local sections as the default did before it (100 x 3 x 1
+# x 30 files, 3 runs); --large the full-size tree (and the slow share as
+# --full).
 #
 # Environment: SECTIONS (a list of the sections above, default all), RUNS,
 # SLOW_RUNS (runs of the slow section, default 1: its time is set by the
 # requests and the delay), BENCH_WORK (default bench/work), BENCH_LIMIT
 # (seconds per run before a contender is stopped, default 600, 1200 with
-# --full), SICK_CAP
-# (seconds before a lister on the sick share is stopped), the tree sizes
+# --full), SICK_CAP (seconds before a lister on the sick share is
+# stopped), the tree sizes
 # ENTITIES TYPES DATES FILES RECORDS, SCAN_ENTITIES, SICK_ENTITIES, BIG_MB
 # (the one-leaf tree of the memory section), SLOW_ENTITIES SLOW_FILES (the
 # slow share's tree: entities x 3 types x 1 date x files), SLOW_DELAYS
@@ -65,8 +66,9 @@ if [ "$large" = 1 ]; then
 	: "${ENTITIES:=1500}" "${DATES:=3}" "${FILES:=20}" "${BIG_MB:=1024}"
 fi
 if [ "$full" = 1 ]; then
-	# A third of issue 5's medium tree (ENTITIES=300) for the local
-	# sections: here (2 cores, load 1 to 2) that took 15 minutes.
+	# The local sections as the default was before: a third of issue 5's
+	# medium tree (ENTITIES=300); here (2 cores, load 1 to 2) that took 15
+	# minutes.
 	: "${RUNS:=3}" "${ENTITIES:=100}" "${BIG_MB:=256}"
 	: "${SCAN_ENTITIES:=1500}" "${SICK_ENTITIES:=100}" "${SICK_CAP:=20}"
 	: "${SLOW_ENTITIES:=30}" "${SLOW_FILES:=30}" "${SLOW_DELAYS:=1 5}"
@@ -74,6 +76,8 @@ if [ "$full" = 1 ]; then
 	# leafpack -P 1 at 5 ms per request takes about 7 minutes here.
 	: "${BENCH_LIMIT:=1200}"
 else
+	# Here (2 cores, load 8 when it began) this took 345 s; the sick share
+	# alone waits 4 x SICK_CAP for the listers it stops.
 	: "${RUNS:=2}" "${ENTITIES:=20}" "${BIG_MB:=64}"
 	: "${SCAN_ENTITIES:=500}" "${SICK_ENTITIES:=50}" "${SICK_CAP:=10}"
 	: "${SLOW_ENTITIES:=10}" "${SLOW_FILES:=15}" "${SLOW_DELAYS:=1}"
@@ -101,8 +105,6 @@ note() {
 	printf '%s\n' "$*" >&2
 }
 
-# Each contender below is "name" + a command in which $ROOT is the tree
-# (exported, so that sh -c expands it).
 have() {
 	command -v "$1" >/dev/null 2>&1
 }
@@ -218,6 +220,9 @@ stallfs_down() {
 	fuse_pid=
 	return "$fuse_status"
 }
+
+# Each contender below is "name" + a command in which $ROOT is the tree
+# (exported, so that sh -c expands it).
 
 # consolidation_cmd NAME VARIANT: sets $cmd.
 consolidation_cmd() {
@@ -407,12 +412,14 @@ rotate() {
 # fresh_copy MASTER COPY: COPY becomes a fresh cp -a of MASTER, synced
 # (the old copy is removed while the new one is made).
 fresh_copy() {
+	remover=
 	if [ -e "$2" ]; then
 		mv "$2" "$W/trash"
 		rm -rf "$W/trash" &
+		remover=$!
 	fi
 	cp -a "$1" "$2" || die "cannot copy the tree to $2"
-	wait
+	[ -z "$remover" ] || wait "$remover"
 	sync
 }
 
