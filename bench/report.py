@@ -332,7 +332,7 @@ class SlowShare:
             return None
         a, b = mine[0][1]["ops"], theirs[0][1]["ops"]
         ops = sorted((op for op in set(a) | set(b) if a.get(op) or b.get(op)),
-                     key=lambda op: -(a.get(op, 0) - b.get(op, 0)))
+                     key=lambda op: (b.get(op, 0) - a.get(op, 0), op))
         lines = ["| operation | leafpack (defaults) | %s | leafpack - floor |"
                  % self.label(floor), "|---|---|---|---|"]
         for op in ops:
@@ -610,6 +610,10 @@ def footer(trees):
             "- The floor (bench/floor.c) does no JSON work: it reads every "
             "source once, writes it to one output per leaf and commits like "
             "jsonl-write; it is the least any tool must spend.",
+            "- The default `make bench` runs small trees, 2 runs each: on "
+            "the local disk a run lasts well under a second, so its ratios "
+            "there are noisy and show a direction only; `make bench FULL=1` "
+            "runs the sizes the targets are judged by.",
             "- Total wall time of this `make bench`: %s s." %
             trees.get("elapsed", ["?"])[0], ""]
 
