@@ -225,7 +225,10 @@ stallfs_down() {
 # Each contender below is "name" + a command in which $ROOT is the tree
 # (exported, so that sh -c expands it).
 
-# consolidation_cmd NAME VARIANT: sets $cmd.
+# consolidation_cmd NAME VARIANT: sets $cmd, a contender keeping (VARIANT
+# keep) or removing the sources; the seed's process pool runs $procs
+# workers and the per-leaf tools xargs -P $xargs_jobs (each section sets
+# them).
 consolidation_cmd() {
 	keep='' remove=''
 	if [ "$2" = keep ]; then
@@ -234,14 +237,16 @@ consolidation_cmd() {
 		remove=--remove
 	fi
 	case $1 in
+	leafpack)
+		cmd="\"\$LPBIN/leafpack\" --min-age 0 $keep \"\$ROOT\"" ;;
 	leafpack-P*)
 		cmd="\"\$LPBIN/leafpack\" -P ${1#leafpack-P} --min-age 0 $keep \"\$ROOT\"" ;;
 	python-threads)
 		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --pool thread --workers 4 $remove \"\$ROOT\"" ;;
 	python-procs)
-		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --pool process --workers 2 $remove \"\$ROOT\"" ;;
+		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --pool process --workers $procs $remove \"\$ROOT\"" ;;
 	jq|mlr)
-		cmd="sh \"\$TOP/bench/perleaf.sh\" $1 -P 2 $remove \"\$ROOT\"" ;;
+		cmd="sh \"\$TOP/bench/perleaf.sh\" $1 -P $xargs_jobs $remove \"\$ROOT\"" ;;
 	floor-P*)
 		cmd="\"\$TOP/bench/bin/walk\" \"\$ROOT\" | \"\$TOP/bench/bin/floor\" -P ${1#floor-P} $remove" ;;
 	floor-nofsync-P2)
@@ -269,25 +274,6 @@ scan_cmd() {
 		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" walk \"\$ROOT\"" ;;
 	python-threads-scan)
 		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" scan --workers 4 \"\$ROOT\"" lists=leaves ;;
-	*) die "no such contender: $1" ;;
-	esac
-}
-
-# slow_cmd NAME: sets $cmd, a contender of the slow share, removing sources.
-slow_cmd() {
-	case $1 in
-	leafpack)
-		cmd="\"\$LPBIN/leafpack\" --min-age 0 \"\$ROOT\"" ;;
-	leafpack-P*)
-		cmd="\"\$LPBIN/leafpack\" -P ${1#leafpack-P} --min-age 0 \"\$ROOT\"" ;;
-	python-threads)
-		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --pool thread --workers 4 --remove \"\$ROOT\"" ;;
-	python-procs)
-		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --pool process --workers 4 --remove \"\$ROOT\"" ;;
-	jq)
-		cmd="sh \"\$TOP/bench/perleaf.sh\" jq -P $default_P --remove \"\$ROOT\"" ;;
-	floor-P*)
-		cmd="\"\$TOP/bench/bin/walk\" \"\$ROOT\" | \"\$TOP/bench/bin/floor\" -P ${1#floor-P} --remove" ;;
 	*) die "no such contender: $1" ;;
 	esac
 }
@@ -446,6 +432,7 @@ section_consolidation() {
 	    >>"$W/trees.tsv"
 	ROOT=$W/copy
 	export ROOT
+	procs=2 xargs_jobs=2	# as many as the cores: JSON work is CPU work
 	names="leafpack-P1 leafpack-P2 python-threads python-procs jq mlr floor-P1 floor-P2 floor-nofsync-P2"
 	run=1
 	while [ "$run" -le "$RUNS" ]; do
@@ -581,7 +568,7 @@ slow_names() {
 # tree behind stallfs with DELAY ms per request, its requests counted in a
 # file of its own; outputs are checked on the copy after the unmount.
 slow_run() {
-	slow_cmd "$1"
+	consolidation_cmd "$1" remove
 	fresh_copy "$W/slowtree" "$W/slowsrc"
 	counts=$W/counts/slow.$2ms.$1.$3.json
 	rm -f "$counts"
@@ -617,6 +604,9 @@ section_slow() {
 		die "check.py expect failed"
 	tree_counts "$W/slow.expected.tsv"
 	leafpack_parallel
+	# On a share requests in flight count, not cores: the seed's 4 workers
+	# in both its pools, jq at leafpack's default -P.
+	procs=4 xargs_jobs=$default_P
 	slow_names
 	mkdir -p "$W/counts"
 	ROOT=$W/slowmnt
