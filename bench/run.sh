@@ -130,7 +130,8 @@ unbuilt() {
 
 # preflight: stops before anything runs, naming every peer and program
 # the chosen sections need and do not find: a missing contender must never
-# show up as a fast one.  Mounts stallfs once when a section needs it.
+# show up as a fast one.  Mounts stallfs once when a section needs it, and
+# reads leafpack's default -P for the slow share.
 preflight() {
 	lack='' unbuilt='' fuse=0
 	lacking timeout sync cp find
@@ -168,6 +169,7 @@ preflight() {
 		die "missing:$lack (sh tests/deps.sh bench installs the packages; make bench runs it)"
 	[ -z "$unbuilt" ] ||
 		die "not built:$unbuilt (make all tests; bin/ is copied to $LPBIN when the run starts)"
+	case " $SECTIONS " in *" slow "*) leafpack_parallel ;; esac
 	if [ "$fuse" = 1 ]; then
 		mkdir -p "$W/probe.src"
 		stallfs_up "$W/probe.src" "$W/probe.mnt"
@@ -279,24 +281,31 @@ scan_cmd() {
 }
 
 # leafpack_parallel: sets $default_P to leafpack's default -P here, and
-# $default_how to how it was found: from the formula `leafpack --help`
-# states ("default: 4 x CPUs, 4 to 64"), or that formula assumed when the
-# help does not state one.
+# $default_how to where it comes from, as `leafpack --help` states it on
+# its -P line: a number ("(default 32)") or a formula ("(default: 4 x
+# CPUs, 4 to 64)"), computed here as leafpack does.  Stops the benchmark
+# when the help states neither: the floor to compare leafpack with would
+# be a guess.
 leafpack_parallel() {
-	cpus=$(getconf _NPROCESSORS_ONLN)
-	formula=$("$LPBIN/leafpack" --help 2>&1 | sed -n \
-	    's/.*-P N .*default: \([0-9][0-9]*\) x CPUs, \([0-9][0-9]*\) to \([0-9][0-9]*\).*/\1 \2 \3/p' |
-	    head -n 1)
-	how="leafpack --help"
-	if [ -z "$formula" ]; then
-		formula="4 4 64" how="assumed: leafpack --help states no formula"
+	line=$("$LPBIN/leafpack" --help 2>&1 | grep -e '^ *-P N ' | head -n 1)
+	number='[0-9][0-9]*'
+	default_P=$(printf '%s\n' "$line" |
+	    sed -n "s/.*(default:* \($number\)).*/\1/p")
+	formula=$(printf '%s\n' "$line" | sed -n \
+	    "s/.*default: \($number\) x CPUs, \($number\) to \($number\).*/\1 \2 \3/p")
+	if [ -n "$default_P" ]; then
+		default_how="leafpack --help"
+	elif [ -n "$formula" ]; then
+		cpus=$(getconf _NPROCESSORS_ONLN)
+		# shellcheck disable=SC2086 # three numbers
+		set -- $formula
+		default_P=$(($1 * cpus))
+		[ "$default_P" -ge "$2" ] || default_P=$2
+		[ "$default_P" -le "$3" ] || default_P=$3
+		default_how="$1 x $cpus CPUs, $2 to $3, as leafpack --help says"
+	else
+		die "cannot read leafpack's default -P from its --help: ${line:-no -P line}"
 	fi
-	# shellcheck disable=SC2086 # three numbers
-	set -- $formula
-	default_P=$(($1 * cpus))
-	[ "$default_P" -ge "$2" ] || default_P=$2
-	[ "$default_P" -le "$3" ] || default_P=$3
-	default_how="$1 x $cpus CPUs, $2 to $3 ($how)"
 }
 
 # measure NAME VARIANT OUTFILE: runs $cmd under /usr/bin/time and a time
@@ -603,7 +612,6 @@ section_slow() {
 	"$PY" "$here/check.py" expect "$W/slowtree" >"$W/slow.expected.tsv" ||
 		die "check.py expect failed"
 	tree_counts "$W/slow.expected.tsv"
-	leafpack_parallel
 	# On a share requests in flight count, not cores: the seed's 4 workers
 	# in both its pools, jq at leafpack's default -P.
 	procs=4 xargs_jobs=$default_P
