@@ -4,8 +4,7 @@
 #   make check         install missing packages, build with -Werror, run every
 #                      test, then run them again under ASan and UBSan
 #   make demo          consolidate a generated demo tree, before and after
-#   make bench         benchmarks against the peers, small (FULL=1 for the
-#                      sizes of issue 11, LARGE=1 for the full-size tree)
+#   make bench         benchmarks against the peers (LARGE=1 for full size)
 #   make install       PREFIX=/usr/local MANPREFIX=$(PREFIX)/share/man DESTDIR=
 #   make clean
 
