@@ -76,9 +76,9 @@ if [ "$full" = 1 ]; then
 	# leafpack -P 1 at 5 ms per request takes about 7 minutes here.
 	: "${BENCH_LIMIT:=1200}"
 else
-	# Here (2 cores, load 1.7 to 8 when it began) this took 345 s, 168 s
-	# of it timed: the rest is copies, syncs, checks and mounts; the sick
-	# share waits 4 x SICK_CAP for the listers it stops.
+	# Here (2 cores, load 1.7 to 8 when it began) this took 315 to 345 s,
+	# 165 s of it timed: the rest is copies, syncs, checks and mounts; the
+	# sick share waits 4 x SICK_CAP for the listers it stops.
 	: "${RUNS:=2}" "${ENTITIES:=20}" "${BIG_MB:=64}"
 	: "${SCAN_ENTITIES:=500}" "${SICK_ENTITIES:=50}" "${SICK_CAP:=10}"
 	: "${SLOW_ENTITIES:=10}" "${SLOW_FILES:=15}" "${SLOW_DELAYS:=1}"
