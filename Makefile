@@ -176,12 +176,18 @@ $(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: tests/fuzz/harness.c $(FUZZ_OBJ)
 tests/bin/unit_jsonscan tests/bin/unit_sortkey: tests/fuzz/check.c \
 	tests/fuzz/fixture.c tests/fuzz/check.h
 
-demo: all tests
+# Both install what a fresh machine lacks first, as check does (bench also
+# its peers), then build in a make that reads the Makefile again, with the
+# packages present.
+demo:
+	sh tests/deps.sh
+	$(MAKE) all tests
 	sh tests/demo.sh
 
-bench: all tests
+bench:
 	sh tests/deps.sh bench
-	sh bench/run.sh $(if $(LARGE),--large)
+	$(MAKE) all tests
+	sh bench/run.sh $(if $(FULL),--full) $(if $(LARGE),--large)
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1

@@ -1,58 +1,93 @@
 #!/bin/sh
 # make bench: leafpack against what users would run instead, and the floor.
 #
-#     sh bench/run.sh [--large]       (make bench [LARGE=1])
+#     sh bench/run.sh [--full] [--large]      (make bench [FULL=1] [LARGE=1])
 #
-# Generates trees with tests/bin/gentree, runs every contender RUNS times
-# (default 3), alternating contenders run by run, and writes the medians to
+# Generates trees with tests/bin/gentree, runs every contender RUNS times,
+# alternating contenders run by run, and writes the medians to
 # bench/RESULTS.md.  Each consolidation contender gets a fresh copy of the
 # same tree (cp -a, then sync, neither timed; caches stay warm).  Time, CPU
 # and peak RSS come from /usr/bin/time (peak RSS: the largest single process
-# of the contender's tree, not their sum).  After the first run of each, and
-# outside the timing, bench/check.py compares the records it produced with
-# the sources'.  A contender that fails or is missing is reported and the
-# rest goes on.
+# of the contender's tree, not their sum).  After every run of a
+# consolidation, and outside the timing, a quick count says whether the
+# contender did its work (an output in every leaf, the sources removed or
+# kept); a run that did not counts as failed, never as a fast one.  After
+# the first run of each, bench/check.py also compares the records it
+# produced with the sources'.  Every peer and program a section needs must
+# be there before anything runs (sh tests/deps.sh bench installs the
+# peers): the run stops naming what is missing.
 #
-# Sections: consolidation (keeping and removing sources), scanning, a sick
-# share (stallfs: 2 ms per operation and hung directories), memory (one big
-# leaf).  Environment: SECTIONS (a list of those, default all), RUNS, BENCH_WORK (default bench/work), BENCH_LIMIT
-# (seconds per run before a contender is stopped, default 600), SICK_CAP
-# (seconds before a lister on the sick share is stopped, default 20), and
-# the tree sizes ENTITIES TYPES DATES FILES RECORDS, SCAN_ENTITIES,
-# SICK_ENTITIES, BIG_MB (the one-leaf tree of the memory section).
+# Sections: consolidation (keeping and removing sources), scanning, sick (a
+# sick share: stallfs, 2 ms per operation and hung directories), slow (a
+# slow share: stallfs with SLOW_DELAYS ms per request, removing sources,
+# with stallfs's counts of the requests), memory (one big leaf).
+#
+# Sizes.  The default is small, to finish in about 5 minutes on 2 cores;
+# --full runs the sizes of issue 11 (the slow share on its medium tree,
+# 30 x 3 x 1 x 30 files, at 1 and 5 ms, leafpack and the floor at -P 1, 4,
+# 16, 64) and the local sections as the default did before it (100 x 3 x 1
+# x 30 files, 3 runs); --large the full-size tree (and the slow share as
+# --full).
+#
+# Environment: SECTIONS (a list of the sections above, default all), RUNS,
+# SLOW_RUNS (runs of the slow section, default 1: its time is set by the
+# requests and the delay), BENCH_WORK (default bench/work), BENCH_LIMIT
+# (seconds per run before a contender is stopped, default 600, 1200 with
+# --full), SICK_CAP (seconds before a lister on the sick share is
+# stopped), the tree sizes
+# ENTITIES TYPES DATES FILES RECORDS, SCAN_ENTITIES, SICK_ENTITIES, BIG_MB
+# (the one-leaf tree of the memory section), SLOW_ENTITIES SLOW_FILES (the
+# slow share's tree: entities x 3 types x 1 date x files), SLOW_DELAYS
+# (milliseconds per request, a list) and SLOW_P (the -P values of leafpack
+# and the floor, a list).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 TOP=$(dirname "$here")
-large=0
-case ${1:-} in
---large) large=1 ;;
-'') ;;
-*) echo "usage: sh bench/run.sh [--large]" >&2; exit 2 ;;
-esac
+large=0 full=0
+for arg in "$@"; do
+	case $arg in
+	--large) large=1 full=1 ;;
+	--full) full=1 ;;
+	*) echo "usage: sh bench/run.sh [--full] [--large]" >&2; exit 2 ;;
+	esac
+done
 
 # The settings given in the environment, to say how RESULTS.md was made.
 overrides=
-for var in SECTIONS RUNS ENTITIES TYPES DATES FILES RECORDS SCAN_ENTITIES \
-    SICK_ENTITIES SICK_CAP BIG_MB; do
+for var in SECTIONS RUNS SLOW_RUNS ENTITIES TYPES DATES FILES RECORDS \
+    SCAN_ENTITIES SICK_ENTITIES SICK_CAP BIG_MB SLOW_ENTITIES SLOW_FILES \
+    SLOW_DELAYS SLOW_P; do
 	eval "value=\${$var-}"
 	# shellcheck disable=SC2154 # set by the eval
 	[ -n "$value" ] && overrides="$overrides$var='$value' "
 done
-: "${RUNS:=3}" "${BENCH_LIMIT:=600}"
-: "${BENCH_WORK:=$here/work}"
 if [ "$large" = 1 ]; then
 	: "${ENTITIES:=1500}" "${DATES:=3}" "${FILES:=20}" "${BIG_MB:=1024}"
-else
-	# A third of the issue's medium tree (ENTITIES=300): the default run
-	# must take minutes.  Here (2 cores, load 3 to 5 from other work) the
-	# default took 14.5 minutes, half of it copies and checks outside the
-	# timing; the medium tree's first run alone took 10.
-	: "${ENTITIES:=100}" "${DATES:=1}" "${FILES:=30}" "${BIG_MB:=256}"
 fi
-: "${TYPES:=3}" "${RECORDS:=20}" "${SCAN_ENTITIES:=1500}"
-: "${SICK_ENTITIES:=100}" "${SICK_CAP:=20}"
-: "${SECTIONS:=consolidation scanning sick memory}"
+if [ "$full" = 1 ]; then
+	# The local sections as the default was before: a third of issue 5's
+	# medium tree (ENTITIES=300); here (2 cores, load 1 to 2) that took 15
+	# minutes.
+	: "${RUNS:=3}" "${ENTITIES:=100}" "${BIG_MB:=256}"
+	: "${SCAN_ENTITIES:=1500}" "${SICK_ENTITIES:=100}" "${SICK_CAP:=20}"
+	: "${SLOW_ENTITIES:=30}" "${SLOW_FILES:=30}" "${SLOW_DELAYS:=1 5}"
+	: "${SLOW_P:=1 4 16 64}"
+	# leafpack -P 1 at 5 ms per request takes about 7 minutes here.
+	: "${BENCH_LIMIT:=1200}"
+else
+	# Here (2 cores, load 1.7 to 8 when it began) this took 315 to 345 s,
+	# 165 s of it timed: the rest is copies, syncs, checks and mounts; the
+	# sick share waits 4 x SICK_CAP for the listers it stops.
+	: "${RUNS:=2}" "${ENTITIES:=20}" "${BIG_MB:=64}"
+	: "${SCAN_ENTITIES:=500}" "${SICK_ENTITIES:=50}" "${SICK_CAP:=10}"
+	: "${SLOW_ENTITIES:=10}" "${SLOW_FILES:=15}" "${SLOW_DELAYS:=1}"
+	: "${SLOW_P:=1 4 16}"
+fi
+: "${DATES:=1}" "${FILES:=30}" "${TYPES:=3}" "${RECORDS:=20}"
+: "${SLOW_RUNS:=1}" "${BENCH_LIMIT:=600}"
+: "${BENCH_WORK:=$here/work}"
+: "${SECTIONS:=consolidation scanning sick slow memory}"
 
 W=$BENCH_WORK
 GENTREE=$TOP/tests/bin/gentree
@@ -71,145 +106,275 @@ note() {
 	printf '%s\n' "$*" >&2
 }
 
-[ -x "$GENTREE" ] || die "build first: make all tests"
-[ -x /usr/bin/time ] || die "needs /usr/bin/time (apt-get install time)"
-[ -n "$PY" ] || die "needs python3 (contender and checker)"
-
-# Each contender below is "name" + a command in which $ROOT is the tree
-# (exported, so that sh -c expands it); unavailable ones print why.
 have() {
 	command -v "$1" >/dev/null 2>&1
 }
 
-# built PROG...: true when every bin/PROG is built.
-built() {
-	for prog in "$@"; do
-		[ -x "$LPBIN/$prog" ] || return 1
+# lacking WORDS: adds to $lack each command not found (once).
+lacking() {
+	for c in "$@"; do
+		have "$c" && continue
+		case " $lack " in *" $c "*) ;; *) lack="$lack $c" ;; esac
 	done
 }
 
-# consolidation_cmd NAME VARIANT: sets $cmd, or $why and returns 1.
+# unbuilt FILES: adds to $unbuilt each program not built (once).
+unbuilt() {
+	for f in "$@"; do
+		[ -x "$f" ] && continue
+		name=${f#"$W"/}
+		name=${name#"$TOP"/}
+		case " $unbuilt " in *" $name "*) ;; *) unbuilt="$unbuilt $name" ;; esac
+	done
+}
+
+# preflight: stops before anything runs, naming every peer and program
+# the chosen sections need and do not find: a missing contender must never
+# show up as a fast one.  Mounts stallfs once when a section needs it, and
+# reads leafpack's default -P for the slow share.
+preflight() {
+	lack='' unbuilt='' fuse=0
+	lacking timeout sync cp find
+	[ -x /usr/bin/time ] || lack="$lack /usr/bin/time"
+	[ -n "$PY" ] || lack="$lack python3"
+	unbuilt "$GENTREE"
+	for section in $SECTIONS; do
+		case $section in
+		consolidation)
+			lacking jq mlr
+			unbuilt "$LPBIN/leafpack" "$TOP/bench/bin/walk" \
+			    "$TOP/bench/bin/floor" ;;
+		scanning)
+			lacking fdfind bfs
+			unbuilt "$LPBIN/tree-scan" "$TOP/bench/bin/walk" ;;
+		sick)
+			lacking fdfind bfs fusermount3
+			unbuilt "$LPBIN/tree-scan" "$TOP/tests/bin/stallfs"
+			fuse=1 ;;
+		slow)
+			lacking jq fusermount3 getconf
+			unbuilt "$LPBIN/leafpack" "$TOP/bench/bin/walk" \
+			    "$TOP/bench/bin/floor" "$TOP/tests/bin/stallfs"
+			fuse=1 ;;
+		memory)
+			unbuilt "$LPBIN/json-merge" ;;
+		*)
+			die "unknown section: $section (consolidation scanning sick slow memory)" ;;
+		esac
+	done
+	if [ "$fuse" = 1 ] && ! [ -c /dev/fuse ]; then
+		lack="$lack /dev/fuse"
+	fi
+	[ -z "$lack" ] ||
+		die "missing:$lack (sh tests/deps.sh bench installs the packages; make bench runs it)"
+	[ -z "$unbuilt" ] ||
+		die "not built:$unbuilt (make all tests; bin/ is copied to $LPBIN when the run starts)"
+	case " $SECTIONS " in *" slow "*) leafpack_parallel ;; esac
+	if [ "$fuse" = 1 ]; then
+		mkdir -p "$W/probe.src"
+		stallfs_up "$W/probe.src" "$W/probe.mnt"
+		stallfs_down || die "stallfs exited $fuse_status after the unmount: $(tail -n 1 "$W/log/stallfs.err")"
+		rmdir "$W/probe.src" "$W/probe.mnt"
+	fi
+}
+
+# stallfs_up SRC MNT OPTION...: mounts SRC at MNT through tests/bin/stallfs
+# (stderr to $W/log/stallfs.err) and returns once it is mounted, its pid in
+# $fuse_pid; stops the benchmark if it does not mount.  The mount is looked
+# for in /proc/self/mountinfo, not with a stat, so that no request reaches
+# stallfs before the contender's (its --count file counts only theirs).
+stallfs_up() {
+	fuse_src=$1 fuse_mnt=$2
+	shift 2
+	mkdir -p "$fuse_mnt" || die "cannot make $fuse_mnt"
+	"$TOP/tests/bin/stallfs" --source "$fuse_src" "$@" "$fuse_mnt" \
+	    2>>"$W/log/stallfs.err" &
+	fuse_pid=$!
+	tries=0
+	until grep -q " stallfs:$fuse_pid " /proc/self/mountinfo; do
+		tries=$((tries + 1))
+		if [ "$tries" -gt 100 ] || ! kill -0 "$fuse_pid" 2>/dev/null; then
+			kill "$fuse_pid" 2>/dev/null
+			wait "$fuse_pid"
+			fuse_pid=
+			die "stallfs did not mount $fuse_src at $fuse_mnt (root and /dev/fuse needed): $(tail -n 1 "$W/log/stallfs.err")"
+		fi
+		sleep 0.1
+	done
+}
+
+# stallfs_down: unmounts (lazily: that frees every reader stallfs holds)
+# and waits for stallfs to exit, which writes its --count file; stallfs is
+# stopped if it has not exited after 10 s.  Returns its exit status, also
+# in $fuse_status.
+stallfs_down() {
+	fusermount3 -u -z "$fuse_mnt" 2>/dev/null || umount -l "$fuse_mnt"
+	tries=0
+	while kill -0 "$fuse_pid" 2>/dev/null; do
+		tries=$((tries + 1))
+		case $tries in
+		100) kill -TERM "$fuse_pid" ;;
+		150) kill -KILL "$fuse_pid" ;;
+		esac
+		sleep 0.1
+	done
+	wait "$fuse_pid"
+	fuse_status=$?
+	fuse_pid=
+	return "$fuse_status"
+}
+
+# Each contender below is "name" + a command in which $ROOT is the tree
+# (exported, so that sh -c expands it).
+
+# consolidation_cmd NAME VARIANT: sets $cmd, a contender keeping (VARIANT
+# keep) or removing the sources; the seed's process pool runs $procs
+# workers and the per-leaf tools xargs -P $xargs_jobs (each section sets
+# them).
 consolidation_cmd() {
-	keep='' remove='' leafpack_rm=--remove-sources
+	keep='' remove=''
 	if [ "$2" = keep ]; then
-		keep=--keep-sources leafpack_rm=
+		keep=--keep-sources
 	else
 		remove=--remove
 	fi
-	why='' cmd=''
 	case $1 in
-	leafpack-P[12])
-		jobs=${1#leafpack-P}
-		if built leafpack tree-scan leaf-filter json-merge jsonl-write; then
-			cmd="\"\$LPBIN/leafpack\" -P $jobs --min-age 0 $keep \"\$ROOT\""
-		elif built tree-scan json-merge jsonl-write; then
-			# The driver has not landed: its pipeline by hand.
-			cmd="\"\$LPBIN/tree-scan\" -0 \"\$ROOT\" | xargs -0 -P $jobs -n 1 sh -c '\"\$LPBIN/json-merge\" --min-age 0 \"\$1\" | \"\$LPBIN/jsonl-write\" $leafpack_rm \"\$1/consolidated.jsonl\"' _"
-		else
-			why="bin/leafpack and its stages (or tree-scan, json-merge, jsonl-write) not built"
-		fi
-		;;
+	leafpack)
+		cmd="\"\$LPBIN/leafpack\" --min-age 0 $keep \"\$ROOT\"" ;;
+	leafpack-P*)
+		cmd="\"\$LPBIN/leafpack\" -P ${1#leafpack-P} --min-age 0 $keep \"\$ROOT\"" ;;
 	python-threads)
 		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --pool thread --workers 4 $remove \"\$ROOT\"" ;;
 	python-procs)
-		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --pool process --workers 2 $remove \"\$ROOT\"" ;;
+		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --pool process --workers $procs $remove \"\$ROOT\"" ;;
 	jq|mlr)
-		if have "$1"; then
-			cmd="sh \"\$TOP/bench/perleaf.sh\" $1 -P 2 $remove \"\$ROOT\""
-		else
-			why="$1 not installed"
-		fi
-		;;
-	floor-P[12])
+		cmd="sh \"\$TOP/bench/perleaf.sh\" $1 -P $xargs_jobs $remove \"\$ROOT\"" ;;
+	floor-P*)
 		cmd="\"\$TOP/bench/bin/walk\" \"\$ROOT\" | \"\$TOP/bench/bin/floor\" -P ${1#floor-P} $remove" ;;
 	floor-nofsync-P2)
 		cmd="\"\$TOP/bench/bin/walk\" \"\$ROOT\" | \"\$TOP/bench/bin/floor\" -P 2 --no-fsync $remove" ;;
+	*) die "no such contender: $1" ;;
 	esac
-	[ -n "$cmd" ]
 }
 
 # scan_cmd NAME: sets $cmd (listing to stdout) and $lists (leaves|dirs).
 scan_cmd() {
-	why='' cmd='' lists=dirs
+	lists=dirs
 	case $1 in
 	walk)
 		cmd="\"\$TOP/bench/bin/walk\" \"\$ROOT\"" lists=leaves ;;
-	tree-scan-j[124])
-		lists=leaves
-		if built tree-scan; then
-			cmd="\"\$LPBIN/tree-scan\" -j ${1#tree-scan-j} \"\$ROOT\""
-		else
-			why="bin/tree-scan not built"
-		fi
-		;;
+	tree-scan-j*)
+		cmd="\"\$LPBIN/tree-scan\" -j ${1#tree-scan-j} \"\$ROOT\"" lists=leaves ;;
 	find)
 		cmd="find \"\$ROOT\" -type d" ;;
 	fdfind)
-		if have fdfind; then
-			# fd does not print the root itself.
-			cmd="fdfind -HI -t d . \"\$ROOT\"" lists=subdirs
-		else
-			why="fdfind not installed"
-		fi
-		;;
+		# fd does not print the root itself.
+		cmd="fdfind -HI -t d . \"\$ROOT\"" lists=subdirs ;;
 	bfs)
-		if have bfs; then
-			cmd="bfs \"\$ROOT\" -type d"
-		else
-			why="bfs not installed"
-		fi
-		;;
+		cmd="bfs \"\$ROOT\" -type d" ;;
 	python-walk)
 		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" walk \"\$ROOT\"" ;;
 	python-threads-scan)
 		cmd="\"\$PY\" \"\$TOP/bench/seed.py\" scan --workers 4 \"\$ROOT\"" lists=leaves ;;
+	*) die "no such contender: $1" ;;
 	esac
-	[ -n "$cmd" ]
 }
 
-# measure SECTION NAME VARIANT RUN OUTFILE: runs $cmd under /usr/bin/time
-# and a time limit, stdout to OUTFILE, and appends one line to $RESULTS:
-# section name variant run status elapsed user sys maxrss_kb.  Wall time is
-# taken here in nanoseconds (time's %e has 10 ms steps); an exit status of
-# $ok_status (default 0) counts as success and is recorded as 0; $limit
-# (default $BENCH_LIMIT) is the time limit.
+# leafpack_parallel: sets $default_P to leafpack's default -P here, and
+# $default_how to where it comes from, as `leafpack --help` states it on
+# its -P line: a number ("(default 32)") or a formula ("(default: 4 x
+# CPUs, 4 to 64)"), computed here as leafpack does.  Stops the benchmark
+# when the help states neither: the floor to compare leafpack with would
+# be a guess.
+leafpack_parallel() {
+	line=$("$LPBIN/leafpack" --help 2>&1 | grep -e '^ *-P N ' | head -n 1)
+	number='[0-9][0-9]*'
+	default_P=$(printf '%s\n' "$line" |
+	    sed -n "s/.*(default:* \($number\)).*/\1/p")
+	formula=$(printf '%s\n' "$line" | sed -n \
+	    "s/.*default: \($number\) x CPUs, \($number\) to \($number\).*/\1 \2 \3/p")
+	if [ -n "$default_P" ]; then
+		default_how="leafpack --help"
+	elif [ -n "$formula" ]; then
+		cpus=$(getconf _NPROCESSORS_ONLN)
+		# shellcheck disable=SC2086 # three numbers
+		set -- $formula
+		default_P=$(($1 * cpus))
+		[ "$default_P" -ge "$2" ] || default_P=$2
+		[ "$default_P" -le "$3" ] || default_P=$3
+		default_how="$1 x $cpus CPUs, $2 to $3, as leafpack --help says"
+	else
+		die "cannot read leafpack's default -P from its --help: ${line:-no -P line}"
+	fi
+}
+
+# measure NAME VARIANT OUTFILE: runs $cmd under /usr/bin/time and a time
+# limit, stdout to OUTFILE, stderr to $W/log/NAME.VARIANT.err, and sets
+# $status (its exit status), $recorded (what record writes: 0 when $status
+# is $ok_status, default 0, else $status), $elapsed and $usage.  Wall time
+# is taken here in nanoseconds (time's %e has 10 ms steps); $limit (default
+# $BENCH_LIMIT) is the time limit.
 measure() {
-	err=$W/log/$2.$3.err
+	err=$W/log/$1.$2.err
 	rm -f "$W/time.out"
 	t0=$(date +%s%N)
 	# timeout outermost: on expiry, and on cleanup(), it signals its whole
 	# process group, so no contender outlives its run.
 	timeout -k 5 "${limit:-$BENCH_LIMIT}" /usr/bin/time -f '%U %S %M' \
-	    -o "$W/time.out" sh -c "$cmd" >"$5" 2>"$err" &
+	    -o "$W/time.out" sh -c "$cmd" >"$3" 2>"$err" &
 	current=$!
 	wait "$current"
 	status=$?
 	current=
 	t1=$(date +%s%N)
 	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-		note "  $2 ($3): stopped after ${limit:-$BENCH_LIMIT}s"
+		note "  $1 ($2): stopped after ${limit:-$BENCH_LIMIT}s"
 	elif [ "$status" -ne "${ok_status:-0}" ]; then
-		note "  $2 ($3): exit $status: $(tail -n 1 "$err")"
+		note "  $1 ($2): exit $status: $(tail -n 1 "$err")"
 	fi
 	recorded=$status
 	[ "$status" -eq "${ok_status:-0}" ] && recorded=0
+	elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')
 	# /usr/bin/time notes a non-zero exit on a line of its own; when it
 	# was stopped it wrote nothing.
 	usage=$(tail -n 1 "$W/time.out" 2>/dev/null)
 	[ -n "$usage" ] || usage="nan nan nan"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$recorded" \
-	    "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')" \
-	    "$(printf '%s' "$usage" | tr ' ' '\t')" >>"$RESULTS"
 }
 
-# On Ctrl-C or SIGTERM: stop the running contender, unmount the sick share.
+# record SECTION NAME VARIANT RUN: appends the run measure timed to
+# $RESULTS: section name variant run status elapsed user sys maxrss_kb.
+# The status is a number (0: success) or "incomplete" (see did_work).
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
+	    "$recorded" "$elapsed" "$(printf '%s' "$usage" | tr ' ' '\t')" \
+	    >>"$RESULTS"
+}
+
+# did_work NAME TREE VARIANT LEAVES FILES: after a run of contender NAME
+# that exited 0, true when every one of the LEAVES leaves of TREE holds a consolidated.jsonl and its
+# sources are gone (VARIANT remove) or all FILES there (keep); else it notes
+# what is missing and sets $recorded to "incomplete", so that a contender
+# that did nothing, quickly, counts as failed rather than fast.
+did_work() {
+	[ "$recorded" = 0 ] || return 0
+	outputs=$(find "$2" -name consolidated.jsonl -type f | wc -l)
+	left=$(find "$2" -name '*.txt' -type f | wc -l)
+	want=0
+	[ "$3" = keep ] && want=$5
+	[ "$outputs" -eq "$4" ] && [ "$left" -eq "$want" ] && return 0
+	note "  $1 ($3): exit 0 but incomplete: $outputs of $4 outputs, $left sources left (expected $want)"
+	recorded=incomplete
+	return 1
+}
+
+# On Ctrl-C or SIGTERM: stop the running contender, unmount stallfs.
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	trap - INT TERM
 	[ -n "${current:-}" ] && kill -TERM "$current" 2>/dev/null
 	if [ -n "${fuse_pid:-}" ]; then
-		fusermount3 -u -z "$W/sickmnt" 2>/dev/null ||
-			umount -l "$W/sickmnt" 2>/dev/null
+		fusermount3 -u -z "$fuse_mnt" 2>/dev/null ||
+			umount -l "$fuse_mnt" 2>/dev/null
 		kill "$fuse_pid" 2>/dev/null
 	fi
 	wait
@@ -240,6 +405,26 @@ rotate() {
 	done
 }
 
+# fresh_copy MASTER COPY: COPY becomes a fresh cp -a of MASTER, synced
+# (the old copy is removed while the new one is made).
+fresh_copy() {
+	remover=
+	if [ -e "$2" ]; then
+		mv "$2" "$W/trash"
+		rm -rf "$W/trash" &
+		remover=$!
+	fi
+	cp -a "$1" "$2" || die "cannot copy the tree to $2"
+	[ -z "$remover" ] || wait "$remover"
+	sync
+}
+
+# tree_counts EXPECTED: sets $leaves and $files from check.py expect's lines.
+tree_counts() {
+	leaves=$(wc -l <"$1")
+	files=$(awk -F '\t' '{f += $2} END {print f + 0}' "$1")
+}
+
 section_consolidation() {
 	master=$W/tree
 	note "consolidation: $ENTITIES x $TYPES x $DATES x $FILES x $RECORDS"
@@ -249,34 +434,26 @@ section_consolidation() {
 		die "gentree failed"
 	"$PY" "$here/check.py" expect "$master" >"$W/expected.tsv" ||
 		die "check.py expect failed"
+	tree_counts "$W/expected.tsv"
 	printf 'tree\t%s\t%s\t%s\n' \
 	    "$(awk -F '\t' '{f += $2; b += $3; r += $4} END {print f "\t" b "\t" r}' "$W/expected.tsv")" \
-	    "$(wc -l <"$W/expected.tsv")" "$ENTITIES x $TYPES x $DATES x $FILES x $RECORDS" \
+	    "$leaves" "$ENTITIES x $TYPES x $DATES x $FILES x $RECORDS" \
 	    >>"$W/trees.tsv"
 	ROOT=$W/copy
 	export ROOT
+	procs=2 xargs_jobs=2	# as many as the cores: JSON work is CPU work
 	names="leafpack-P1 leafpack-P2 python-threads python-procs jq mlr floor-P1 floor-P2 floor-nofsync-P2"
-	for name in $names; do
-		consolidation_cmd "$name" keep ||
-			printf 'consolidation\t%s\t%s\n' "$name" "$why" >>"$W/missing.tsv"
-	done
 	run=1
 	while [ "$run" -le "$RUNS" ]; do
 		note "consolidation run $run of $RUNS"
 		# shellcheck disable=SC2086 # a list of words
 		for name in $(rotate "$run" $names); do
 			for variant in keep remove; do
-				consolidation_cmd "$name" "$variant" || continue
-				# The old copy goes while the new one is made.
-				if [ -e "$ROOT" ]; then
-					mv "$ROOT" "$W/trash"
-					rm -rf "$W/trash" &
-				fi
-				cp -a "$master" "$ROOT" ||
-					die "cannot copy the tree to $ROOT"
-				wait
-				sync
-				measure consolidation "$name" "$variant" "$run" /dev/null
+				consolidation_cmd "$name" "$variant"
+				fresh_copy "$master" "$ROOT"
+				measure "$name" "$variant" /dev/null
+				did_work "$name" "$ROOT" "$variant" "$leaves" "$files"
+				record consolidation "$name" "$variant" "$run"
 				[ "$run" = 1 ] || continue
 				set --
 				[ "$variant" = remove ] && set -- --removed
@@ -304,22 +481,26 @@ section_scanning() {
 	printf 'scan\t%s\t%s\n' "$(wc -l <"$W/dirs.expected")" \
 	    "$(wc -l <"$W/leaves.expected")" >>"$W/trees.tsv"
 	names="walk tree-scan-j1 tree-scan-j2 tree-scan-j4 find fdfind bfs python-walk python-threads-scan"
-	for name in $names; do
-		scan_cmd "$name" ||
-			printf 'scanning\t%s\t%s\n' "$name" "$why" >>"$W/missing.tsv"
-	done
 	find "$ROOT" >/dev/null	# warm the cache once for all
 	run=1
 	while [ "$run" -le "$RUNS" ]; do
 		note "scanning run $run of $RUNS"
 		# shellcheck disable=SC2086 # a list of words
 		for name in $(rotate "$run" $names); do
-			scan_cmd "$name" || continue
+			scan_cmd "$name"
 			out=$W/out/$name
-			measure scanning "$name" list "$run" "$out"
-			[ "$run" = 1 ] || continue
+			measure "$name" list "$out"
+			# Every run's listing is compared: a wrong one is no time.
 			sed 's,/$,,' "$out" | sort >"$out.sorted"
-			if cmp -s "$out.sorted" "$W/$lists.expected"; then
+			listed=ok
+			cmp -s "$out.sorted" "$W/$lists.expected" || listed=wrong
+			if [ "$recorded" = 0 ] && [ "$listed" = wrong ]; then
+				note "  $name: exit 0 but a wrong listing"
+				recorded=incomplete
+			fi
+			record scanning "$name" list "$run"
+			[ "$run" = 1 ] || continue
+			if [ "$listed" = ok ]; then
 				verdict scanning "$name" list "ok: all $lists"
 			else
 				verdict scanning "$name" list "WRONG: $(wc -l <"$out.sorted") lines, expected $(wc -l <"$W/$lists.expected") $lists"
@@ -334,12 +515,6 @@ section_scanning() {
 # timeout(1); tree-scan is given a short per-directory timeout.  One run
 # each: a hung listing never returns, so there is no spread to take.
 section_sick() {
-	if ! [ -x "$TOP/tests/bin/stallfs" ] || ! [ -e /dev/fuse ] ||
-	    ! have fusermount3; then
-		printf 'sick\tall\tneeds tests/bin/stallfs, /dev/fuse and fusermount3\n' \
-		    >>"$W/missing.tsv"
-		return
-	fi
 	src=$W/sicktree mnt=$W/sickmnt
 	note "sick share: $SICK_ENTITIES x 3 x 3 leaves behind stallfs, 2 ms per request"
 	rm -rf "$src"
@@ -351,34 +526,21 @@ section_sick() {
 	(cd "$src" && find . -type d -links 2 | sed 's,^\./,,' |
 	    grep -v -e "^$hung1\$" -e "^$hung2\$" -e "^$hung3/") |
 	    sed "s,^,$mnt/," | sort >"$W/sick.expected"
-	mkdir -p "$mnt"
-	"$TOP/tests/bin/stallfs" --source "$src" --delay-ms 2 --hang "$hung1" \
-	    --hang "$hung2" --hang "$hung3" "$mnt" 2>"$W/log/stallfs.err" &
-	fuse_pid=$!
-	tries=0
-	until mountpoint -q "$mnt"; do
-		tries=$((tries + 1))
-		if [ "$tries" -gt 100 ] || ! kill -0 "$fuse_pid" 2>/dev/null; then
-			printf 'sick\tall\tstallfs did not mount: %s\n' \
-			    "$(tail -n 1 "$W/log/stallfs.err")" >>"$W/missing.tsv"
-			kill "$fuse_pid" 2>/dev/null
-			return
-		fi
-		sleep 0.1
-	done
+	stallfs_up "$src" "$mnt" --delay-ms 2 --hang "$hung1" --hang "$hung2" \
+	    --hang "$hung3"
 	printf 'sick\t%s\t%s\tlist\t0\t%s\n' "Tree: $SICK_ENTITIES x 3 x 3 leaves (2 files each) behind stallfs with --delay-ms 2 and 3 hung listings (2 leaves, 1 directory above 3 leaves); find, fd, bfs and the seed scan are stopped after $SICK_CAP s; tree-scan runs with -t 2 --retries 1 (bound: normal time + 3 x 2 s x 2 / 4 workers)." \
 	    "$(wc -l <"$W/sick.expected")" "$SICK_CAP" >>"$W/trees.tsv"
 	ROOT=$mnt
 	export ROOT
 	for name in tree-scan-j4 find fdfind bfs python-threads-scan; do
-		scan_cmd "$name" || continue
+		scan_cmd "$name"
 		limit=$SICK_CAP ok_status=0
 		case $name in
 		tree-scan*)
 			cmd="$cmd -t 2 --retries 1" limit=$BENCH_LIMIT ok_status=3 ;;
 		esac
 		out=$W/out/sick.$name
-		measure sick "$name" list 1 "$out"
+		measure "$name" list "$out"
 		if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 			verdict sick "$name" list "did not finish within $SICK_CAP s"
 		elif [ "$name" = tree-scan-j4 ]; then
@@ -386,15 +548,92 @@ section_sick() {
 			if cmp -s "$out.sorted" "$W/sick.expected"; then
 				verdict sick "$name" list "ok: every healthy leaf, exit $status (3 = stalled)"
 			else
+				[ "$recorded" = 0 ] && recorded=incomplete
 				verdict sick "$name" list "WRONG: $(wc -l <"$out.sorted") leaves, expected $(wc -l <"$W/sick.expected"); exit $status"
 			fi
 		fi
+		record sick "$name" list 1
 	done
 	limit='' ok_status=''
-	fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt"
-	kill "$fuse_pid" 2>/dev/null
-	wait "$fuse_pid"
-	fuse_pid=
+	stallfs_down || note "stallfs of the sick share exited $fuse_status"
+}
+
+# slow_names: sets $names, the contenders of the slow share: leafpack at
+# its defaults and at each SLOW_P, the floor at each SLOW_P and at
+# leafpack's default -P, the seed Python, jq.
+slow_names() {
+	names=leafpack
+	for p in $SLOW_P; do
+		names="$names leafpack-P$p"
+	done
+	# shellcheck disable=SC2086 # a list of numbers
+	for p in $(printf '%s\n' $SLOW_P "$default_P" | sort -n -u); do
+		names="$names floor-P$p"
+	done
+	names="$names python-threads python-procs jq"
+}
+
+# slow_run NAME DELAY RUN: one run of NAME on a fresh copy of the slow
+# tree behind stallfs with DELAY ms per request, its requests counted in a
+# file of its own; outputs are checked on the copy after the unmount.
+slow_run() {
+	consolidation_cmd "$1" remove
+	fresh_copy "$W/slowtree" "$W/slowsrc"
+	counts=$W/counts/slow.$2ms.$1.$3.json
+	rm -f "$counts"
+	stallfs_up "$W/slowsrc" "$W/slowmnt" --delay-ms "$2" --count "$counts"
+	measure "$1" "$2ms" /dev/null
+	if ! stallfs_down; then
+		note "  $1 ($2ms): stallfs exited $fuse_status"
+		[ "$recorded" = 0 ] && recorded=$fuse_status
+	fi
+	did_work "$1" "$W/slowsrc" remove "$leaves" "$files"
+	record slow "$1" "$2ms" "$3"
+	printf 'slow\t%s\t%s\t%s\t%s\n' "$1" "$2ms" "$3" "$counts" \
+	    >>"$W/counts.tsv"
+	[ "$3" = 1 ] || return 0
+	set -- "$1" "$2" --removed
+	case $1 in floor*) set -- "$@" --raw ;; esac
+	verdict slow "$1" "$2ms" "$("$PY" "$here/check.py" verify "$3" ${4:+"$4"} \
+	    "$W/slow.expected.tsv" "$W/slowtree" "$W/slowsrc" 2>&1 | tail -n 1)"
+}
+
+# The slow share: a tree behind stallfs with SLOW_DELAYS ms per request
+# (a network share: every request a round trip), consolidated removing the
+# sources.  What counts there is how many requests are in flight and how
+# many a file costs: stallfs counts them.
+section_slow() {
+	shape="$SLOW_ENTITIES x 3 x 1 x $SLOW_FILES x $RECORDS"
+	note "slow share: $shape behind stallfs, $SLOW_DELAYS ms per request"
+	rm -rf "$W/slowtree"
+	"$GENTREE" --entities "$SLOW_ENTITIES" --types 3 --dates 1 \
+	    --files "$SLOW_FILES" --records "$RECORDS" "$W/slowtree" ||
+		die "gentree failed"
+	"$PY" "$here/check.py" expect "$W/slowtree" >"$W/slow.expected.tsv" ||
+		die "check.py expect failed"
+	tree_counts "$W/slow.expected.tsv"
+	# On a share requests in flight count, not cores: the seed's 4 workers
+	# in both its pools, jq at leafpack's default -P.
+	procs=4 xargs_jobs=$default_P
+	slow_names
+	mkdir -p "$W/counts"
+	ROOT=$W/slowmnt
+	export ROOT
+	printf 'slow\t%s\t%s\t%s\t%s\t%s\t%s\n' "$shape" "$leaves" "$files" \
+	    "$(awk -F '\t' '{b += $3} END {print b + 0}' "$W/slow.expected.tsv")" \
+	    "$default_P" "$default_how" >>"$W/trees.tsv"
+	for delay in $SLOW_DELAYS; do
+		run=1
+		while [ "$run" -le "$SLOW_RUNS" ]; do
+			note "slow share, $delay ms: run $run of $SLOW_RUNS"
+			# shellcheck disable=SC2086 # a list of words
+			for name in $(rotate "$run" $names); do
+				slow_run "$name" "$delay" "$run"
+			done
+			run=$((run + 1))
+		done
+	done
+	rm -rf "$W/slowsrc"
 }
 
 # Memory: json-merge on one leaf of BIG_MB of records, with --memory 64M
@@ -412,8 +651,9 @@ section_memory() {
 	"$PY" "$here/check.py" expect "$ROOT" >"$W/bigleaf.tsv" ||
 		die "check.py expect failed"
 	size=$(cut -f 3 "$W/bigleaf.tsv")
+	records=$(cut -f 4 "$W/bigleaf.tsv")
 	printf 'memory\t%s\t%s\tleaf\t%s\n' "Leaf: $files files of 2,000 records, $((size / 1000000)) MB; json-merge writes to a file on the same file system and spills to \$TMPDIR on it too." \
-	    "$(cut -f 4 "$W/bigleaf.tsv")" "$((size / 1000000))" >>"$W/trees.tsv"
+	    "$records" "$((size / 1000000))" >>"$W/trees.tsv"
 	mkdir -p "$W/tmp"
 	run=1
 	while [ "$run" -le "$RUNS" ]; do
@@ -421,22 +661,24 @@ section_memory() {
 		for name in $(rotate "$run" json-merge-64M json-merge python-leaf); do
 			case $name in
 			json-merge*)
-				if ! built json-merge; then
-					[ "$run" = 1 ] && printf 'memory\t%s\tbin/json-merge not built\n' \
-					    "$name" >>"$W/missing.tsv"
-					continue
-				fi
 				memory=
 				[ "$name" = json-merge-64M ] && memory="--memory 64M"
 				cmd="TMPDIR=\"\$W/tmp\" \"\$LPBIN/json-merge\" $memory --min-age 0 \"\$ROOT/e0001/audit/2024-03-01\""
-				measure memory "$name" leaf "$run" "$W/out/merged.jsonl"
+				measure "$name" leaf "$W/out/merged.jsonl"
 				mv "$W/out/merged.jsonl" "$leaf/consolidated.jsonl"
 				;;
 			python-leaf)
 				cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --workers 1 \"\$ROOT\""
-				measure memory "$name" leaf "$run" /dev/null
+				measure "$name" leaf /dev/null
 				;;
 			esac
+			# Every run's output holds every record, or it is no time.
+			lines=$(wc -l 2>/dev/null <"$leaf/consolidated.jsonl" || echo 0)
+			if [ "$recorded" = 0 ] && [ "$lines" -ne "$records" ]; then
+				note "  $name: exit 0 but $lines of $records records"
+				recorded=incomplete
+			fi
+			record memory "$name" leaf "$run"
 			if [ "$run" = 1 ]; then
 				verdict memory "$name" leaf "$("$PY" "$here/check.py" \
 				    verify "$W/bigleaf.tsv" "$ROOT" "$ROOT" 2>&1 | tail -n 1)"
@@ -452,10 +694,12 @@ main() {
 	mkdir -p "$W/log" "$W/out" || die "cannot create $W"
 	rm -rf "$LPBIN"
 	mkdir "$LPBIN" && cp -p "$TOP"/bin/* "$LPBIN"/ 2>/dev/null
-	rm -f "$RESULTS" "$W/verdicts.tsv" "$W/missing.tsv" "$W/trees.tsv"
+	preflight
+	rm -f "$RESULTS" "$W/verdicts.tsv" "$W/trees.tsv" "$W/counts.tsv"
+	rm -rf "$W/counts"
 	: >"$RESULTS"
 	: >"$W/verdicts.tsv"
-	: >"$W/missing.tsv"
+	: >"$W/counts.tsv"
 	start=$(date +%s)
 	printf 'load\t%s\n' "$(cut -d ' ' -f 1-3 /proc/loadavg)" >>"$W/trees.tsv"
 	for section in $SECTIONS; do
@@ -463,14 +707,16 @@ main() {
 		consolidation) section_consolidation ;;
 		scanning) section_scanning ;;
 		sick) section_sick ;;
+		slow) section_slow ;;
 		memory) section_memory ;;
-		*) die "unknown section: $section" ;;
 		esac
 	done
 	rm -rf "$W/tmp"
 	printf 'elapsed\t%s\n' "$(($(date +%s) - start))" >>"$W/trees.tsv"
-	"$PY" "$here/report.py" "$W" "$here/RESULTS.md" \
-	    "${overrides}make bench$([ "$large" = 1 ] && echo ' LARGE=1')"
+	command="make bench"
+	[ "$full" = 1 ] && [ "$large" = 0 ] && command="$command FULL=1"
+	[ "$large" = 1 ] && command="$command LARGE=1"
+	"$PY" "$here/report.py" "$W" "$here/RESULTS.md" "$overrides$command"
 }
 
 # On one line, so that the whole script is read before it runs: editing it

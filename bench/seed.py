@@ -5,15 +5,17 @@
     seed.py walk ROOT                               plain os.walk: print every directory
     seed.py consolidate [--pool thread|process] [--workers N] [--remove] ROOT
 
-From "When os.walk() Freezes" (DEV Community; /work/shared/seeds/000_*):
-the tree is split at the top level, one task per entity subtree, run by a
-ThreadPoolExecutor; each task walks its subtree with
-os.walk(followlinks=False), sorting dirnames in place; a leaf is a directory
-without subdirectories.  Consolidation, as the story describes it: json.load
-each *.txt file, merge the records, sort them by timestamp, write one JSON
-object per line (json.dumps), then remove the small files.  The sort key is
-the timestamp string, as such a script would write it; no fsync.
---pool process is the ProcessPoolExecutor variant; tqdm is left out.
+From the seed story, "When os.walk() Freezes: Diagnosing and Fixing
+Silent Network Hangs on NetApp Shared Storage with Python" by Guy Gontar
+(DEV Community): the tree is split at the top level, one task per entity
+subtree, run by a ThreadPoolExecutor; each task walks its subtree with
+os.walk(followlinks=False), sorting dirnames in place; a leaf is a
+directory without subdirectories.  Consolidation, as the story describes
+it: json.load each *.txt file, merge the records, sort them by timestamp,
+write one JSON object per line (json.dumps), then remove the small files.
+The sort key is the timestamp string, as such a script would write it; no
+fsync.  --pool process is the ProcessPoolExecutor variant; tqdm is left
+out.
 """
 import argparse
 import json

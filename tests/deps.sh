@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages that building and testing leafpack need, when
 # they are missing.  As root it runs apt-get; otherwise it prints the command
-# and stops, so that `make check` never fails later for an obscure reason.
-# With the argument "bench" it also installs the peers `make bench` measures.
+# and stops, so that `make check`, `make demo` and `make bench` never fail
+# later for an obscure reason.  With the argument "bench" it also installs
+# the peers `make bench` measures (bench/run.sh stops, naming them, if one
+# is still missing).
 set -eu
 
 packages="build-essential pkg-config libjson-c-dev libfuse3-dev fuse3 jq
@@ -25,7 +27,7 @@ if [ -z "$missing" ]; then
 fi
 echo "deps: missing:$missing"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: run as root, then make check again:" >&2
+	echo "deps: run as root, then make again:" >&2
 	echo "    apt-get update && apt-get install -y$missing" >&2
 	exit 1
 fi
