@@ -58,6 +58,7 @@
 #include "sortkey.h"
 #include "sourceload.h"
 #include "sources.h"
+#include "staging.h"
 #include "stats.h"
 #include "watch.h"
 #include "xstd.h"
@@ -862,6 +863,22 @@ journal_error(const struct leaf *l)
 	return -1;
 }
 
+/*
+ * Creating a file in the leaf failed with ENOSPC: true when its file
+ * system has no free inode (staging.h), which is then in the counts.  Run
+ * by leafpack, which says it once for the run, we only report it.
+ */
+static bool
+no_inodes(struct leaf *l)
+{
+	if (!share_out_of_inodes(l->dirfd, NULL, &l->stats.inodes))
+		return false;
+	l->stats.no_inodes = true;
+	if (!watch_attached())
+		staging_warn_no_inodes(l->dir, l->stats.inodes);
+	return true;
+}
+
 /* What a failed claim_look() or claim_take() came to, said. */
 static int
 claim_failed(struct leaf *l, enum claim_begin r)
@@ -899,6 +916,8 @@ claim_failed(struct leaf *l, enum claim_begin r)
 	case CLAIM_NO_MEMORY:
 		return out_of_memory();
 	case CLAIM_CANNOT_WRITE:
+		if (errno == ENOSPC && no_inodes(l))
+			return -1;
 		break;
 	}
 	return journal_error(l);
@@ -944,6 +963,8 @@ finish_claim(struct leaf *l)
 	/* The claim took the entries over, whatever came of it. */
 	l->consumed = NULL;
 	l->nconsumed = l->consumedcap = 0;
+	if (r < 0 && errno == ENOSPC && no_inodes(l))
+		return -1;
 	return r < 0 ? journal_error(l) : 0;
 }
 

@@ -59,6 +59,7 @@
 #include "jsonscan.h"
 #include "leafstream.h"
 #include "share.h"
+#include "staging.h"
 #include "stats.h"
 #include "watch.h"
 #include "xstd.h"
@@ -303,6 +304,22 @@ temp_failed(const struct leaf *leaf)
 	return fail("%s: %s", leaf_path(leaf, leaf->temp), strerror(errno));
 }
 
+/*
+ * Creating the temporary failed with ENOSPC: true when DIR's file system
+ * has no free inode (staging.h), which is then in the counts.  Run by
+ * leafpack, which says it once for the run, we only report it.
+ */
+static bool
+no_inodes(struct leaf *leaf)
+{
+	if (!share_out_of_inodes(leaf->dirfd, NULL, &leaf->counts.inodes))
+		return false;
+	leaf->counts.no_inodes = true;
+	if (!watch_attached())
+		staging_warn_no_inodes(leaf->dir, leaf->counts.inodes);
+	return true;
+}
+
 /* Opens DIR and creates the temporary there. */
 static int
 leaf_open_temp(struct leaf *leaf)
@@ -325,6 +342,8 @@ leaf_open_temp(struct leaf *leaf)
 	    &leaf->temp);
 	if (leaf->fd == -1) {
 		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+		if (errno == ENOSPC && no_inodes(leaf))
+			return EXITCODE_FAILED;
 		return fail("%s: cannot create a temporary file: %s",
 		    diag_quote(leaf->dir), strerror(errno));
 	}

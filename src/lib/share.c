@@ -195,3 +195,29 @@ share_statvfs(const char *path, struct statvfs *sv)
 {
 	WATCHED(WATCH_STATFS, path, int, statvfs(path, sv));
 }
+
+int
+share_fstatvfs(int fd, const char *name, struct statvfs *sv)
+{
+	WATCHED(WATCH_STATFS, name, int, fstatvfs(fd, sv));
+}
+
+bool
+share_out_of_inodes(int dirfd, const char *name, unsigned long long *total)
+{
+	struct statvfs sv;
+	int saved = errno;
+	bool none;
+
+	*total = 0;
+	/* A few may be free again by now (the temporary of another
+	 * process, gone), or taken by what one creation costs here (tmpfs
+	 * counts a link(2) as an inode). */
+	none = share_fstatvfs(dirfd, name, &sv) == 0 && sv.f_files > 0 &&
+	    (sv.f_favail < SHARE_FEW_INODES || sv.f_ffree < SHARE_FEW_INODES)
+	    && sv.f_bavail > 0;
+	if (none)
+		*total = (unsigned long long)sv.f_files;
+	errno = saved;
+	return none;
+}

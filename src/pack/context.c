@@ -21,8 +21,9 @@ static const char usage_text[] =
     "[--memory SIZE]\n"
     "                [-j N] [-t SECONDS] [-P N] [--max-stalls N] [--no-adapt]\n"
     "                [--max-rate N] [--jq FILTER] [--dry-run]\n"
-    "                [--keep-sources] [--strict] [--stalled FILE] "
-    "[--progress] [--stats[=json]]\n"
+    "                [--keep-sources] [--strict] [--staging DIR] "
+    "[--stalled FILE]\n"
+    "                [--progress] [--stats[=json]]\n"
     "                ROOT...\n";
 
 static const char options_text[] =
@@ -56,6 +57,9 @@ static const char options_text[] =
     "change nothing\n"
     "      --keep-sources  consolidate but remove no source\n"
     "      --strict        an invalid source fails its whole leaf\n"
+    "      --staging DIR   where a leaf is built when the share has no "
+    "free inode\n"
+    "                      (another file system, with room for one leaf)\n"
     "      --stalled FILE  write the stalled directories to FILE\n"
     "      --progress      show the status line even when stderr is not a "
     "terminal\n"
@@ -67,7 +71,7 @@ enum {
 	OPT_LEAVES = 256, OPT_DATES, OPT_NAME, OPT_MATCH, OPT_MIN_AGE, OPT_KEY,
 	OPT_OUTPUT, OPT_MEMORY, OPT_JQ, OPT_DRY_RUN, OPT_KEEP_SOURCES,
 	OPT_STRICT, OPT_STALLED, OPT_PROGRESS, OPT_STATS, OPT_HELP,
-	OPT_VERSION, OPT_MAX_STALLS, OPT_NO_ADAPT, OPT_MAX_RATE,
+	OPT_VERSION, OPT_MAX_STALLS, OPT_NO_ADAPT, OPT_MAX_RATE, OPT_STAGING,
 };
 
 static const struct option long_options[] = {
@@ -86,6 +90,7 @@ static const struct option long_options[] = {
 	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
 	{ "no-adapt", no_argument, NULL, OPT_NO_ADAPT },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "staging", required_argument, NULL, OPT_STAGING },
 	{ "stalled", required_argument, NULL, OPT_STALLED },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "stats", optional_argument, NULL, OPT_STATS },
@@ -233,6 +238,13 @@ parse_option(struct context *ctx, struct passed *p, int c)
 		return 0;
 	case OPT_STRICT:
 		pass(&p->merge, "--strict", NULL);
+		return 0;
+	case OPT_STAGING:
+		if (*optarg == '\0') {
+			diag_warnx("--staging: an empty path");
+			return -1;
+		}
+		ctx->staging = optarg;
 		return 0;
 	case OPT_STALLED:
 		ctx->stalled_path = optarg;
@@ -408,6 +420,12 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	free(progdir);
 	child_argv_free(&p.scan);
 	child_argv_free(&p.merge);
+}
+
+void
+context_usage(void)
+{
+	cli_usage(usage_text);
 }
 
 void
