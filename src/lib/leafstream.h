@@ -18,8 +18,10 @@
  *         be left as it is, "busy", true when another run holds it, and
  *         "no_inodes", true when nothing could be created in the leaf
  *         because its file system has no free inode, "inodes" then its
- *         count of inodes) plus "status" (json-merge's exit status for
- *         the leaf)
+ *         count of inodes, "staged", true when a staged commit of the
+ *         leaf cut short was finished, "waiting", true when its records
+ *         wait in another staging directory) plus "status" (json-merge's
+ *         exit status for the leaf)
  *
  * Nothing else is allowed between or inside leaves.  A stream that ends
  * inside a leaf was cut off (json-merge died): that leaf is not committed.
@@ -60,6 +62,8 @@ enum leafstream_type {
 #define LEAFSTREAM_KEY_MERGE "merge"
 #define LEAFSTREAM_KEY_NO_INODES "no_inodes"
 #define LEAFSTREAM_KEY_INODES "inodes"
+#define LEAFSTREAM_KEY_STAGED "staged"
+#define LEAFSTREAM_KEY_WAITING "waiting"
 
 /* Why json-merge did not consume a source. */
 enum leafstream_skip {
@@ -89,6 +93,10 @@ struct leafstream_merge {
 					 * leaf: its file system has no free
 					 * inode (and blocks free) */
 	unsigned long long inodes;	/* then: its inodes (f_files) */
+	bool staged;			/* a staged commit of the leaf, cut
+					 * short, was finished (staging.h) */
+	bool waiting;			/* its records wait in a staging
+					 * directory: left as it is */
 	double elapsed;
 };
 
@@ -100,6 +108,7 @@ struct leafstream_write {
 	unsigned long long sources_kept;	/* changed, or not removable */
 	bool no_inodes;			/* as in leafstream_merge */
 	unsigned long long inodes;
+	bool staged;			/* committed through --staging DIR */
 	double elapsed;
 };
 

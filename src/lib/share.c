@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -118,6 +119,19 @@ int
 share_renameat(int dirfd, const char *from, const char *to)
 {
 	WATCHED(WATCH_RENAME, to, int, renameat(dirfd, from, dirfd, to));
+}
+
+int
+share_renameat_noreplace(int dirfd, const char *from, const char *to)
+{
+	WATCHED(WATCH_RENAME, from, int, renameat2(dirfd, from, dirfd, to,
+	    RENAME_NOREPLACE));
+}
+
+int
+share_ftruncate(int fd, const char *name, off_t length)
+{
+	WATCHED(WATCH_WRITE, name, int, ftruncate(fd, length));
 }
 
 int

@@ -38,6 +38,9 @@ ssize_t share_read_all(int fd, const char *name, void *buf, size_t len);
 int share_write_all(int fd, const char *name, const void *buf, size_t len);
 int share_fsync(int fd, const char *name);
 int share_renameat(int dirfd, const char *from, const char *to);
+/* renameat2(RENAME_NOREPLACE) within dirfd: EEXIST when to exists. */
+int share_renameat_noreplace(int dirfd, const char *from, const char *to);
+int share_ftruncate(int fd, const char *name, off_t length);
 int share_unlinkat(int dirfd, const char *name, int flags);
 int share_linkat(int dirfd, const char *from, const char *to);
 ssize_t share_fgetxattr(int fd, const char *name, const char *attr,

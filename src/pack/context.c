@@ -245,6 +245,7 @@ parse_option(struct context *ctx, struct passed *p, int c)
 			return -1;
 		}
 		ctx->staging = optarg;
+		pass(&p->merge, "--staging", optarg);
 		return 0;
 	case OPT_STALLED:
 		ctx->stalled_path = optarg;
@@ -355,6 +356,8 @@ build_pipeline(struct context *ctx, const struct passed *p,
 	/* A leaf where json-merge found nothing new is left as it is, not
 	 * rewritten through the filter: jsonl-write withdraws the claim. */
 	child_argv_add(&ctx->write_leaf, "--skip-unchanged");
+	if (ctx->staging != NULL)
+		pass(&ctx->write_leaf, "--staging", ctx->staging);
 	child_argv_add(&ctx->write_leaf, "--stats=json");
 	child_argv_add(&ctx->write_leaf, "--");
 	child_argv_add_hole(&ctx->write_leaf);
@@ -372,6 +375,8 @@ build_stream(struct context *ctx, const struct passed *p,
 	add_program(&ctx->write_stream, progdir, "jsonl-write");
 	if (!ctx->keep_sources)
 		child_argv_add(&ctx->write_stream, "--remove-sources");
+	if (ctx->staging != NULL)
+		pass(&ctx->write_stream, "--staging", ctx->staging);
 	child_argv_add(&ctx->write_stream, "--stats=json");
 }
 

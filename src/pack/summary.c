@@ -140,6 +140,13 @@ summary_add_leaf(struct summary *s, const struct context *ctx,
 		s->leaves_busy++;
 		return EXITCODE_PARTIAL;
 	}
+	if (r->merge.waiting) {
+		/* Its records wait in a staging directory (said). */
+		s->leaves_waiting++;
+		return EXITCODE_PARTIAL;
+	}
+	if (r->merge.staged || r->write.staged)
+		s->leaves_staged++;
 	if (ctx->staging == NULL && (r->merge.no_inodes ||
 	    r->write.no_inodes)) {
 		/* Untouched; the run says why once (run.c). */
@@ -377,6 +384,14 @@ summary_print(const struct summary *s, const struct context *ctx,
 	    ctx->dry_run ? s->files_consumed : s->files_removed,
 	    ctx->dry_run ? "to consume" : "removed", s->records, in, out,
 	    s->nstalled, secs);
+	if (s->leaves_staged > 0)
+		fprintf(stderr, "%s: %llu leaves committed through --staging "
+		    "%s\n", diag_progname(), s->leaves_staged,
+		    diag_quote(ctx->staging));
+	if (s->leaves_waiting > 0)
+		fprintf(stderr, "%s: %llu leaves left: their records wait in "
+		    "a staging directory\n", diag_progname(),
+		    s->leaves_waiting);
 	print_pace(pace);
 	print_stuck(s);
 	if (s->nreasons > 0) {

@@ -39,7 +39,7 @@ share_fill() {
 	n=$(share_free_inodes "$1")
 	i=0
 	# true, not ":": a failed redirection of a special builtin ends sh.
-	while [ "$i" -le "$n" ] && true >"$1/.fill/f$i" 2>/dev/null; do
+	while [ "$i" -le "$n" ] && { true >"$1/.fill/f$i"; } 2>/dev/null; do
 		i=$((i + 1))
 	done
 	[ "$(share_free_inodes "$1")" -eq 0 ] ||
