@@ -1053,21 +1053,26 @@ open_leaf(struct leaf *l)
 	return open_output(l);
 }
 
-/* .E.journal in the staging directory without its .E.entry: the claim of
- * a run that died before it staged anything; removed (a live one stays,
- * and makes the claim fail). */
+/* .E.journal or E in the staging directory without .E.entry: what a run
+ * that died before it staged anything left (the records are all still in
+ * the leaf); removed, unless the claim's holder lives. */
 static void
-drop_stale_staged_claim(struct leaf *l)
+drop_stale_staged(struct leaf *l)
 {
-	struct journal j;
 	char name[STAGING_ENTRY_MAX + 16];
+	struct journal j;
+	int r;
 
-	if (journal_load(opt.stagefd, l->entry, &j) != 1)
+	if ((r = journal_load(opt.stagefd, l->entry, &j)) < 0)
 		return;
-	snprintf(name, sizeof(name), ".%s.journal", l->entry);
-	if (!claim_holder_alive(&j))
-		unlinkat(opt.stagefd, name, 0);
+	if (r == 1 && claim_holder_alive(&j)) {
+		journal_free(&j);
+		return;
+	}
 	journal_free(&j);
+	snprintf(name, sizeof(name), ".%s.journal", l->entry);
+	unlinkat(opt.stagefd, name, 0);
+	unlinkat(opt.stagefd, l->entry, 0);
 }
 
 /* A staged commit of this leaf, cut short (staging.h), finished: the
@@ -1131,8 +1136,10 @@ look_staged(struct leaf *l)
 			    l->entry, strerror(errno));
 			return -1;
 		}
+		/* What runs that died left there. */
+		claim_remove_dead_temps(opt.stagefd, l->entry);
 		if (have == 0)
-			drop_stale_staged_claim(l);
+			drop_stale_staged(l);
 	}
 	if (have == 1) {
 		r = finish_staged(l, &en);

@@ -832,6 +832,29 @@ staged_failed(struct leaf *leaf, const struct journal_entry *first,
 }
 
 /*
+ * A staged commit with no source consumed: the output already holds
+ * every record (json-merge only rewrote it), so it stays as it is; the
+ * kept sources it holds go (--remove-sources), and the claim.
+ */
+static int
+staged_nothing_new(struct leaf *leaf)
+{
+	bool record_needed = false;
+	int status = EXITCODE_DONE;
+
+	remove_temp();
+	if (claim_remove_sources(leaf->dirfd, &leaf->claim, count_removal,
+	    leaf, &record_needed) > 0)
+		status = EXITCODE_PARTIAL;
+	if (claim_release(leaf->dirfd, leaf->name, -1, false,
+	    record_needed) < 0)
+		status = after_commit_warn(leaf_path(leaf, leaf->jname)) ?
+		    EXITCODE_PARTIAL : status;
+	leaf->withdrawn = true;
+	return status;
+}
+
+/*
  * The commit through the staging directory (staging.h): the temporary
  * there becomes DIR/E, the claim DIR/.E.journal and the entry
  * DIR/.E.entry, each durable; then staging_finish() moves the output
@@ -851,8 +874,7 @@ staged_commit(struct leaf *leaf)
 		return fail("no claim from json-merge in %s: a staged commit "
 		    "needs one (nothing written)", diag_quote(leaf->dir));
 	if ((first = first_source(&leaf->claim)) == NULL)
-		return fail("%s: no inode free, and no source consumed to "
-		    "make room: nothing written", diag_quote(leaf->dir));
+		return staged_nothing_new(leaf);
 	if (share_fsync(leaf->fd, leaf->temp) < 0)
 		return temp_failed(leaf);
 	closed = share_close(leaf->fd, leaf->temp);

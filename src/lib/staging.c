@@ -82,33 +82,33 @@ entry_file(char *buf, size_t size, const char *e, const char *suffix)
 		snprintf(buf, size, ".%s.%s", e, suffix);
 }
 
-/* Writes text whole to stagefd/name through a temporary, durably. */
+/* Writes text whole to stagefd/name through a temporary of the entry e
+ * (.E.tmp.PID.RAND, which a later run removes if we die), durably. */
 static int
-store_durably(int stagefd, const char *name, const char *text)
+store_durably(int stagefd, const char *e, const char *name, const char *text)
 {
-	char temp[PATH_MAX + 32];
+	char *temp;
 	int fd, saved;
 
-	snprintf(temp, sizeof(temp), "%.*s.tmp.%ld", NAME_MAX / 2, name,
-	    (long)getpid());
-	fd = openat(stagefd, temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
-	if (fd < 0)
+	if ((fd = journal_temp_create(stagefd, e, "tmp", 0600, &temp)) < 0)
 		return -1;
 	if (xwrite(fd, text, strlen(text)) < 0 || fsync(fd) < 0 ||
 	    xclose(fd) < 0) {
 		saved = errno;
 		close(fd);
 		unlinkat(stagefd, temp, 0);
+		free(temp);
 		errno = saved;
 		return -1;
 	}
 	if (renameat(stagefd, temp, stagefd, name) < 0) {
 		saved = errno;
 		unlinkat(stagefd, temp, 0);
+		free(temp);
 		errno = saved;
 		return -1;
 	}
+	free(temp);
 	return fsync(stagefd);
 }
 
@@ -147,7 +147,7 @@ staging_entry_store(int stagefd, const char *e, const struct staging_entry *en)
 	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)en->hash);
 	json_object_object_add(o, "hash", json_object_new_string(hash));
 	entry_file(name, sizeof(name), e, "entry");
-	r = store_durably(stagefd, name, json_object_to_json_string_ext(o,
+	r = store_durably(stagefd, e, name, json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN));
 	saved = errno;
 	json_object_put(o);
@@ -234,15 +234,16 @@ staging_entry_free(struct staging_entry *en)
 int
 staging_drop(int stagefd, const char *e)
 {
-	static const char *const suffixes[] = { NULL, "journal", "entry" };
+	static const char *const suffixes[] = { "entry", NULL, "journal" };
 	char name[PATH_MAX];
 
-	/* The entry last: while it is there, the others are complete. */
+	/* The entry first: without it, what is left of E is a dead run's
+	 * (json-merge removes it), never an entry to finish. */
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
 		entry_file(name, sizeof(name), e, suffixes[i]);
 		if (unlinkat(stagefd, name, 0) < 0 && errno != ENOENT)
 			return -1;
-		if (i == 1 && fsync(stagefd) < 0)
+		if (i == 0 && fsync(stagefd) < 0)
 			return -1;
 	}
 	return fsync(stagefd);
@@ -569,13 +570,17 @@ staging_mark_read(int leaf_dirfd, const char *output, struct staging_mark *m)
 void
 staging_warn_waiting(const char *dir, const struct staging_mark *m)
 {
-	if (m->staging[0] == '\0')
+	char staging[sizeof(m->staging) * 4];
+
+	if (m->staging[0] == '\0') {
 		diag_warnx("%s: a staged commit was cut short: its records "
 		    "wait in a staging directory; run leafpack again with the "
 		    "--staging DIR it had", diag_quote(dir));
-	else
-		diag_warnx("%s: its records wait in %s/%s on host %s; run "
-		    "leafpack --staging %s on %s", diag_quote(dir),
-		    diag_quote(m->staging), m->entry, m->host,
-		    diag_quote(m->staging), m->host);
+		return;
+	}
+	/* diag_quote()'s buffers are few: one quoted copy of our own. */
+	snprintf(staging, sizeof(staging), "%s", diag_quote(m->staging));
+	diag_warnx("%s: its records wait in %s/%s on host %s; run leafpack "
+	    "--staging %s on %s", diag_quote(dir), staging, m->entry, m->host,
+	    staging, m->host);
 }

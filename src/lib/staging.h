@@ -108,7 +108,8 @@ int staging_entry_store(int stagefd, const char *e,
 int staging_entry_load(int stagefd, const char *e, struct staging_entry *en);
 void staging_entry_free(struct staging_entry *en);
 
-/* Removes the entry E from DIR (what of it is there), then syncs DIR. */
+/* Removes the entry E from DIR (what of it is there: .E.entry first, and
+ * synced), then syncs DIR. */
 int staging_drop(int stagefd, const char *e);
 
 /* What staging_finish() came to. */

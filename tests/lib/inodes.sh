@@ -29,18 +29,20 @@ share_free_inodes() {
 }
 
 # share_fill DIR: creates empty files in DIR/.fill (on a tmpfs we mounted
-# only) until no inode is free; fails if DIR is not one.
+# only) until no inode is free; fails if DIR is not one.  (Its variables
+# are its own: _fill_*.)
 share_fill() {
 	case " ${_inodes_mounts:-} " in
 	*" $1 "*) ;;
 	*) fail "share_fill $1: not a tmpfs this test mounted" ;;
 	esac
 	mkdir -p "$1/.fill" || fail "share_fill: no room for .fill"
-	n=$(share_free_inodes "$1")
-	i=0
+	_fill_n=$(share_free_inodes "$1")
+	_fill_i=0
 	# true, not ":": a failed redirection of a special builtin ends sh.
-	while [ "$i" -le "$n" ] && { true >"$1/.fill/f$i"; } 2>/dev/null; do
-		i=$((i + 1))
+	while [ "$_fill_i" -le "$_fill_n" ] &&
+	    { true >"$1/.fill/f$_fill_i"; } 2>/dev/null; do
+		_fill_i=$((_fill_i + 1))
 	done
 	[ "$(share_free_inodes "$1")" -eq 0 ] ||
 	    fail "share_fill: $(share_free_inodes "$1") inodes still free"
