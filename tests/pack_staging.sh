@@ -139,11 +139,43 @@ fillers_state >fillers.before
 expect_status 0 "$BIN/leafpack" -P 1 --staging stage share/root
 check_staged share/root mid.records
 
+# A staged commit cut short once the records are only in the staging
+# directory (jsonl-write killed as it empties the mark to copy the output
+# in): leafpack without --staging says where they wait, leaves the leaf
+# (exit 1, leaves_waiting), and with --staging finishes it.
+if command -v strace >/dev/null 2>&1 &&
+    strace -qq -o /dev/null true 2>/dev/null; then
+	rm -rf share/root share/.fill stage/* stage/.[!.]*
+	gen share/root --entities 1 --types 1 --dates 1 --files 3 --records 4
+	source_records share/root >cut.records
+	share_fill share
+	fillers_state >fillers.before
+	leaf=$(leaves share/root)
+	"$BIN/json-merge" --min-age 0 --staging stage "$leaf" 2>/dev/null |
+	    strace -qq -o /dev/null -e inject=ftruncate:signal=SIGKILL:when=2 \
+	    "$BIN/jsonl-write" --remove-sources --staging stage \
+	    "$leaf/consolidated.jsonl" 2>/dev/null
+	[ -f "$leaf/.consolidated.jsonl.staged" ] || fail "no staged mark left"
+	tree_state share/root >cut.before
+	expect_status 1 "$BIN/leafpack" --stats=json share/root
+	grep -q "wait in stage/leaf-[0-9]*-[0-9]* on host .*; run leafpack --staging stage on " err ||
+		fail "waiting: $(cat err)"
+	tail -n 1 err | jq -e '.leaves_waiting == 1' >/dev/null ||
+		fail "waiting stats: $(tail -n 1 err)"
+	tree_state share/root >cut.after
+	same_file cut.before cut.after
+	expect_status 0 "$BIN/leafpack" --staging stage --stats=json share/root
+	tail -n 1 err | jq -e '.leaves_staged == 1' >/dev/null ||
+		fail "resume stats: $(tail -n 1 err)"
+	output_records share/root >after.records
+	same_file cut.records after.records
+	check_staged share/root cut.records
+fi
+
 # Inodes free again: the normal run, every record once.
-rm -rf share/root
+rm -rf share/root share/.fill
 gen share/root --entities 2 --types 1 --dates 2 --files 3 --records 4
 source_records share/root >before.records
-share_unfill share 200
 expect_status 0 "$BIN/leafpack" share/root
 output_records share/root >after.records
 same_file before.records after.records
