@@ -988,6 +988,8 @@ claim_leaf(struct leaf *l)
 	    staging_entry_name(l->dirfd, l->entry) == 0) {
 		journal_redirect(l->dirfd, opt.stagefd, l->entry);
 		l->claim_staged = true;
+		/* The claim that could not be written, made again. */
+		journal_free(&l->claim.mine);
 		r = claim_take(&l->claim, mode);
 		l->stats.inodes = 0;
 	}
