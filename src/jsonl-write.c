@@ -347,13 +347,13 @@ no_inodes(struct leaf *leaf)
  * it there failed (said).
  */
 static int
-stage_temp(struct leaf *leaf)
+stage_temp(struct leaf *leaf, bool force)
 {
 	unsigned long long total;
 	struct stat leafst, stagest;
 
 	if (opt.stagefd < 0 || !opt.remove_sources ||
-	    !share_out_of_inodes(leaf->dirfd, NULL, &total) ||
+	    (!force && !share_out_of_inodes(leaf->dirfd, NULL, &total)) ||
 	    share_fstat(leaf->dirfd, NULL, &leafst) < 0 ||
 	    fstat(opt.stagefd, &stagest) < 0 ||
 	    leafst.st_dev == stagest.st_dev ||
@@ -391,7 +391,7 @@ leaf_open_temp(struct leaf *leaf)
 	leaf->fd = journal_temp_create(leaf->dirfd, leaf->name, "tmp", 0600,
 	    &leaf->temp);
 	if (leaf->fd == -1 && errno == ENOSPC) {
-		int staged = stage_temp(leaf);
+		int staged = stage_temp(leaf, false);
 
 		if (staged < 0) {
 			sigprocmask(SIG_SETMASK, &saved_mask, NULL);
@@ -623,19 +623,21 @@ set_mode_owner(struct leaf *leaf)
  * The temporary was made in the leaf, but its commit needs one more inode
  * there, and none is free: with --staging, it is copied whole into a new
  * temporary in the staging directory and removed from the leaf, and
- * leaf->staged set.  0, or -1 (errno ENOSPC: not for staging; else said,
- * with leaf->staged set).
+ * leaf->staged set; with force also when inodes are free (the claim is in
+ * the staging directory already).  0, or -1 (errno ENOSPC: not for
+ * staging; else said, with leaf->staged set).
  */
 static int
-restage_temp(struct leaf *leaf)
+restage_temp(struct leaf *leaf, bool force)
 {
 	static char buf[1 << 20];
 	char *leaftemp = leaf->temp;
 	ssize_t n = 0;
 	int in;
 
+	share_close_quietly(&leaf->fd, leaftemp);
 	leaf->temp = NULL;
-	if (stage_temp(leaf) < 0) {
+	if (stage_temp(leaf, force) < 0) {
 		if (leaf->temp == NULL)
 			leaf->temp = leaftemp;
 		else
@@ -714,7 +716,7 @@ seal_temp(struct leaf *leaf)
 	    journal_store(leaf->dirfd, leaf->name, &leaf->record, 1) == -1) {
 		/* No inode for the record: the commit goes through the
 		 * staging directory instead. */
-		if (errno == ENOSPC && restage_temp(leaf) == 0)
+		if (errno == ENOSPC && restage_temp(leaf, false) == 0)
 			return EXITCODE_DONE;
 		if (leaf->staged)
 			return EXITCODE_FAILED;	/* said */
@@ -910,19 +912,32 @@ staged_commit(struct leaf *leaf)
 	return EXITCODE_DONE;
 }
 
-/* With --staging: json-merge's claim is in the staging directory when
- * the leaf had no inode for it (then it is read and released there). */
-static void
+/*
+ * With --staging: json-merge's claim is in the staging directory when the
+ * leaf had no inode for it; it is read there, and the commit is staged
+ * too, whatever the leaf has now (a commit record in the staging
+ * directory without an entry would be a dead run's, dropped).  Returns
+ * EXITCODE_DONE, or EXITCODE_FAILED (said).
+ */
+static int
 find_staged_claim(struct leaf *leaf)
 {
 	char jname[STAGING_ENTRY_MAX + 16];
 
 	if (opt.stagefd < 0 || (!leaf->staged &&
 	    staging_entry_name(leaf->dirfd, leaf->entry) < 0))
-		return;
+		return EXITCODE_DONE;
 	snprintf(jname, sizeof(jname), ".%s.journal", leaf->entry);
-	if (faccessat(opt.stagefd, jname, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		journal_redirect(leaf->dirfd, opt.stagefd, leaf->entry);
+	if (faccessat(opt.stagefd, jname, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return EXITCODE_DONE;
+	journal_redirect(leaf->dirfd, opt.stagefd, leaf->entry);
+	if (leaf->staged || !opt.remove_sources)
+		return EXITCODE_DONE;
+	if (restage_temp(leaf, true) < 0)
+		return leaf->staged ? EXITCODE_FAILED : fail("%s: a claim in "
+		    "%s, but the output cannot be staged: nothing written",
+		    diag_quote(leaf->dir), diag_quote(opt.staging));
+	return EXITCODE_DONE;
 }
 
 /*
@@ -936,8 +951,8 @@ commit(struct leaf *leaf)
 {
 	int status;
 
-	find_staged_claim(leaf);
-	if ((status = check_claim(leaf)) != EXITCODE_DONE)
+	if ((status = find_staged_claim(leaf)) != EXITCODE_DONE ||
+	    (status = check_claim(leaf)) != EXITCODE_DONE)
 		return status;
 	if (leaf->have_claim && opt.skip_unchanged &&
 	    claim_check_idle(&leaf->claim)) {

@@ -412,6 +412,12 @@ context_parse(struct context *ctx, int argc, char *argv[])
 		cli_usage(usage_text);
 	ctx->paths = argv + optind;
 	ctx->npaths = (size_t)(argc - optind);
+	/* Staging frees the share's inodes by removing what was consumed. */
+	if (ctx->staging != NULL && ctx->keep_sources) {
+		diag_warnx("--staging: not with --keep-sources (a staged "
+		    "commit makes room by removing the sources)");
+		cli_usage(usage_text);
+	}
 	ctx->stream = ctx->jq == NULL && !ctx->dry_run;
 	/* A share that stops answering stalls every slot at once. */
 	if (ctx->max_stalls < 0)
