@@ -11,8 +11,8 @@
 # exits 1 and changes nothing; the run with --staging then finishes.
 #
 # The share is a tmpfs of few inodes, filled before each run; the staging
-# directory is on the test's own file system.  By default every fourth
-# jsonl-write call and every ninth json-merge call; LEAFPACK_LONG=1
+# directory is on the test's own file system.  By default every fifth
+# jsonl-write call and every 11th json-merge call; LEAFPACK_LONG=1
 # (make crash) every call of both.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"
@@ -21,7 +21,7 @@
 need_strace
 need_cmd jq
 
-kill_steps 4 9
+kill_steps 5 11
 share_mount share 120
 mkdir stage
 

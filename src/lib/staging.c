@@ -498,12 +498,14 @@ staging_finish(int stagefd, const char *staging_dir, const char *e,
 		    STAGING_STALE;
 		f.step = "dropping a stale entry";
 	} else if (r == 2) {
-		if (!output_is_staged(&f)) {
-			errno = ESTALE;
-			f.step = "neither the mark nor the first source nor "
-			    "the staged output is in the leaf";
-		} else if (staging_drop(stagefd, e) == 0)
-			result = STAGING_DONE;
+		/* No mark: either the output was moved in (it holds the
+		 * staged records) or the leaf was never marked and was
+		 * consolidated since without us.  Either way no record is
+		 * only here. */
+		bool moved = output_is_staged(&f);
+
+		if (staging_drop(stagefd, e) == 0)
+			result = moved ? STAGING_DONE : STAGING_STALE;
 		else
 			f.step = "removing the staged copy";
 	} else if (r == 0 && free_inodes(&f) == 0 && check_base(&f) == 0 &&

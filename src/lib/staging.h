@@ -57,7 +57,10 @@
  * its content whether its rewrite was (else it is still the renamed
  * source, or a copy being made: step 4 again); no mark and the first
  * source still there is an entry whose records never left the share: it
- * is dropped (STAGING_STALE).  A run without --staging, or with another,
+ * is dropped (STAGING_STALE); so is one with neither the mark nor the
+ * first source (the output was moved in: STAGING_DONE when it holds the
+ * staged records; else the leaf was consolidated since, without it: no
+ * record was ever only in DIR without a mark in the leaf).  A run without --staging, or with another,
  * that meets a mark says where the records wait and leaves the leaf.
  *
  * Functions return 0 (or what they document) and -1 with errno set; only
@@ -115,9 +118,9 @@ int staging_drop(int stagefd, const char *e);
 /* What staging_finish() came to. */
 enum staging_result {
 	STAGING_DONE,		/* the leaf holds the output; the entry gone */
-	STAGING_STALE,		/* never marked (only when not fresh): the
-				 * records are still in the leaf; the entry
-				 * is dropped */
+	STAGING_STALE,		/* not marked (only when not fresh): the
+				 * records are in the leaf; the entry is
+				 * dropped */
 	STAGING_FAILED		/* errno; *step names what failed; the
 				 * records are in DIR/E, the entry kept */
 };
