@@ -720,6 +720,10 @@ seal_temp(struct leaf *leaf)
 			return EXITCODE_DONE;
 		if (leaf->staged)
 			return EXITCODE_FAILED;	/* said */
+		if (errno == ENOSPC && no_inodes(leaf)) {
+			remove_temp();
+			return EXITCODE_FAILED;
+		}
 		return fail("%s: %s", leaf_path(leaf, leaf->jname),
 		    strerror(errno));
 	}
