@@ -135,6 +135,10 @@ wait $writer
 { output_records share/root; source_records share/root; } |
     LC_ALL=C sort >mid.after
 same_file mid.records mid.after
+[ -n "$(find share/root -name consolidated.jsonl)" ] ||
+	fail "mid-run: no leaf done before the inodes ran out"
+[ -n "$(find share/root -name '*.txt')" ] ||
+	fail "mid-run: every leaf done: the inodes never ran out"
 fillers_state >fillers.before
 expect_status 0 "$BIN/leafpack" -P 1 --staging stage share/root
 check_staged share/root mid.records
