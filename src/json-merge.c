@@ -983,7 +983,7 @@ claim_leaf(struct leaf *l)
 	/* No inode for the claim: it goes to the staging directory (and
 	 * jsonl-write builds the output there). */
 	if (r == CLAIM_CANNOT_WRITE && errno == ENOSPC &&
-	    opt.stagefd >= 0 && !opt.keep_sources && !l->claim.had_journal &&
+	    opt.stagefd >= 0 && !opt.keep_sources &&
 	    share_out_of_inodes(l->dirfd, NULL, &l->stats.inodes) &&
 	    staging_entry_name(l->dirfd, l->entry) == 0) {
 		journal_redirect(l->dirfd, opt.stagefd, l->entry);

@@ -856,6 +856,10 @@ staged_nothing_new(struct leaf *leaf)
 	    record_needed) < 0)
 		status = after_commit_warn(leaf_path(leaf, leaf->jname)) ?
 		    EXITCODE_PARTIAL : status;
+	/* With the claim in the staging directory, a journal left in the
+	 * leaf is a dead run's, which the claim took over. */
+	if (!record_needed)
+		share_unlinkat(leaf->dirfd, leaf->jname, 0);
 	leaf->withdrawn = true;
 	return status;
 }

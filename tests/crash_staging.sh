@@ -1,6 +1,9 @@
 #!/bin/sh
 # shellcheck disable=SC2154 # merge_status, write_status: set by spair(); the steps by kill_steps
-# The staged commit (issue 12) killed with SIGKILL before a system call,
+# The staged commit (issue 12) killed with SIGKILL before a system call
+# (of a fresh leaf, of one merged into an output, and of one whose
+# temporary is moved to the staging directory when its commit record finds
+# no inode),
 # for the system calls of jsonl-write (which makes the staged commit) and
 # of json-merge (which claims in the staging directory), then the pair run
 # again with the same --staging: every record ends up exactly once in the
@@ -11,8 +14,8 @@
 # exits 1 and changes nothing; the run with --staging then finishes.
 #
 # The share is a tmpfs of few inodes, filled before each run; the staging
-# directory is on the test's own file system.  By default every fifth
-# jsonl-write call and every 11th json-merge call; LEAFPACK_LONG=1
+# directory is on the test's own file system.  By default every 7th
+# jsonl-write call and every 13th json-merge call; LEAFPACK_LONG=1
 # (make crash) every call of both.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"
@@ -21,17 +24,18 @@
 need_strace
 need_cmd jq
 
-kill_steps 5 11
+kill_steps 7 13
 share_mount share 120
 mkdir stage
 
 # setup SCENARIO: a full share whose leaf share/leaf is to be consolidated
-# (fresh: sources only; incremental: an output and new sources); want,
+# (fresh: sources only; incremental: an output and new sources; restage:
+# sources only, and two inodes free); want,
 # the records it must end with; the fillers' state in fillers.before.
 setup() {
 	rm -rf share/leaf share/.fill stage/* stage/.[!.]* 2>/dev/null
 	case $1 in
-	fresh)
+	fresh|restage)
 		mkleaf share/leaf 4 3 s
 		;;
 	incremental)
@@ -43,6 +47,16 @@ setup() {
 	esac
 	records share/leaf >want
 	share_fill share
+	# Two inodes: the claim and the temporary fit in the leaf, the
+	# journal file of the commit record does not: the temporary moves to
+	# the staging directory.
+	if [ "$1" = restage ]; then
+		share_unfill share 2
+		LEAFPACK_NO_XATTR=1
+		export LEAFPACK_NO_XATTR
+	else
+		unset LEAFPACK_NO_XATTR
+	fi
 	(cd share/.fill && find . -printf '%p %i\n' | sort) >fillers.before
 }
 
@@ -68,7 +82,7 @@ check_all() {
 }
 
 runs=0 waiting=0 phase=0
-for scenario in fresh incremental; do
+for scenario in fresh incremental restage; do
 	setup $scenario
 	{ strace -qq -o trace.merge "$BIN/json-merge" --min-age 0 \
 	    --staging stage share/leaf; } | strace -qq -o trace.write \
