@@ -97,6 +97,15 @@ grep -q '12 leaves checked, 12 clean; 0 problems' err || fail "jsonl-verify: $(c
 expect_status 4 "$BIN/jsonl-verify" t/nonexistent
 grep -q 't/nonexistent' err || fail "jsonl-verify: the missing leaf is not named: $(cat err)"
 
+# Nothing that changes a tree goes with a check.
+expect_status 2 "$BIN/leafpack" --verify --jq . t
+grep -q -- '--verify changes nothing: not with --jq' err || fail "--jq: $(cat err)"
+expect_status 2 "$BIN/leafpack" --verify --dry-run t
+expect_status 0 "$BIN/jsonl-verify" --version
+expect_status 0 "$BIN/jsonl-verify" --help
+grep -q '^usage: jsonl-verify' out || fail "--help: $(cat out)"
+expect_status 2 "$BIN/jsonl-verify" --bogus
+
 # A read that hangs costs its leaf only.
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
 need_stallfs

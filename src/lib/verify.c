@@ -258,8 +258,11 @@ check_journal(struct check *c, int dirfd, const struct stat *st,
 		r = failed(c, jname);
 		goto out;
 	}
-	if (r == 0)
+	if (r == 0) {
+		/* No journal: j is initialized all the same. */
+		journal_free(&j);
 		goto out;
+	}
 	if (j.state != JOURNAL_COMMITTED)
 		problem(c, jname, 0, claim_holder_alive(&j) ?
 		    "a claim (%s) of a run still at work (host %s, pid %lld)" :
