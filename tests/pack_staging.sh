@@ -166,6 +166,10 @@ if command -v strace >/dev/null 2>&1 &&
 		fail "waiting: $(cat err)"
 	tail -n 1 err | jq -e '.leaves_waiting == 1' >/dev/null ||
 		fail "waiting stats: $(tail -n 1 err)"
+	# --verify names the mark of the commit cut short.
+	expect_status 1 "$BIN/leafpack" --verify share/root
+	grep -q 'consolidated.jsonl.staged.*a staged commit cut short' out ||
+		fail "--verify: $(cat out)"
 	tree_state share/root >cut.after
 	same_file cut.before cut.after
 	expect_status 0 "$BIN/leafpack" --staging stage --stats=json share/root

@@ -20,7 +20,7 @@ static const char usage_text[] =
     "                [--min-age DURATION] [--key PATH] [--output NAME] "
     "[--memory SIZE]\n"
     "                [-j N] [-t SECONDS] [-P N] [--max-stalls N] [--no-adapt]\n"
-    "                [--max-rate N] [--jq FILTER] [--dry-run]\n"
+    "                [--max-rate N] [--jq FILTER] [--dry-run] [--verify]\n"
     "                [--keep-sources] [--strict] [--staging DIR] "
     "[--stalled FILE]\n"
     "                [--progress] [--stats[=json]]\n"
@@ -55,6 +55,10 @@ static const char options_text[] =
     "      --jq FILTER     pass every record through jq -c FILTER\n"
     "      --dry-run       print the leaves that would be consolidated; "
     "change nothing\n"
+    "      --verify        check the leaves' outputs and what is left "
+    "beside them;\n"
+    "                      change nothing (one line per problem on "
+    "stdout)\n"
     "      --keep-sources  consolidate but remove no source\n"
     "      --strict        an invalid source fails its whole leaf\n"
     "      --staging DIR   where a leaf is built when the share has no "
@@ -71,7 +75,8 @@ enum {
 	OPT_LEAVES = 256, OPT_DATES, OPT_NAME, OPT_MATCH, OPT_MIN_AGE, OPT_KEY,
 	OPT_OUTPUT, OPT_MEMORY, OPT_JQ, OPT_DRY_RUN, OPT_KEEP_SOURCES,
 	OPT_STRICT, OPT_STALLED, OPT_PROGRESS, OPT_STATS, OPT_HELP,
-	OPT_VERSION, OPT_MAX_STALLS, OPT_NO_ADAPT, OPT_MAX_RATE, OPT_STAGING,
+	OPT_VERSION, OPT_MAX_STALLS, OPT_NO_ADAPT, OPT_MAX_RATE, OPT_VERIFY,
+	OPT_STAGING,
 };
 
 static const struct option long_options[] = {
@@ -85,6 +90,7 @@ static const struct option long_options[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "jq", required_argument, NULL, OPT_JQ },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "keep-sources", no_argument, NULL, OPT_KEEP_SOURCES },
 	{ "max-stalls", required_argument, NULL, OPT_MAX_STALLS },
 	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
@@ -101,7 +107,7 @@ static const struct option long_options[] = {
 
 /* The options each child is passed, in the order they were given. */
 struct passed {
-	struct child_argv scan, merge;
+	struct child_argv scan, merge, verify;
 };
 
 static void
@@ -185,12 +191,14 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		if (cli_key(optarg) < 0)
 			return -1;
 		pass(&p->merge, "--key", optarg);
+		pass(&p->verify, "--key", optarg);
 		return 0;
 	case OPT_OUTPUT:
 		if (cli_output(optarg) < 0)
 			return -1;
 		ctx->output = optarg;
 		pass(&p->merge, "--output", optarg);
+		pass(&p->verify, "--output", optarg);
 		return 0;
 	case OPT_MEMORY:
 		if (cli_memory("--memory", optarg, &n) < 0)
@@ -231,6 +239,9 @@ parse_option(struct context *ctx, struct passed *p, int c)
 		return 0;
 	case OPT_DRY_RUN:
 		ctx->dry_run = true;
+		return 0;
+	case OPT_VERIFY:
+		ctx->verify = true;
 		return 0;
 	case OPT_KEEP_SOURCES:
 		ctx->keep_sources = true;
@@ -363,6 +374,18 @@ build_pipeline(struct context *ctx, const struct passed *p,
 	child_argv_add_hole(&ctx->write_leaf);
 }
 
+/* jsonl-verify for each leaf, with --verify. */
+static void
+build_verify(struct context *ctx, const struct passed *p,
+    const char *progdir)
+{
+	add_program(&ctx->verify_leaf, progdir, "jsonl-verify");
+	child_argv_add_all(&ctx->verify_leaf, &p->verify);
+	child_argv_add(&ctx->verify_leaf, "--stats=json");
+	child_argv_add(&ctx->verify_leaf, "--");
+	child_argv_add_hole(&ctx->verify_leaf);
+}
+
 /* The json-merge -0 | jsonl-write pair that a slot keeps. */
 static void
 build_stream(struct context *ctx, const struct passed *p,
@@ -418,19 +441,29 @@ context_parse(struct context *ctx, int argc, char *argv[])
 		    "commit makes room by removing the sources)");
 		cli_usage(usage_text);
 	}
-	ctx->stream = ctx->jq == NULL && !ctx->dry_run;
+	/* A check changes nothing: with what would change, it makes no
+	 * sense, and a dry run is another way of looking. */
+	if (ctx->verify && (ctx->jq != NULL || ctx->dry_run)) {
+		diag_warnx("--verify changes nothing: not with %s",
+		    ctx->jq != NULL ? "--jq" : "--dry-run");
+		cli_usage(usage_text);
+	}
+	ctx->stream = ctx->jq == NULL && !ctx->dry_run && !ctx->verify;
 	/* A share that stops answering stalls every slot at once. */
 	if (ctx->max_stalls < 0)
 		ctx->max_stalls = ctx->parallel;
 	progdir = find_progdir();
 	build_scan(ctx, &p, progdir);
-	if (ctx->stream)
+	if (ctx->verify)
+		build_verify(ctx, &p, progdir);
+	else if (ctx->stream)
 		build_stream(ctx, &p, progdir);
 	else
 		build_pipeline(ctx, &p, progdir);
 	free(progdir);
 	child_argv_free(&p.scan);
 	child_argv_free(&p.merge);
+	child_argv_free(&p.verify);
 }
 
 void
@@ -449,4 +482,5 @@ context_free(struct context *ctx)
 	child_argv_free(&ctx->write_leaf);
 	child_argv_free(&ctx->merge_stream);
 	child_argv_free(&ctx->write_stream);
+	child_argv_free(&ctx->verify_leaf);
 }

@@ -137,7 +137,8 @@ precheck(const struct context *ctx)
 
 	if (ctx->staging != NULL)
 		check_staging(ctx->staging, &staging_dev);
-	if (ctx->dry_run)
+	/* Looking changes nothing: no inode needed. */
+	if (ctx->dry_run || ctx->verify)
 		return 0;
 	if (ctx->leaves_mode && n > PRECHECK_LEAVES_MAX)
 		n = PRECHECK_LEAVES_MAX;

@@ -29,6 +29,10 @@ struct summary {
 	unsigned long long leaves_no_inodes, leaves_staged, leaves_waiting;
 	char *no_inodes_dir;
 	unsigned long long inodes;
+	/* --verify: leaves read to the end, of which clean, and with an
+	 * output; the problems found and the lines and bytes read. */
+	unsigned long long leaves_checked, leaves_clean, leaves_with_output,
+	    problems, lines_checked, bytes_checked;
 	/* Sources skipped, by reason, and the reasons in the order they
 	 * were first seen (the order they are told in). */
 	unsigned long long skipped[LEAFSTREAM_SKIP_REASONS];
