@@ -133,11 +133,12 @@ check-valgrind: all tests
 test: all tests
 	sh tests/run.sh $(TESTS)
 
-# tests/crash_pair.sh and tests/crash_stream.sh at every system call of both
-# programs (minutes).
+# tests/crash_pair.sh, tests/crash_stream.sh and tests/crash_staging.sh at
+# every system call of both programs (minutes).
 .PHONY: crash long
 crash: all tests
-	LEAFPACK_LONG=1 TEST_TIMEOUT=3600 sh tests/run.sh crash_pair crash_stream
+	LEAFPACK_LONG=1 TEST_TIMEOUT=3600 sh tests/run.sh crash_pair crash_stream \
+	    crash_staging
 
 # Every test in its long form: every kill point, every stall of every way,
 # the test hosts' own test (most of an hour).

@@ -58,6 +58,7 @@
 #include "sortkey.h"
 #include "sourceload.h"
 #include "sources.h"
+#include "staging.h"
 #include "stats.h"
 #include "watch.h"
 #include "xstd.h"
@@ -70,8 +71,8 @@ static const char usage_text[] =
     "                  [--output NAME] [--memory SIZE] [--strict] "
     "[--claim | --no-claim]\n"
     "                  [--skip-unchanged] [--keep-sources] [--list-young] "
-    "[--stats[=json]]\n"
-    "                  [DIR]\n";
+    "[--staging DIR]\n"
+    "                  [--stats[=json]] [DIR]\n";
 
 static const char options_text[] =
     "  without DIR: read leaf directories from stdin, one per line, and "
@@ -100,6 +101,10 @@ static const char options_text[] =
     "new\n"
     "      --list-young        name each source left for being younger than "
     "--min-age\n"
+    "      --staging DIR       where the claim goes when the leaf's file "
+    "system has no\n"
+    "                          free inode; finish leaves staged there "
+    "(see leafpack(1))\n"
     "      --stats[=json]      print counts (or one JSON object) on stderr "
     "at the end\n"
     "      --help              print this help\n"
@@ -124,6 +129,8 @@ static struct {
 	bool skip_unchanged;	/* --skip-unchanged, or the leaf stream */
 	bool keep_sources;	/* --keep-sources */
 	bool list_young;	/* --list-young */
+	const char *staging;	/* --staging DIR, or NULL */
+	int stagefd;		/* it, open */
 	enum opt_claim claim;
 	enum cli_stats stats;
 	int delim;		/* of the directories on stdin */
@@ -143,6 +150,7 @@ static const struct option long_options[] = {
 	{ "no-claim", no_argument, NULL, 'N' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "skip-unchanged", no_argument, NULL, 'U' },
+	{ "staging", required_argument, NULL, 'T' },
 	{ "stats", optional_argument, NULL, 's' },
 	{ "strict", no_argument, NULL, 'S' },
 	{ "version", no_argument, NULL, 'V' },
@@ -194,6 +202,9 @@ parse_option(int c)
 	case 'S':
 		opt.strict = true;
 		break;
+	case 'T':
+		opt.staging = optarg;
+		break;
 	case 'U':
 		opt.skip_unchanged = true;
 		break;
@@ -233,6 +244,13 @@ parse_options(int argc, char **argv)
 	/* In the leaf stream, a leaf with nothing new is left as it is. */
 	if (opt.streaming)
 		opt.skip_unchanged = true;
+	opt.stagefd = -1;
+	if (opt.staging != NULL && (opt.stagefd = open(opt.staging,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		diag_warnx("--staging %s: %s", diag_quote(opt.staging),
+		    strerror(errno));
+		cli_usage(usage_text);
+	}
 }
 
 /* ---- struct leaf ---- */
@@ -280,6 +298,12 @@ struct leaf {
 	struct sources_rules rules;
 	bool listed;			/* names holds the listing */
 	bool busy;			/* a live run holds the leaf */
+	bool staged_mark;		/* the listing met .NAME.staged */
+	bool claim_staged;		/* the claim is in --staging DIR */
+	bool waiting;			/* its records wait in a staging
+					 * directory: left */
+	bool resumed;			/* a staged commit finished here */
+	char entry[STAGING_ENTRY_MAX];	/* its name there */
 	char **names;			/* named like sources */
 	size_t nnames;
 	int srcfd;			/* the source being read */
@@ -311,6 +335,7 @@ leaf_start(struct leaf *l, const char *dir)
 	memset(&l->stats, 0, sizeof(l->stats));
 	stats_clock_start(&l->clock);
 	l->unchanged = l->busy = false;
+	l->waiting = l->resumed = l->claim_staged = false;
 }
 
 /* Gives back what one leaf held, succeeded or failed, keeping the
@@ -327,6 +352,7 @@ leaf_reset(struct leaf *l)
 	l->consumed = NULL;
 	l->nconsumed = l->consumedcap = 0;
 	claim_free(&l->claim);
+	journal_redirect_clear();
 	share_close_quietly(&l->outfd, opt.output);
 	share_close_quietly(&l->dirfd, NULL);
 	watch_set_dir(NULL);
@@ -416,6 +442,8 @@ leaf_counts(struct leaf *l)
 		l->stats.runs = runsort_runs_spilled(l->sorter);
 	l->stats.unchanged = l->unchanged;
 	l->stats.busy = l->busy;
+	l->stats.waiting = l->waiting;
+	l->stats.staged = l->resumed;
 	l->stats.elapsed = stats_clock_seconds(&l->clock);
 	return &l->stats;
 }
@@ -599,6 +627,7 @@ list_sources(struct leaf *l)
 		return 0;
 	sources_rules_init(&l->rules, opt.globs, opt.nglobs, opt.output,
 	    opt.min_age_ms);
+	l->rules.staged = &l->staged_mark;
 	if (sources_list(l->dirfd, &l->rules, &l->names, &l->nnames) < 0) {
 		diag_warnx("%s: %s", diag_quote(l->dir), strerror(errno));
 		return -1;
@@ -862,6 +891,22 @@ journal_error(const struct leaf *l)
 	return -1;
 }
 
+/*
+ * Creating a file in the leaf failed with ENOSPC: true when its file
+ * system has no free inode (staging.h), which is then in the counts.  Run
+ * by leafpack, which says it once for the run, we only report it.
+ */
+static bool
+no_inodes(struct leaf *l)
+{
+	if (!share_out_of_inodes(l->dirfd, NULL, &l->stats.inodes))
+		return false;
+	l->stats.no_inodes = true;
+	if (!watch_attached())
+		staging_warn_no_inodes(l->dir, l->stats.inodes);
+	return true;
+}
+
 /* What a failed claim_look() or claim_take() came to, said. */
 static int
 claim_failed(struct leaf *l, enum claim_begin r)
@@ -899,6 +944,8 @@ claim_failed(struct leaf *l, enum claim_begin r)
 	case CLAIM_NO_MEMORY:
 		return out_of_memory();
 	case CLAIM_CANNOT_WRITE:
+		if (errno == ENOSPC && no_inodes(l))
+			return -1;
 		break;
 	}
 	return journal_error(l);
@@ -925,13 +972,55 @@ static int
 claim_leaf(struct leaf *l)
 {
 	enum claim_mode mode = CLAIM_PREPARE;
+	enum claim_begin r;
 
 	if (opt.claim == OPT_CLAIM_NEVER)
 		mode = CLAIM_LOOK;
 	else if (opt.claim == OPT_CLAIM_ALWAYS || opt.streaming ||
 	    stdout_is_pipe())
 		mode = CLAIM_TAKE;
-	return claim_failed(l, claim_take(&l->claim, mode));
+	r = claim_take(&l->claim, mode);
+	/* No inode for the claim: it goes to the staging directory (and
+	 * jsonl-write builds the output there). */
+	if (r == CLAIM_CANNOT_WRITE && errno == ENOSPC &&
+	    opt.stagefd >= 0 && !opt.keep_sources &&
+	    share_out_of_inodes(l->dirfd, NULL, &l->stats.inodes) &&
+	    staging_entry_name(l->dirfd, l->entry) == 0) {
+		journal_redirect(l->dirfd, opt.stagefd, l->entry);
+		l->claim_staged = true;
+		/* The claim that could not be written, made again. */
+		journal_free(&l->claim.mine);
+		r = claim_take(&l->claim, mode);
+		l->stats.inodes = 0;
+	}
+	return claim_failed(l, r);
+}
+
+/*
+ * The claim, taken in the leaf, cannot be marked merged there (no inode
+ * for the new journal): with --staging it moves to the staging directory
+ * (staging.h), and the leaf's own journal goes.  0, or -1 (errno ENOSPC).
+ */
+static int
+restage_claim(struct leaf *l)
+{
+	if (opt.stagefd < 0 || opt.keep_sources || l->claim_staged ||
+	    !share_out_of_inodes(l->dirfd, NULL, &l->stats.inodes) ||
+	    staging_entry_name(l->dirfd, l->entry) < 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	l->stats.inodes = 0;
+	journal_redirect(l->dirfd, opt.stagefd, l->entry);
+	if (journal_store(l->dirfd, opt.output, &l->claim.mine, 0) < 0) {
+		journal_redirect_clear();
+		errno = ENOSPC;
+		return -1;
+	}
+	l->claim_staged = true;
+	/* Ours, merging: a run that meets it after a crash takes it over. */
+	share_unlinkat(l->dirfd, l->journal_name, 0);
+	return 0;
 }
 
 /* Marks the claim "merged" with what was consumed and written. */
@@ -944,6 +1033,10 @@ finish_claim(struct leaf *l)
 	/* The claim took the entries over, whatever came of it. */
 	l->consumed = NULL;
 	l->nconsumed = l->consumedcap = 0;
+	if (r < 0 && errno == ENOSPC && restage_claim(l) == 0)
+		return 0;
+	if (r < 0 && errno == ENOSPC && no_inodes(l))
+		return -1;
 	return r < 0 ? journal_error(l) : 0;
 }
 
@@ -960,6 +1053,110 @@ open_leaf(struct leaf *l)
 		return -1;
 	}
 	return open_output(l);
+}
+
+/* .E.journal or E in the staging directory without .E.entry: what a run
+ * that died before it staged anything left (the records are all still in
+ * the leaf); removed, unless the claim's holder lives. */
+static void
+drop_stale_staged(struct leaf *l)
+{
+	char name[STAGING_ENTRY_MAX + 16];
+	struct journal j;
+	int r;
+
+	if ((r = journal_load(opt.stagefd, l->entry, &j)) < 0)
+		return;
+	if (r == 1 && claim_holder_alive(&j)) {
+		journal_free(&j);
+		return;
+	}
+	journal_free(&j);
+	snprintf(name, sizeof(name), ".%s.journal", l->entry);
+	unlinkat(opt.stagefd, name, 0);
+	unlinkat(opt.stagefd, l->entry, 0);
+}
+
+/* A staged commit of this leaf, cut short (staging.h), finished: the
+ * leaf is then looked at again, as it is now.  0, or -1 (said). */
+static int
+finish_staged(struct leaf *l, const struct staging_entry *en)
+{
+	unsigned long long removed;
+	enum staging_result r;
+	struct journal claim;
+	const char *step;
+
+	if (journal_load(opt.stagefd, l->entry, &claim) != 1) {
+		diag_warnx("%s/.%s.journal: %s", diag_quote(opt.staging),
+		    l->entry, errno == 0 ? "missing" : strerror(errno));
+		return -1;
+	}
+	r = staging_finish(opt.stagefd, opt.staging, l->entry, l->dirfd, en,
+	    &claim, false, &removed, &step);
+	journal_free(&claim);
+	if (r == STAGING_FAILED) {
+		diag_warnx("%s: finishing its staged commit: %s: %s; its records "
+		    "wait in %s/%s", diag_quote(l->dir), step, strerror(errno),
+		    diag_quote(opt.staging), l->entry);
+		return -1;
+	}
+	l->resumed = r == STAGING_DONE;
+	/* What the leaf holds now. */
+	sources_names_free(l->names, l->nnames);
+	l->names = NULL;
+	l->nnames = 0;
+	l->listed = false;
+	share_close_quietly(&l->outfd, opt.output);
+	return open_output(l);
+}
+
+/*
+ * Before the claim: a leaf staged through our --staging DIR is finished;
+ * a leaf holding the mark of a commit staged elsewhere (or without
+ * --staging) is left, its records waiting (said; l->waiting).  Returns 0
+ * to go on, 1 when the leaf is left, -1 (said).
+ */
+static int
+look_staged(struct leaf *l)
+{
+	struct staging_entry en;
+	struct staging_mark m;
+	int have = 0, r;
+
+	if (list_sources(l) < 0)
+		return -1;
+	if (opt.stagefd >= 0) {
+		if (staging_entry_name(l->dirfd, l->entry) < 0) {
+			diag_warnx("%s: %s", diag_quote(l->dir),
+			    strerror(errno));
+			return -1;
+		}
+		if ((have = staging_entry_load(opt.stagefd, l->entry,
+		    &en)) < 0) {
+			diag_warnx("%s/.%s.entry: %s", diag_quote(opt.staging),
+			    l->entry, strerror(errno));
+			return -1;
+		}
+		/* What runs that died left there. */
+		claim_remove_dead_temps(opt.stagefd, l->entry);
+		if (have == 0)
+			drop_stale_staged(l);
+	}
+	if (have == 1) {
+		r = finish_staged(l, &en);
+		staging_entry_free(&en);
+		return r;
+	}
+	if (!l->staged_mark)
+		return 0;
+	if (staging_mark_read(l->dirfd, opt.output, &m) < 0) {
+		diag_warnx("%s: %s", diag_quote(l->dir), strerror(errno));
+		return -1;
+	}
+	staging_warn_waiting(l->dir, &m);
+	l->waiting = l->unchanged = true;
+	return 1;
 }
 
 /* A sorter for this leaf: the one of the last leaf, emptied. */
@@ -1015,9 +1212,14 @@ write_merged(struct leaf *l)
 static int
 merge_leaf(struct leaf *l)
 {
-	int partial, work;
+	int partial, work, staged;
 
-	if (open_leaf(l) < 0 || look_leaf(l) < 0)
+	if (open_leaf(l) < 0 || (staged = look_staged(l)) < 0)
+		return EXITCODE_FAILED;
+	/* Its records wait in a staging directory: not now. */
+	if (staged == 1)
+		return EXITCODE_PARTIAL;
+	if (look_leaf(l) < 0)
 		return EXITCODE_FAILED;
 	/* Nothing new: left as it is, unread and unclaimed. */
 	if (opt.skip_unchanged) {

@@ -59,6 +59,7 @@
 #include "jsonscan.h"
 #include "leafstream.h"
 #include "share.h"
+#include "staging.h"
 #include "stats.h"
 #include "watch.h"
 #include "xstd.h"
@@ -67,8 +68,8 @@
 
 static const char usage_text[] =
     "usage: jsonl-write [--filtered] [--remove-sources] [--skip-unchanged] "
-    "[--stats[=json]]\n"
-    "                   [DIR/NAME]\n";
+    "[--staging DIR]\n"
+    "                   [--stats[=json]] [DIR/NAME]\n";
 
 static const char options_text[] =
     "  without DIR/NAME: read json-merge's leaf stream and commit every "
@@ -82,6 +83,10 @@ static const char options_text[] =
     "      --skip-unchanged    when json-merge found nothing new, withdraw its "
     "claim and\n"
     "                          leave the output as it is\n"
+    "      --staging DIR       with --remove-sources: where the output is "
+    "built when its\n"
+    "                          file system has no free inode (see "
+    "leafpack(1))\n"
     "      --stats[=json]      print counts (or one JSON object) on stderr "
     "at the end\n"
     "      --help              print this help\n"
@@ -94,6 +99,8 @@ static struct {
 	bool filtered;
 	bool remove_sources;
 	bool skip_unchanged;
+	const char *staging;	/* --staging DIR, or NULL */
+	int stagefd;		/* it, open */
 	enum cli_stats stats;
 } opt;
 
@@ -102,6 +109,7 @@ static const struct option long_options[] = {
 	{ "skip-unchanged", no_argument, NULL, 'u' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "remove-sources", no_argument, NULL, 'r' },
+	{ "staging", required_argument, NULL, 'T' },
 	{ "stats", optional_argument, NULL, 's' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -154,6 +162,9 @@ parse_options(int argc, char **argv)
 			if (cli_stats(optarg, &opt.stats) < 0)
 				cli_usage(usage_text);
 			break;
+		case 'T':
+			opt.staging = optarg;
+			break;
 		case 'V':
 			cli_version();
 		default:
@@ -162,6 +173,13 @@ parse_options(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		cli_usage(usage_text);
+	opt.stagefd = -1;
+	if (opt.staging != NULL && (opt.stagefd = open(opt.staging,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		diag_warnx("--staging %s: %s", diag_quote(opt.staging),
+		    strerror(errno));
+		cli_usage(usage_text);
+	}
 	if (argc - optind == 0)
 		return NULL;
 	if (!output_path_valid(argv[optind]))
@@ -234,6 +252,8 @@ struct leaf {
 	bool in_attr;		/* it is on the temporary's attribute */
 	struct leafstream_write counts;	/* for --stats */
 	bool withdrawn;		/* --skip-unchanged left the output alone */
+	bool staged;		/* the temporary is in --staging DIR */
+	char entry[STAGING_ENTRY_MAX];	/* the leaf's name there */
 	struct stats_clock clock;
 	/* the leaf stream: json-merge's end frame, as sent and as read */
 	json_object *merge_end;
@@ -303,6 +323,53 @@ temp_failed(const struct leaf *leaf)
 	return fail("%s: %s", leaf_path(leaf, leaf->temp), strerror(errno));
 }
 
+/*
+ * Creating the temporary failed with ENOSPC: true when DIR's file system
+ * has no free inode (staging.h), which is then in the counts.  Run by
+ * leafpack, which says it once for the run, we only report it.
+ */
+static bool
+no_inodes(struct leaf *leaf)
+{
+	if (!share_out_of_inodes(leaf->dirfd, NULL, &leaf->counts.inodes))
+		return false;
+	leaf->counts.no_inodes = true;
+	if (!watch_attached())
+		staging_warn_no_inodes(leaf->dir, leaf->counts.inodes);
+	return true;
+}
+
+/*
+ * The leaf's file system has no free inode: with --staging (and
+ * --remove-sources, which frees the inodes the commit needs) the
+ * temporary is made in the staging directory instead (staging.h), where
+ * the commit goes on.  0, -1 when it is not for staging, -2 when creating
+ * it there failed (said).
+ */
+static int
+stage_temp(struct leaf *leaf, bool force)
+{
+	unsigned long long total;
+	struct stat leafst, stagest;
+
+	if (opt.stagefd < 0 || !opt.remove_sources ||
+	    (!force && !share_out_of_inodes(leaf->dirfd, NULL, &total)) ||
+	    share_fstat(leaf->dirfd, NULL, &leafst) < 0 ||
+	    fstat(opt.stagefd, &stagest) < 0 ||
+	    leafst.st_dev == stagest.st_dev ||
+	    staging_entry_name(leaf->dirfd, leaf->entry) < 0)
+		return -1;
+	leaf->fd = journal_temp_create(opt.stagefd, leaf->entry, "tmp", 0600,
+	    &leaf->temp);
+	if (leaf->fd < 0) {
+		fail("%s: cannot create a temporary file: %s",
+		    diag_quote(opt.staging), strerror(errno));
+		return -2;
+	}
+	leaf->staged = true;
+	return 0;
+}
+
 /* Opens DIR and creates the temporary there. */
 static int
 leaf_open_temp(struct leaf *leaf)
@@ -323,13 +390,23 @@ leaf_open_temp(struct leaf *leaf)
 	/* Created 0600: nobody reads it before its mode is decided. */
 	leaf->fd = journal_temp_create(leaf->dirfd, leaf->name, "tmp", 0600,
 	    &leaf->temp);
+	if (leaf->fd == -1 && errno == ENOSPC) {
+		int staged = stage_temp(leaf, false);
+
+		if (staged < 0) {
+			sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+			if (staged == -2 || no_inodes(leaf))
+				return EXITCODE_FAILED;
+			errno = ENOSPC;
+		}
+	}
 	if (leaf->fd == -1) {
 		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 		return fail("%s: cannot create a temporary file: %s",
 		    diag_quote(leaf->dir), strerror(errno));
 	}
 	snprintf(handler.temp, sizeof(handler.temp), "%s", leaf->temp);
-	handler.dirfd = leaf->dirfd;
+	handler.dirfd = leaf->staged ? opt.stagefd : leaf->dirfd;
 	handler.live = 1;
 	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 	return EXITCODE_DONE;
@@ -351,6 +428,7 @@ leaf_close(struct leaf *leaf)
 {
 	claim_record_free(&leaf->record);
 	journal_free(&leaf->claim);
+	journal_redirect_clear();
 	remove_temp();
 	share_close_quietly(&leaf->fd, leaf->temp);
 	share_close_quietly(&leaf->dirfd, NULL);
@@ -542,6 +620,62 @@ set_mode_owner(struct leaf *leaf)
 }
 
 /*
+ * The temporary was made in the leaf, but its commit needs one more inode
+ * there, and none is free: with --staging, it is copied whole into a new
+ * temporary in the staging directory and removed from the leaf, and
+ * leaf->staged set; with force also when inodes are free (the claim is in
+ * the staging directory already).  0, or -1 (errno ENOSPC: not for
+ * staging; else said, with leaf->staged set).
+ */
+static int
+restage_temp(struct leaf *leaf, bool force)
+{
+	static char buf[1 << 20];
+	char *leaftemp = leaf->temp;
+	ssize_t n = 0;
+	int in;
+
+	share_close_quietly(&leaf->fd, leaftemp);
+	leaf->temp = NULL;
+	if (stage_temp(leaf, force) < 0) {
+		if (leaf->temp == NULL)
+			leaf->temp = leaftemp;
+		else
+			free(leaftemp);
+		errno = ENOSPC;
+		return -1;
+	}
+	/* The signal handler removes the new one from now on. */
+	snprintf(handler.temp, sizeof(handler.temp), "%s", leaf->temp);
+	handler.dirfd = opt.stagefd;
+	in = share_openat(leaf->dirfd, leaftemp, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC, 0);
+	while (in >= 0 && (n = share_read_all(in, leaftemp, buf,
+	    sizeof(buf))) > 0) {
+		if (xwrite(leaf->fd, buf, (size_t)n) < 0) {
+			n = -1;
+			break;
+		}
+		if ((size_t)n < sizeof(buf))
+			break;
+	}
+	if (in < 0 || n < 0) {
+		int err = errno;
+
+		share_close_quietly(&in, leaftemp);
+		share_unlinkat(leaf->dirfd, leaftemp, 0);
+		free(leaftemp);
+		errno = err;
+		return fail("%s: %s", leaf_path(leaf, leaf->temp),
+		    strerror(errno)), -1;
+	}
+	share_close_quietly(&in, leaftemp);
+	share_unlinkat(leaf->dirfd, leaftemp, 0);
+	free(leaftemp);
+	return 0;
+}
+
+/*
  * Steps 2 and 3: the temporary made ready to be renamed, with its commit
  * record (on its attribute, or in the journal file), mode and owner,
  * synced.
@@ -579,9 +713,20 @@ seal_temp(struct leaf *leaf)
 			return temp_failed(leaf);
 	}
 	if (leaf->have_claim && !leaf->in_attr &&
-	    journal_store(leaf->dirfd, leaf->name, &leaf->record, 1) == -1)
+	    journal_store(leaf->dirfd, leaf->name, &leaf->record, 1) == -1) {
+		/* No inode for the record: the commit goes through the
+		 * staging directory instead. */
+		if (errno == ENOSPC && restage_temp(leaf, false) == 0)
+			return EXITCODE_DONE;
+		if (leaf->staged)
+			return EXITCODE_FAILED;	/* said */
+		if (errno == ENOSPC && no_inodes(leaf)) {
+			remove_temp();
+			return EXITCODE_FAILED;
+		}
 		return fail("%s: %s", leaf_path(leaf, leaf->jname),
 		    strerror(errno));
+	}
 	return EXITCODE_DONE;
 }
 
@@ -654,6 +799,155 @@ after_commit(struct leaf *leaf)
 	return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
 }
 
+/* The byte-order first source json-merge consumed, or NULL. */
+static const struct journal_entry *
+first_source(const struct journal *claim)
+{
+	const struct journal_entry *first = NULL;
+
+	for (size_t i = 0; i < claim->nsources; i++)
+		if (first == NULL ||
+		    strcmp(claim->sources[i].name, first->name) < 0)
+			first = &claim->sources[i];
+	return first;
+}
+
+/* A staged commit that failed: said, and when the leaf was not marked
+ * (its records are all still there), the staged copy dropped. */
+static int
+staged_failed(struct leaf *leaf, const struct journal_entry *first,
+    const char *step)
+{
+	int err = errno;
+	char *mark = staging_mark_name(leaf->name);
+
+	if (mark != NULL && share_faccessat(leaf->dirfd, mark, F_OK,
+	    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+	    journal_identity_matches(leaf->dirfd, first->name, &first->id)) {
+		staging_drop(opt.stagefd, leaf->entry);
+		diag_warnx("%s: staged commit: %s: %s; nothing changed",
+		    diag_quote(leaf->dir), step, strerror(err));
+	} else
+		diag_warnx("%s: staged commit: %s: %s; its records wait in "
+		    "%s/%s (run again with --staging %s)",
+		    diag_quote(leaf->dir), step, strerror(err),
+		    diag_quote(opt.staging), leaf->entry,
+		    diag_quote(opt.staging));
+	free(mark);
+	return EXITCODE_FAILED;
+}
+
+/*
+ * A staged commit with no source consumed: the output already holds
+ * every record (json-merge only rewrote it), so it stays as it is; the
+ * kept sources it holds go (--remove-sources), and the claim.
+ */
+static int
+staged_nothing_new(struct leaf *leaf)
+{
+	bool record_needed = false;
+	int status = EXITCODE_DONE;
+
+	remove_temp();
+	if (claim_remove_sources(leaf->dirfd, &leaf->claim, count_removal,
+	    leaf, &record_needed) > 0)
+		status = EXITCODE_PARTIAL;
+	if (claim_release(leaf->dirfd, leaf->name, -1, false,
+	    record_needed) < 0)
+		status = after_commit_warn(leaf_path(leaf, leaf->jname)) ?
+		    EXITCODE_PARTIAL : status;
+	/* With the claim in the staging directory, a journal left in the
+	 * leaf is a dead run's, which the claim took over. */
+	if (!record_needed)
+		share_unlinkat(leaf->dirfd, leaf->jname, 0);
+	leaf->withdrawn = true;
+	return status;
+}
+
+/*
+ * The commit through the staging directory (staging.h): the temporary
+ * there becomes DIR/E, the claim DIR/.E.journal and the entry
+ * DIR/.E.entry, each durable; then staging_finish() moves the output
+ * into the leaf without a new inode there.
+ */
+static int
+staged_commit(struct leaf *leaf)
+{
+	const struct journal_entry *first;
+	struct staging_entry en;
+	unsigned long long removed;
+	enum staging_result r;
+	const char *step;
+	int closed;
+
+	if (!leaf->have_claim)
+		return fail("no claim from json-merge in %s: a staged commit "
+		    "needs one (nothing written)", diag_quote(leaf->dir));
+	if ((first = first_source(&leaf->claim)) == NULL)
+		return staged_nothing_new(leaf);
+	if (share_fsync(leaf->fd, leaf->temp) < 0)
+		return temp_failed(leaf);
+	closed = share_close(leaf->fd, leaf->temp);
+	leaf->fd = -1;
+	if (closed < 0)
+		return temp_failed(leaf);
+	if (renameat(opt.stagefd, leaf->temp, opt.stagefd, leaf->entry) < 0)
+		return fail("%s/%s: rename: %s", diag_quote(opt.staging),
+		    leaf->entry, strerror(errno));
+	handler.live = 0;
+	en.leaf = leaf->dir;
+	en.output = (char *)leaf->name;
+	en.host = (char *)journal_this_host();
+	en.first = first->name;
+	en.first_id = first->id;
+	en.records = leaf->hash.records;
+	en.bytes = leaf->hash.bytes;
+	en.hash = journal_hash_final(&leaf->hash);
+	if (journal_store(opt.stagefd, leaf->entry, &leaf->claim, 1) < 0 ||
+	    staging_entry_store(opt.stagefd, leaf->entry, &en) < 0) {
+		diag_warnx("%s: %s: nothing changed", diag_quote(opt.staging),
+		    strerror(errno));
+		staging_drop(opt.stagefd, leaf->entry);
+		return EXITCODE_FAILED;
+	}
+	journal_redirect_clear();
+	r = staging_finish(opt.stagefd, opt.staging, leaf->entry, leaf->dirfd,
+	    &en, &leaf->claim, true, &removed, &step);
+	if (r != STAGING_DONE)
+		return staged_failed(leaf, first, step);
+	leaf->counts.sources_removed = removed + 1;
+	leaf->counts.staged = true;
+	return EXITCODE_DONE;
+}
+
+/*
+ * With --staging: json-merge's claim is in the staging directory when the
+ * leaf had no inode for it; it is read there, and the commit is staged
+ * too, whatever the leaf has now (a commit record in the staging
+ * directory without an entry would be a dead run's, dropped).  Returns
+ * EXITCODE_DONE, or EXITCODE_FAILED (said).
+ */
+static int
+find_staged_claim(struct leaf *leaf)
+{
+	char jname[STAGING_ENTRY_MAX + 16];
+
+	if (opt.stagefd < 0 || (!leaf->staged &&
+	    staging_entry_name(leaf->dirfd, leaf->entry) < 0))
+		return EXITCODE_DONE;
+	snprintf(jname, sizeof(jname), ".%s.journal", leaf->entry);
+	if (faccessat(opt.stagefd, jname, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return EXITCODE_DONE;
+	journal_redirect(leaf->dirfd, opt.stagefd, leaf->entry);
+	if (leaf->staged || !opt.remove_sources)
+		return EXITCODE_DONE;
+	if (restage_temp(leaf, true) < 0)
+		return leaf->staged ? EXITCODE_FAILED : fail("%s: a claim in "
+		    "%s, but the output cannot be staged: nothing written",
+		    diag_quote(leaf->dir), diag_quote(opt.staging));
+	return EXITCODE_DONE;
+}
+
 /*
  * Everything after the input is in the temporary: the claim, the commit,
  * the removal of the sources.  Returns EXITCODE_DONE, EXITCODE_PARTIAL
@@ -665,7 +959,8 @@ commit(struct leaf *leaf)
 {
 	int status;
 
-	if ((status = check_claim(leaf)) != EXITCODE_DONE)
+	if ((status = find_staged_claim(leaf)) != EXITCODE_DONE ||
+	    (status = check_claim(leaf)) != EXITCODE_DONE)
 		return status;
 	if (leaf->have_claim && opt.skip_unchanged &&
 	    claim_check_idle(&leaf->claim)) {
@@ -677,8 +972,12 @@ commit(struct leaf *leaf)
 		leaf->withdrawn = true;
 		return EXITCODE_DONE;
 	}
+	if (leaf->staged)
+		return staged_commit(leaf);
 	if ((status = seal_temp(leaf)) != EXITCODE_DONE)
 		return status;
+	if (leaf->staged)
+		return staged_commit(leaf);
 	if (share_renameat(leaf->dirfd, leaf->temp, leaf->name) == -1)
 		return fail("%s: rename: %s", leaf_path(leaf, leaf->name),
 		    strerror(errno));

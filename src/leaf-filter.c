@@ -218,6 +218,7 @@ examine(const struct filter *f, const char *path, struct verdict *v,
 	struct stat st;
 	char **names;
 	size_t count, i;
+	bool staged = false;
 	int dfd;
 
 	memset(v, 0, sizeof(*v));
@@ -239,9 +240,13 @@ examine(const struct filter *f, const char *path, struct verdict *v,
 	    (view.committed && !f->keep_sources);
 	sources_rules_init(&rules, (const char *const *)f->match.v,
 	    f->match.n, f->output, f->min_age_ms);
+	/* The mark of a staged commit (staging.h): json-merge must finish
+	 * the leaf, or say where its records wait. */
+	rules.staged = &staged;
 	if (!v->busy && sources_list(dfd, &rules, &names, &count) < 0)
 		v->error = errno;
 	else if (!v->busy) {
+		v->unfinished |= staged;
 		for (i = 0; i < count; i++) {
 			if (share_fstatat(dfd, names[i], &st,
 			    AT_SYMLINK_NOFOLLOW) < 0)

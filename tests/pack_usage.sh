@@ -17,7 +17,8 @@ grep -q -- '--keep-sources' out || fail "--help: no options"
 for bad in '' --bogus '-P 0' '-P x' '-P 1025' '-j 0' '-j 257' '-j 500' \
     '-t 0' '-t 25h' '--min-age soon' '--memory lots' '--memory 100k' \
     '--memory 0' '--memory 1' '--key=' '--key a..b' '--output a/b' \
-    '--output .' '--output=' '--stats=xml'; do
+    '--output .' '--output=' '--stats=xml' '--staging=' \
+    '--staging . --keep-sources'; do
 	# shellcheck disable=SC2086
 	expect_status 2 "$BIN/leafpack" $bad ${bad:+root}
 	[ ! -s out ] || fail "$bad: wrote on stdout"

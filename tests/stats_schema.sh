@@ -34,9 +34,11 @@ def is($t):
 merge_spec='{"sources": "count", "sources_skipped": "counts",
     "records": "count", "bytes_in": "count", "bytes_out": "count",
     "runs": "count", "unchanged": "bool", "busy": "bool",
-    "elapsed": "seconds"}'
+    "no_inodes": "bool", "inodes": "count", "staged": "bool",
+    "waiting": "bool", "elapsed": "seconds"}'
 write_spec='{"records": "count", "bytes": "count",
     "sources_removed": "count", "sources_kept": "count",
+    "no_inodes": "bool", "inodes": "count", "staged": "bool",
     "elapsed": "seconds"}'
 
 # schema WHAT FILE SPEC: the last line of FILE is one JSON object with
@@ -133,7 +135,9 @@ schema leafpack err '{"dry_run": "bool", "leaves_found": "count",
     "leaves_idle": "count", "leaves_stalled": "count",
     "stuck_pids": "counts_array",
     "leaves_partial": "count", "leaves_failed": "count",
-    "leaves_busy": "count", "files_consumed": "count",
+    "leaves_busy": "count", "leaves_no_inodes": "count",
+    "leaves_staged": "count", "leaves_waiting": "count",
+    "files_consumed": "count",
     "files_removed": "count", "records": "count", "bytes_in": "count",
     "bytes_out": "count", "sources_skipped": "counts", "stalled": "count",
     "stalled_paths": "strings", "elapsed": "seconds"}'

@@ -306,6 +306,8 @@ journal_classify(const char *entry, const char *name, long long *pid)
 	rest = entry + 1 + len;
 	if (strcmp(rest, ".journal") == 0)
 		return JOURNAL_FILE_JOURNAL;
+	if (strcmp(rest, ".staged") == 0)
+		return JOURNAL_FILE_STAGED;
 	if (match_temp(rest, ".tmp.", pid) ||
 	    match_temp(rest, ".journal.tmp.", pid))
 		return JOURNAL_FILE_TEMP;
@@ -685,6 +687,37 @@ load_failed(int fd, const char *name, char *text, struct journal *j)
 	return -1;
 }
 
+/* The journal of one leaf kept elsewhere (journal_redirect()). */
+static struct {
+	int from;		/* the leaf's dirfd, or -1 */
+	int to;
+	char name[NAME_MAX + 1];
+} redirect = { .from = -1 };
+
+void
+journal_redirect(int dirfd, int to_dirfd, const char *to_name)
+{
+	redirect.from = dirfd;
+	redirect.to = to_dirfd;
+	snprintf(redirect.name, sizeof(redirect.name), "%s", to_name);
+}
+
+void
+journal_redirect_clear(void)
+{
+	redirect.from = -1;
+}
+
+/* Where the journal of (dirfd, name) is. */
+static void
+place(int *dirfd, const char **name)
+{
+	if (redirect.from >= 0 && *dirfd == redirect.from) {
+		*dirfd = redirect.to;
+		*name = redirect.name;
+	}
+}
+
 int
 journal_load(int dirfd, const char *name, struct journal *j)
 {
@@ -694,6 +727,7 @@ journal_load(int dirfd, const char *name, struct journal *j)
 	ssize_t got;
 	int fd, r;
 
+	place(&dirfd, &name);
 	if (journal_init(j) == -1)
 		return -1;
 	jname = journal_name(name);
@@ -901,6 +935,7 @@ journal_store(int dirfd, const char *name, const struct journal *j,
 	char *temp, *jname;
 	int fd, failed;
 
+	place(&dirfd, &name);
 	jname = journal_name(name);
 	if (jname == NULL)
 		return -1;
@@ -954,6 +989,7 @@ journal_create(int dirfd, const char *name, const struct journal *j)
 	char *temp, *jname;
 	int fd, failed, linkerr = 0;
 
+	place(&dirfd, &name);
 	jname = journal_name(name);
 	if (jname == NULL)
 		return -1;
@@ -983,9 +1019,11 @@ journal_create(int dirfd, const char *name, const struct journal *j)
 int
 journal_remove(int dirfd, const char *name)
 {
-	char *jname = journal_name(name);
+	char *jname;
 	int ret, saved;
 
+	place(&dirfd, &name);
+	jname = journal_name(name);
 	if (jname == NULL)
 		return -1;
 	ret = share_unlinkat(dirfd, jname, 0);

@@ -180,6 +180,17 @@ int journal_attr_load(int dirfd, const char *name, struct journal *j);
 int journal_attr_load_fd(int fd, const char *name, const struct stat *st,
     struct journal *j);
 
+/*
+ * From now on, the journal of the leaf open as dirfd (journal_load(),
+ * journal_store(), journal_create(), journal_remove() called with that
+ * dirfd) is to_dirfd/.TO_NAME.journal instead, its temporaries there too:
+ * a leaf whose claim is kept in the staging directory, because its share
+ * has no free inode (staging.h).  One leaf at a time; until
+ * journal_redirect_clear().
+ */
+void journal_redirect(int dirfd, int to_dirfd, const char *to_name);
+void journal_redirect_clear(void);
+
 /* Unlinks DIR/.NAME.journal (ENOENT is an error the caller may ignore). */
 int journal_remove(int dirfd, const char *name);
 
@@ -240,7 +251,9 @@ enum journal_file {
 	JOURNAL_FILE_OTHER,	/* anything else (a possible source) */
 	JOURNAL_FILE_OUTPUT,	/* NAME itself */
 	JOURNAL_FILE_JOURNAL,	/* .NAME.journal */
-	JOURNAL_FILE_TEMP	/* .NAME.tmp.PID.RAND or .NAME.journal.tmp.PID.RAND */
+	JOURNAL_FILE_TEMP,	/* .NAME.tmp.PID.RAND or .NAME.journal.tmp.PID.RAND */
+	JOURNAL_FILE_STAGED	/* .NAME.staged: the mark of a staged commit
+				 * (staging.h) */
 };
 
 /*

@@ -60,6 +60,10 @@ leafstream_merge_json(const struct leafstream_merge *m)
 	stats_add_count(o, "runs", m->runs);
 	stats_add_bool(o, LEAFSTREAM_KEY_UNCHANGED, m->unchanged);
 	stats_add_bool(o, LEAFSTREAM_KEY_BUSY, m->busy);
+	stats_add_bool(o, LEAFSTREAM_KEY_NO_INODES, m->no_inodes);
+	stats_add_count(o, LEAFSTREAM_KEY_INODES, m->inodes);
+	stats_add_bool(o, LEAFSTREAM_KEY_STAGED, m->staged);
+	stats_add_bool(o, LEAFSTREAM_KEY_WAITING, m->waiting);
 	stats_add_seconds(o, STATS_KEY_ELAPSED, m->elapsed);
 	return o;
 }
@@ -83,6 +87,9 @@ leafstream_write_json(const struct leafstream_write *w)
 	stats_add_count(o, "bytes", w->bytes);
 	stats_add_count(o, "sources_removed", w->sources_removed);
 	stats_add_count(o, "sources_kept", w->sources_kept);
+	stats_add_bool(o, LEAFSTREAM_KEY_NO_INODES, w->no_inodes);
+	stats_add_count(o, LEAFSTREAM_KEY_INODES, w->inodes);
+	stats_add_bool(o, LEAFSTREAM_KEY_STAGED, w->staged);
 	stats_add_seconds(o, STATS_KEY_ELAPSED, w->elapsed);
 	return o;
 }
@@ -268,6 +275,10 @@ leafstream_merge_from_json(json_object *o, struct leafstream_merge *m)
 	m->runs = stats_get_count(o, "runs");
 	m->unchanged = get_bool(o, LEAFSTREAM_KEY_UNCHANGED);
 	m->busy = get_bool(o, LEAFSTREAM_KEY_BUSY);
+	m->no_inodes = get_bool(o, LEAFSTREAM_KEY_NO_INODES);
+	m->inodes = stats_get_count(o, LEAFSTREAM_KEY_INODES);
+	m->staged = get_bool(o, LEAFSTREAM_KEY_STAGED);
+	m->waiting = get_bool(o, LEAFSTREAM_KEY_WAITING);
 	m->elapsed = get_double(o, STATS_KEY_ELAPSED);
 	if (o != NULL)
 		json_object_object_get_ex(o, "sources_skipped", &skipped);
@@ -313,6 +324,9 @@ leafstream_write_from_json(json_object *o, struct leafstream_write *w)
 	w->bytes = stats_get_count(o, "bytes");
 	w->sources_removed = stats_get_count(o, "sources_removed");
 	w->sources_kept = stats_get_count(o, "sources_kept");
+	w->no_inodes = get_bool(o, LEAFSTREAM_KEY_NO_INODES);
+	w->inodes = stats_get_count(o, LEAFSTREAM_KEY_INODES);
+	w->staged = get_bool(o, LEAFSTREAM_KEY_STAGED);
 	w->elapsed = get_double(o, STATS_KEY_ELAPSED);
 }
 

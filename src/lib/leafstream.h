@@ -15,8 +15,13 @@
  *   end   the end record: one JSON object and "\n", json-merge's counts
  *         for the leaf (the members of struct leafstream_merge, with
  *         "unchanged", true when there was nothing new and the leaf is to
- *         be left as it is, and "busy", true when another run holds it)
- *         plus "status" (json-merge's exit status for the leaf)
+ *         be left as it is, "busy", true when another run holds it, and
+ *         "no_inodes", true when nothing could be created in the leaf
+ *         because its file system has no free inode, "inodes" then its
+ *         count of inodes, "staged", true when a staged commit of the
+ *         leaf cut short was finished, "waiting", true when its records
+ *         wait in another staging directory) plus "status" (json-merge's
+ *         exit status for the leaf)
  *
  * Nothing else is allowed between or inside leaves.  A stream that ends
  * inside a leaf was cut off (json-merge died): that leaf is not committed.
@@ -55,6 +60,10 @@ enum leafstream_type {
 #define LEAFSTREAM_KEY_BUSY "busy"
 #define LEAFSTREAM_KEY_OUTPUT "output"
 #define LEAFSTREAM_KEY_MERGE "merge"
+#define LEAFSTREAM_KEY_NO_INODES "no_inodes"
+#define LEAFSTREAM_KEY_INODES "inodes"
+#define LEAFSTREAM_KEY_STAGED "staged"
+#define LEAFSTREAM_KEY_WAITING "waiting"
 
 /* Why json-merge did not consume a source. */
 enum leafstream_skip {
@@ -80,6 +89,14 @@ struct leafstream_merge {
 	unsigned long long runs;	/* spilled to $TMPDIR */
 	bool unchanged;			/* nothing new: left as it is */
 	bool busy;			/* a live run holds the leaf */
+	bool no_inodes;			/* nothing could be created in the
+					 * leaf: its file system has no free
+					 * inode (and blocks free) */
+	unsigned long long inodes;	/* then: its inodes (f_files) */
+	bool staged;			/* a staged commit of the leaf, cut
+					 * short, was finished (staging.h) */
+	bool waiting;			/* its records wait in a staging
+					 * directory: left as it is */
 	double elapsed;
 };
 
@@ -89,6 +106,9 @@ struct leafstream_write {
 	unsigned long long bytes;
 	unsigned long long sources_removed;
 	unsigned long long sources_kept;	/* changed, or not removable */
+	bool no_inodes;			/* as in leafstream_merge */
+	unsigned long long inodes;
+	bool staged;			/* committed through --staging DIR */
 	double elapsed;
 };
 

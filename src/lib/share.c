@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -121,6 +122,19 @@ share_renameat(int dirfd, const char *from, const char *to)
 }
 
 int
+share_renameat_noreplace(int dirfd, const char *from, const char *to)
+{
+	WATCHED(WATCH_RENAME, from, int, renameat2(dirfd, from, dirfd, to,
+	    RENAME_NOREPLACE));
+}
+
+int
+share_ftruncate(int fd, const char *name, off_t length)
+{
+	WATCHED(WATCH_WRITE, name, int, ftruncate(fd, length));
+}
+
+int
 share_unlinkat(int dirfd, const char *name, int flags)
 {
 	WATCHED(WATCH_UNLINK, name, int, unlinkat(dirfd, name, flags));
@@ -194,4 +208,30 @@ int
 share_statvfs(const char *path, struct statvfs *sv)
 {
 	WATCHED(WATCH_STATFS, path, int, statvfs(path, sv));
+}
+
+int
+share_fstatvfs(int fd, const char *name, struct statvfs *sv)
+{
+	WATCHED(WATCH_STATFS, name, int, fstatvfs(fd, sv));
+}
+
+bool
+share_out_of_inodes(int dirfd, const char *name, unsigned long long *total)
+{
+	struct statvfs sv;
+	int saved = errno;
+	bool none;
+
+	*total = 0;
+	/* A few may be free again by now (the temporary of another
+	 * process, gone), or taken by what one creation costs here (tmpfs
+	 * counts a link(2) as an inode). */
+	none = share_fstatvfs(dirfd, name, &sv) == 0 && sv.f_files > 0 &&
+	    (sv.f_favail < SHARE_FEW_INODES || sv.f_ffree < SHARE_FEW_INODES)
+	    && sv.f_bavail > 0;
+	if (none)
+		*total = (unsigned long long)sv.f_files;
+	errno = saved;
+	return none;
 }

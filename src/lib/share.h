@@ -16,6 +16,7 @@
 #define LEAFPACK_SHARE_H
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -37,6 +38,9 @@ ssize_t share_read_all(int fd, const char *name, void *buf, size_t len);
 int share_write_all(int fd, const char *name, const void *buf, size_t len);
 int share_fsync(int fd, const char *name);
 int share_renameat(int dirfd, const char *from, const char *to);
+/* renameat2(RENAME_NOREPLACE) within dirfd: EEXIST when to exists. */
+int share_renameat_noreplace(int dirfd, const char *from, const char *to);
+int share_ftruncate(int fd, const char *name, off_t length);
 int share_unlinkat(int dirfd, const char *name, int flags);
 int share_linkat(int dirfd, const char *from, const char *to);
 ssize_t share_fgetxattr(int fd, const char *name, const char *attr,
@@ -54,5 +58,18 @@ void share_close_quietly(int *fd, const char *name);
  * the watcher: NULL is the leaf). */
 struct dirent *share_readdir(DIR *dir, const char *name);
 int share_statvfs(const char *path, struct statvfs *sv);
+int share_fstatvfs(int fd, const char *name, struct statvfs *sv);
+
+/*
+ * After creating a file in the directory dirfd (named name for the
+ * watcher: NULL is the leaf) failed with ENOSPC: true when the cause is
+ * inodes, not blocks: its file system has inodes (f_files > 0), fewer
+ * than SHARE_FEW_INODES free (f_favail or f_ffree: the creation failed,
+ * so as good as none) and blocks free (f_bavail > 0).  Stores f_files in
+ * *total.  False when it has free inodes, or cannot tell.  errno is kept.
+ */
+#define SHARE_FEW_INODES 64
+bool share_out_of_inodes(int dirfd, const char *name,
+    unsigned long long *total);
 
 #endif

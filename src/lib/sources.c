@@ -20,6 +20,7 @@ sources_rules_init(struct sources_rules *rules, const char *const *globs,
 	rules->nglobs = nglobs;
 	rules->output = output;
 	rules->min_age_ms = min_age_ms;
+	rules->staged = NULL;
 	clock_gettime(CLOCK_REALTIME, &rules->now);
 }
 
@@ -89,6 +90,8 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 		return -1;
 	}
 	rewinddir(dir);
+	if (rules->staged != NULL)
+		*rules->staged = false;
 	for (;;) {
 		errno = 0;
 		if ((de = share_readdir(dir, NULL)) == NULL) {
@@ -97,8 +100,13 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 			break;
 		}
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    !sources_name_matches(rules, de->d_name))
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (rules->staged != NULL && de->d_name[0] == '.' &&
+		    journal_classify(de->d_name, rules->output, NULL) ==
+		    JOURNAL_FILE_STAGED)
+			*rules->staged = true;
+		if (!sources_name_matches(rules, de->d_name))
 			continue;
 		if (RESERVE(list, cap, n + 1) < 0)
 			goto fail;

@@ -7,12 +7,13 @@
  * find -name: "*.txt" also matches ".x.txt"), is not one of the names the
  * commit protocol owns for the output NAME (NAME itself, .NAME.journal and
  * the temporaries .NAME.tmp.* and .NAME.journal.tmp.*, as journal.h
- * classifies them), and was last modified at least min-age ago (a writer
+ * classifies them, and the mark .NAME.staged of a staged commit), and was last modified at least min-age ago (a writer
  * may still be busy with a younger file).
  */
 #ifndef LEAFPACK_SOURCES_H
 #define LEAFPACK_SOURCES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,6 +28,9 @@ struct sources_rules {
 	const char *output;	/* the output NAME (not a path) */
 	long long min_age_ms;	/* 0: any age */
 	struct timespec now;	/* the time min-age counts back from */
+	bool *staged;		/* when not NULL, sources_list() sets it when
+				 * the leaf holds the mark of a staged commit,
+				 * .NAME.staged (staging.h), else clears it */
 };
 
 /* What an entry is, for the rules. */

@@ -287,7 +287,8 @@ out:
 	return r;
 }
 
-/* The temporaries of runs, in a listing of the leaf. */
+/* The temporaries of runs, and the mark of a staged commit cut short,
+ * in a listing of the leaf. */
 static int
 check_leftovers(struct check *c, int dirfd)
 {
@@ -307,11 +308,19 @@ check_leftovers(struct check *c, int dirfd)
 		errno = 0;
 		if ((de = share_readdir(dir, NULL)) == NULL)
 			break;
-		if (journal_classify(de->d_name, c->name, &pid) !=
-		    JOURNAL_FILE_TEMP)
+		switch (journal_classify(de->d_name, c->name, &pid)) {
+		case JOURNAL_FILE_TEMP:
+			problem(c, de->d_name, 0, "a temporary file of a run "
+			    "(pid %lld)", pid);
+			break;
+		case JOURNAL_FILE_STAGED:
+			problem(c, de->d_name, 0, "a staged commit cut short: "
+			    "its records wait in a staging directory "
+			    "(see leafpack(1), --staging)");
+			break;
+		default:
 			continue;
-		problem(c, de->d_name, 0, "a temporary file of a run (pid "
-		    "%lld)", pid);
+		}
 		file_done(c, de->d_name);
 	}
 	if (errno != 0) {

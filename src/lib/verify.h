@@ -16,7 +16,8 @@
  *   - nothing of a run is left: no temporary (.NAME.tmp.*,
  *     .NAME.journal.tmp.*), no claim (a journal file in state merging or
  *     merged), no journal file beside an output whose attribute already
- *     holds its record, no journal of an older output.
+ *     holds its record, no journal of an older output, no mark
+ *     .NAME.staged of a staged commit cut short (staging.h).
  * A leaf without an output is no problem in itself (there was nothing to
  * consolidate, or it is still to be done); its leftovers still count.
  *

@@ -21,8 +21,9 @@ static const char usage_text[] =
     "[--memory SIZE]\n"
     "                [-j N] [-t SECONDS] [-P N] [--max-stalls N] [--no-adapt]\n"
     "                [--max-rate N] [--jq FILTER] [--dry-run] [--verify]\n"
-    "                [--keep-sources] [--strict] [--stalled FILE] "
-    "[--progress] [--stats[=json]]\n"
+    "                [--keep-sources] [--strict] [--staging DIR] "
+    "[--stalled FILE]\n"
+    "                [--progress] [--stats[=json]]\n"
     "                ROOT...\n";
 
 static const char options_text[] =
@@ -60,6 +61,9 @@ static const char options_text[] =
     "stdout)\n"
     "      --keep-sources  consolidate but remove no source\n"
     "      --strict        an invalid source fails its whole leaf\n"
+    "      --staging DIR   where a leaf is built when the share has no "
+    "free inode\n"
+    "                      (another file system, with room for one leaf)\n"
     "      --stalled FILE  write the stalled directories to FILE\n"
     "      --progress      show the status line even when stderr is not a "
     "terminal\n"
@@ -72,6 +76,7 @@ enum {
 	OPT_OUTPUT, OPT_MEMORY, OPT_JQ, OPT_DRY_RUN, OPT_KEEP_SOURCES,
 	OPT_STRICT, OPT_STALLED, OPT_PROGRESS, OPT_STATS, OPT_HELP,
 	OPT_VERSION, OPT_MAX_STALLS, OPT_NO_ADAPT, OPT_MAX_RATE, OPT_VERIFY,
+	OPT_STAGING,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +96,7 @@ static const struct option long_options[] = {
 	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
 	{ "no-adapt", no_argument, NULL, OPT_NO_ADAPT },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "staging", required_argument, NULL, OPT_STAGING },
 	{ "stalled", required_argument, NULL, OPT_STALLED },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "stats", optional_argument, NULL, OPT_STATS },
@@ -244,6 +250,14 @@ parse_option(struct context *ctx, struct passed *p, int c)
 	case OPT_STRICT:
 		pass(&p->merge, "--strict", NULL);
 		return 0;
+	case OPT_STAGING:
+		if (*optarg == '\0') {
+			diag_warnx("--staging: an empty path");
+			return -1;
+		}
+		ctx->staging = optarg;
+		pass(&p->merge, "--staging", optarg);
+		return 0;
 	case OPT_STALLED:
 		ctx->stalled_path = optarg;
 		return 0;
@@ -353,6 +367,8 @@ build_pipeline(struct context *ctx, const struct passed *p,
 	/* A leaf where json-merge found nothing new is left as it is, not
 	 * rewritten through the filter: jsonl-write withdraws the claim. */
 	child_argv_add(&ctx->write_leaf, "--skip-unchanged");
+	if (ctx->staging != NULL)
+		pass(&ctx->write_leaf, "--staging", ctx->staging);
 	child_argv_add(&ctx->write_leaf, "--stats=json");
 	child_argv_add(&ctx->write_leaf, "--");
 	child_argv_add_hole(&ctx->write_leaf);
@@ -382,6 +398,8 @@ build_stream(struct context *ctx, const struct passed *p,
 	add_program(&ctx->write_stream, progdir, "jsonl-write");
 	if (!ctx->keep_sources)
 		child_argv_add(&ctx->write_stream, "--remove-sources");
+	if (ctx->staging != NULL)
+		pass(&ctx->write_stream, "--staging", ctx->staging);
 	child_argv_add(&ctx->write_stream, "--stats=json");
 }
 
@@ -417,6 +435,12 @@ context_parse(struct context *ctx, int argc, char *argv[])
 		cli_usage(usage_text);
 	ctx->paths = argv + optind;
 	ctx->npaths = (size_t)(argc - optind);
+	/* Staging frees the share's inodes by removing what was consumed. */
+	if (ctx->staging != NULL && ctx->keep_sources) {
+		diag_warnx("--staging: not with --keep-sources (a staged "
+		    "commit makes room by removing the sources)");
+		cli_usage(usage_text);
+	}
 	/* A check changes nothing: with what would change, it makes no
 	 * sense, and a dry run is another way of looking. */
 	if (ctx->verify && (ctx->jq != NULL || ctx->dry_run)) {
@@ -440,6 +464,12 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	child_argv_free(&p.scan);
 	child_argv_free(&p.merge);
 	child_argv_free(&p.verify);
+}
+
+void
+context_usage(void)
+{
+	cli_usage(usage_text);
 }
 
 void

@@ -27,6 +27,7 @@ struct context {
 	const char *jq;		/* --jq FILTER, or NULL */
 	const char *output;	/* --output NAME */
 	const char *stalled_path;	/* --stalled FILE, or NULL */
+	const char *staging;	/* --staging DIR, or NULL */
 	long parallel;		/* -P */
 	long long timeout_ms;	/* -t: the longest any call on the share
 				 * may take */
@@ -57,6 +58,10 @@ struct context {
  * (the bin/ of a build, or the installed directory), else in PATH.
  */
 void context_parse(struct context *ctx, int argc, char *argv[]);
+
+/* Prints leafpack's usage and exits 2: a usage error found after
+ * parsing (its reason said first). */
+void context_usage(void) __attribute__((noreturn));
 
 /* Frees what ctx owns (not the paths). */
 void context_free(struct context *ctx);

@@ -16,9 +16,11 @@
 #include "loop.h"
 #include "pipeline.h"
 #include "pace.h"
+#include "precheck.h"
 #include "probe.h"
 #include "progress.h"
 #include "slot.h"
+#include "staging.h"
 #include "summary.h"
 #include "watch.h"
 
@@ -46,6 +48,8 @@ struct run {
 	struct probe probe;	/* while probe.pid != 0 */
 	const char *probed;	/* the root asked */
 	bool gave_up;		/* the share does not answer: no new leaf */
+	bool no_inodes;		/* a leaf met no free inode (no --staging):
+				 * no new leaf */
 	struct pace pace;	/* the slots in use, --max-rate */
 	int rate_wake;		/* ms until --max-rate lets a leaf start */
 	/* Processes killed on a stall, until they are seen to end. */
@@ -189,6 +193,12 @@ run_finish_leaves(struct run *r)
 		slot_clear(s);
 		r->running--;
 	}
+	/* Nothing can be created on the share: no leaf could be done
+	 * there; those done stay done, the rest wait for --staging. */
+	if (r->summary.leaves_no_inodes > 0 && !r->no_inodes) {
+		r->no_inodes = true;
+		finder_stop(&r->finder);
+	}
 }
 
 static void
@@ -198,7 +208,7 @@ run_start_leaves(struct run *r)
 
 	r->rate_wake = -1;
 	/* While the share is asked whether it answers, no leaf goes to it. */
-	if (r->gave_up || r->probe.pid != 0)
+	if (r->gave_up || r->no_inodes || r->probe.pid != 0)
 		return;
 	for (size_t i = 0; !r->stopping && r->running < r->nslots &&
 	    i < r->nslots; i++) {
@@ -227,7 +237,7 @@ run_all_done(struct run *r)
 
 	if (finder_alive(&r->finder) || r->running > 0 ||
 	    r->probe.pid != 0 || (!backlog_empty(&r->backlog) &&
-	    !r->stopping && !r->gave_up))
+	    !r->stopping && !r->gave_up && !r->no_inodes))
 		return false;
 	if (r->retire_by == 0)
 		r->retire_by = watch_clock_ms() + r->limit_ms;
@@ -384,9 +394,14 @@ run_finish(struct run *r)
 	    &s->stalled_cap);
 	summary_write_stalled(s, r->ctx);
 	summary_print(s, r->ctx, &r->pace, progress_seconds());
+	if (r->no_inodes)
+		staging_warn_no_inodes(run_root_of(r, s->no_inodes_dir),
+		    s->inodes);
 	/* The stages the run stopped itself did not fail. */
 	status = finder_status(&r->finder, r->status,
-	    r->stopping || r->gave_up);
+	    r->stopping || r->gave_up || r->no_inodes);
+	if (r->no_inodes)
+		status = EXITCODE_FAILED;
 	/* A leaf left to another run, or stalled, is a part not done. */
 	if ((s->nstalled > 0 || s->leaves_busy > 0) &&
 	    status < EXITCODE_PARTIAL)
@@ -419,6 +434,11 @@ run(struct context *ctx)
 	struct run r = { .watch = { .fd = -1 }, .probe = { .fd = -1 } };
 	int status = EXITCODE_FAILED;
 
+	/* Before the first leaf: room on the share, a --staging that can
+	 * serve. */
+	if ((status = precheck(ctx)) != 0)
+		return status;
+	status = EXITCODE_FAILED;
 	if (run_start(&r, ctx) == 0) {
 		while (run_round(&r))
 			;

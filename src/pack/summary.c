@@ -164,6 +164,24 @@ summary_add_leaf(struct summary *s, const struct context *ctx,
 		s->leaves_busy++;
 		return EXITCODE_PARTIAL;
 	}
+	if (r->merge.waiting) {
+		/* Its records wait in a staging directory (said). */
+		s->leaves_waiting++;
+		return EXITCODE_PARTIAL;
+	}
+	if (r->merge.staged || r->write.staged)
+		s->leaves_staged++;
+	if (ctx->staging == NULL && (r->merge.no_inodes ||
+	    r->write.no_inodes)) {
+		/* Untouched; the run says why once (run.c). */
+		if (s->leaves_no_inodes++ == 0 &&
+		    (s->no_inodes_dir = strdup(r->dir)) == NULL)
+			diag_err(EXITCODE_FAILED, "out of memory");
+		if (s->inodes == 0)
+			s->inodes = r->merge.no_inodes ? r->merge.inodes :
+			    r->write.inodes;
+		return EXITCODE_FAILED;
+	}
 	if (merged && written && jq_ok)
 		status = add_done(s, ctx, r);
 	else {
@@ -278,6 +296,9 @@ print_json(const struct summary *s, const struct context *ctx,
 	stats_add_count(o, "leaves_partial", s->leaves_partial);
 	stats_add_count(o, "leaves_failed", s->leaves_failed);
 	stats_add_count(o, "leaves_busy", s->leaves_busy);
+	stats_add_count(o, "leaves_no_inodes", s->leaves_no_inodes);
+	stats_add_count(o, "leaves_staged", s->leaves_staged);
+	stats_add_count(o, "leaves_waiting", s->leaves_waiting);
 	stats_add_count(o, "files_consumed", s->files_consumed);
 	stats_add_count(o, "files_removed", s->files_removed);
 	stats_add_count(o, "records", s->records);
@@ -357,7 +378,8 @@ print_nothing_to_do(const struct summary *s, const struct context *ctx)
 {
 	if (ctx->dry_run || s->leaves_consolidated > 0 ||
 	    s->files_removed > 0 || s->leaves_failed > 0 || s->nstalled > 0 ||
-	    s->leaves_busy > 0)
+	    s->leaves_busy > 0 || s->leaves_no_inodes > 0 ||
+	    s->leaves_waiting > 0)
 		return false;
 	if (s->leaves_unchanged == 0)
 		fprintf(stderr, "%s: nothing to do: no leaf has new sources\n",
@@ -413,6 +435,14 @@ summary_print(const struct summary *s, const struct context *ctx,
 	    ctx->dry_run ? s->files_consumed : s->files_removed,
 	    ctx->dry_run ? "to consume" : "removed", s->records, in, out,
 	    s->nstalled, secs);
+	if (s->leaves_staged > 0)
+		fprintf(stderr, "%s: %llu leaves committed through --staging "
+		    "%s\n", diag_progname(), s->leaves_staged,
+		    diag_quote(ctx->staging));
+	if (s->leaves_waiting > 0)
+		fprintf(stderr, "%s: %llu leaves left: their records wait in "
+		    "a staging directory\n", diag_progname(),
+		    s->leaves_waiting);
 	print_pace(pace);
 	print_stuck(s);
 	if (s->nreasons > 0) {
@@ -431,5 +461,6 @@ summary_free(struct summary *s)
 	for (size_t i = 0; i < s->nstalled; i++)
 		free(s->stalled[i]);
 	free(s->stalled);
+	free(s->no_inodes_dir);
 	memset(s, 0, sizeof(*s));
 }

@@ -22,6 +22,13 @@ struct summary {
 	    leaves_partial, leaves_failed, leaves_unchanged, leaves_idle,
 	    leaves_busy, leaves_stalled, files_consumed, files_removed, records, bytes_in,
 	    bytes_out, errors;
+	/* Leaves that met a share with no free inode and no --staging
+	 * (counted, not said: the run says it once), the first one's dir
+	 * (owned) and its file system's inodes; leaves committed through
+	 * --staging; leaves whose records wait in a staging directory. */
+	unsigned long long leaves_no_inodes, leaves_staged, leaves_waiting;
+	char *no_inodes_dir;
+	unsigned long long inodes;
 	/* --verify: leaves read to the end, of which clean, and with an
 	 * output; the problems found and the lines and bytes read. */
 	unsigned long long leaves_checked, leaves_clean, leaves_with_output,
@@ -52,7 +59,8 @@ void summary_found(struct summary *s, unsigned long long n);
  * Counts a finished leaf and returns its status: 0, 1 (partial, or
  * stalled: said, "DIR: stalled: read of DIR/x blocked for 30 s", and the
  * leaf added to the stalled ones) or 4 (failed: said, "DIR: not
- * consolidated; its files are untouched").  In a dry run its path goes to
+ * consolidated; its files are untouched"; a leaf that met no free inode
+ * without --staging is only counted).  In a dry run its path goes to
  * stdout; exits 4 when stdout cannot be written.
  */
 int summary_add_leaf(struct summary *s, const struct context *ctx,
