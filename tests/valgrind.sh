@@ -22,6 +22,8 @@ command -v valgrind >/dev/null 2>&1 || {
 work=$top/build/valgrind
 rm -rf "$work"
 mkdir -p "$work/bin" "$work/logs"
+# Some tests run the programs as nobody (as_nobody in lib.sh).
+chmod 1777 "$work/logs"
 for prog in "$top"/bin/*; do
 	name=${prog##*/}
 	cat >"$work/bin/$name" <<WRAPPER
