@@ -899,12 +899,8 @@ journal_error(const struct leaf *l)
 static bool
 no_inodes(struct leaf *l)
 {
-	if (!share_out_of_inodes(l->dirfd, NULL, &l->stats.inodes))
-		return false;
-	l->stats.no_inodes = true;
-	if (!watch_attached())
-		staging_warn_no_inodes(l->dir, l->stats.inodes);
-	return true;
+	return staging_out_of_inodes(l->dirfd, l->dir, &l->stats.no_inodes,
+	    &l->stats.inodes);
 }
 
 /* What a failed claim_look() or claim_take() came to, said. */

@@ -331,12 +331,8 @@ temp_failed(const struct leaf *leaf)
 static bool
 no_inodes(struct leaf *leaf)
 {
-	if (!share_out_of_inodes(leaf->dirfd, NULL, &leaf->counts.inodes))
-		return false;
-	leaf->counts.no_inodes = true;
-	if (!watch_attached())
-		staging_warn_no_inodes(leaf->dir, leaf->counts.inodes);
-	return true;
+	return staging_out_of_inodes(leaf->dirfd, leaf->dir,
+	    &leaf->counts.no_inodes, &leaf->counts.inodes);
 }
 
 /*

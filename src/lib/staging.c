@@ -16,6 +16,7 @@
 
 #include "diag.h"
 #include "share.h"
+#include "watch.h"
 #include "xstd.h"
 
 void
@@ -33,6 +34,18 @@ staging_format_count(char *buf, size_t size, unsigned long long n)
 	}
 	out[k] = '\0';
 	snprintf(buf, size, "%s", out);
+}
+
+bool
+staging_out_of_inodes(int dirfd, const char *dir, bool *no_inodes,
+    unsigned long long *total)
+{
+	if (!share_out_of_inodes(dirfd, NULL, total))
+		return false;
+	*no_inodes = true;
+	if (!watch_attached())
+		staging_warn_no_inodes(dir, *total);
+	return true;
 }
 
 void

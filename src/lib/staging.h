@@ -157,6 +157,16 @@ void staging_format_count(char *buf, size_t size, unsigned long long n);
  * total inodes. */
 void staging_warn_no_inodes(const char *path, unsigned long long total);
 
+/*
+ * After creating a file in the leaf dirfd (path dir) failed with ENOSPC:
+ * true when its file system has no free inode, which then sets
+ * *no_inodes and *total (its inodes).  A program run by leafpack only
+ * reports it (the driver says it once for the run); one run on its own
+ * says it (staging_warn_no_inodes()).
+ */
+bool staging_out_of_inodes(int dirfd, const char *dir, bool *no_inodes,
+    unsigned long long *total);
+
 /* Says that the records of leaf dir wait in a staging directory, and how
  * to finish (m as staging_mark_read() filled it). */
 void staging_warn_waiting(const char *dir, const struct staging_mark *m);
