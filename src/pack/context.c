@@ -27,9 +27,8 @@ static const char usage_text[] =
     "                [--keep-sources] [--strict] [--stalled FILE] "
     "[--progress] [--stats[=json]]\n"
     "                [--hosts FILE [--joblog FILE] [-n N] "
-    "[--host-timeout SECONDS]]\n"
-    "                ROOT...\n"
-    "       leafpack --root-id [-t SECONDS] ROOT...\n";
+    "[--host-timeout SECONDS]] [--root-id]\n"
+    "                ROOT...\n";
 
 static const char options_text[] =
     "  -0                  --dry-run prints NUL-terminated paths\n"
@@ -427,6 +426,29 @@ build_hosts(struct context *ctx, const struct passed *p, const char *progdir)
 	child_argv_add_all(&ctx->remote, &p->remote);
 }
 
+/* With --hosts, the paths as every host sees them: a relative path would
+ * be taken from the home directory of a remote session. */
+static void
+absolute_paths(struct context *ctx)
+{
+	char cwd[PATH_MAX];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		diag_err(EXITCODE_FAILED, "getcwd");
+	if ((ctx->owned_paths = calloc(ctx->npaths, sizeof(char *))) == NULL)
+		diag_err(EXITCODE_FAILED, "out of memory");
+	for (size_t i = 0; i < ctx->npaths; i++) {
+		if (ctx->paths[i][0] == '/')
+			ctx->owned_paths[i] = strdup(ctx->paths[i]);
+		else if (asprintf(&ctx->owned_paths[i], "%s/%s", cwd,
+		    ctx->paths[i]) < 0)
+			ctx->owned_paths[i] = NULL;
+		if (ctx->owned_paths[i] == NULL)
+			diag_err(EXITCODE_FAILED, "out of memory");
+	}
+	ctx->paths = ctx->owned_paths;
+}
+
 /* --hosts, --root-id and what may go with them; -1 for a usage error
  * (said). */
 static int
@@ -506,6 +528,8 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	/* A share that stops answering stalls every slot at once. */
 	if (ctx->max_stalls < 0)
 		ctx->max_stalls = ctx->parallel;
+	if (ctx->hosts_file != NULL)
+		absolute_paths(ctx);
 	ctx->self = find_self();
 	progdir = find_progdir(ctx->self);
 	build_scan(ctx, &p, progdir);
@@ -539,4 +563,7 @@ context_free(struct context *ctx)
 	child_argv_free(&ctx->filter);
 	child_argv_free(&ctx->remote);
 	free(ctx->self);
+	for (size_t i = 0; ctx->owned_paths != NULL && i < ctx->npaths; i++)
+		free(ctx->owned_paths[i]);
+	free(ctx->owned_paths);
 }

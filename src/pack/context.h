@@ -56,6 +56,8 @@ struct context {
 					 * connection silent this long ends */
 	bool root_id;		/* --root-id: print the roots' identities */
 	char *self;		/* our own executable (owned) */
+	char **owned_paths;	/* with --hosts: the paths made absolute,
+				 * which paths then points to */
 	/* leaf-filter -0, its --stalled FILE the hole (with --hosts). */
 	struct child_argv filter;
 	/* The options the hosts' leafpack --leaves are given. */
