@@ -94,7 +94,7 @@ tree_outputs single >single.outputs
 same_file single.outputs hosts.outputs
 grep -q 'host down: left out: ssh: connect to host down' err ||
     fail "the unreachable host is not named"
-grep -q 'host dies: lost in the middle of [1-9]' err ||
+grep -q 'host dies: lost: ssh failed on [1-9]' err ||
     fail "the host that died is not named"
 if [ -n "$other" ]; then
 	grep -q "host other: left out: a different tree under $ROOT" err ||

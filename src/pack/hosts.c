@@ -150,6 +150,7 @@ struct host {
 	char *name;		/* for messages: the host, "local" for ':' */
 	long jobs;		/* its "N/": jobs at once there */
 	char *why;		/* why it was left out (owned), or NULL */
+	bool lost;		/* a try failed there: no new job goes to it */
 	struct buf check_out, check_err;	/* its check's lines */
 };
 
@@ -358,24 +359,30 @@ read_hosts(struct hosts_run *r)
 	return status;
 }
 
-/* Writes the sshlogin file of the hosts that are not left out. */
+/* Writes the sshlogin file of the hosts that are neither left out nor
+ * lost (all: every host), through a temporary renamed over it (parallel
+ * reads it again when it changes).  -1 (said). */
 static int
 write_sshlogins(struct hosts_run *r, const char *path, bool all)
 {
-	FILE *f = fopen(path, "we");
+	char *temp = xasprintf("%s.new", path);
+	FILE *f = fopen(temp, "we");
+	int status = 0;
 
 	if (f == NULL) {
-		diag_warn("%s", diag_quote(path));
+		diag_warn("%s", diag_quote(temp));
+		free(temp);
 		return -1;
 	}
 	for (size_t i = 0; i < r->nhosts; i++)
-		if (all || r->hosts[i].why == NULL)
+		if (all || (r->hosts[i].why == NULL && !r->hosts[i].lost))
 			fprintf(f, "%s\n", r->hosts[i].line);
-	if (fclose(f) == EOF) {
+	if (fclose(f) == EOF || rename(temp, path) < 0) {
 		diag_warn("%s", diag_quote(path));
-		return -1;
+		status = -1;
 	}
-	return 0;
+	free(temp);
+	return status;
 }
 
 /* ---- processes ---- */
@@ -943,11 +950,50 @@ job_line(void *arg, char *line, size_t len)
 	pass_line(r, line, strlen(line));
 }
 
+/*
+ * A host where a try failed with ssh's 255 (its wrapper says so) gets no
+ * new job: parallel would go on giving it jobs, each failing there (after
+ * ConnectTimeout when its link is down) before it goes elsewhere.  The
+ * file without it is read by parallel when a job ends, once its mtime has
+ * moved on by more than a second.  The last host is kept.
+ */
+static void
+drop_lost_hosts(struct hosts_run *r)
+{
+	size_t left = 0;
+	bool dropped = false;
+	char *path;
+
+	for (size_t i = 0; i < r->nhosts; i++)
+		left += r->hosts[i].why == NULL && !r->hosts[i].lost;
+	for (size_t i = 0; i < r->nhosts && left > 1; i++) {
+		struct host *h = &r->hosts[i];
+
+		if (h->why != NULL || h->lost)
+			continue;
+		path = xasprintf("%s/lost.%zu", r->dir, i);
+		if (access(path, F_OK) == 0) {
+			h->lost = dropped = true;
+			left--;
+			progress_clear();
+			diag_warnx("host %s: lost (ssh failed): no new job goes "
+			    "to it, its jobs run again elsewhere", h->name);
+		}
+		free(path);
+	}
+	if (dropped) {
+		path = xasprintf("%s/sshlogins", r->dir);
+		(void)write_sshlogins(r, path, false);
+		free(path);
+	}
+}
+
 static void
 jobs_progress(struct hosts_run *r)
 {
 	const struct summary *s = &r->summary;
 
+	drop_lost_hosts(r);
 	progress_update("leaves %llu/%llu, jobs %llu/%llu, files removed %llu, "
 	    "records %llu, failed %llu, stalled %zu", s->leaves_done,
 	    s->leaves_found, r->jobs_reported, r->jobs_total,
@@ -1068,9 +1114,9 @@ name_lost_hosts(struct hosts_run *r)
 			while ((c = getc(in)) != EOF)
 				lost += c == '\n';
 			fclose(in);
-			diag_warnx("host %s: lost in the middle of %d job%s "
-			    "(ssh failed), run again elsewhere", r->hosts[i].name,
-			    lost, lost == 1 ? "" : "s");
+			diag_warnx("host %s: lost: ssh failed on %d tr%s, "
+			    "whose jobs ran again elsewhere", r->hosts[i].name,
+			    lost, lost == 1 ? "y" : "ies");
 		}
 		free(path);
 	}
