@@ -13,7 +13,7 @@
 . "$LEAFPACK_TESTS/lib/hosts.sh"
 need_hosts
 
-modes=kill
+modes="kill"
 [ "${LEAFPACK_LONG:-0}" != 1 ] || modes="kill link freeze"
 hosts_start 3
 # Each job lasts seconds (--max-rate: 16 files a second, a second's
