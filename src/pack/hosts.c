@@ -562,11 +562,15 @@ pass_line(void *arg, char *line, size_t len)
 	fprintf(stderr, "%s\n", line);
 }
 
+/* Appends the line and its newline to b, whose text stays a string (a NUL
+ * after len). */
 static void
 keep_line(struct buf *b, const char *line, size_t len)
 {
-	if (buf_append(b, line, len) < 0 || buf_append(b, "\n", 1) < 0)
+	if (buf_append(b, line, len) < 0 || buf_append(b, "\n", 1) < 0 ||
+	    buf_reserve(b, 1) < 0)
 		diag_err(EXITCODE_FAILED, "out of memory");
+	b->data[b->len] = '\0';
 }
 
 static void
