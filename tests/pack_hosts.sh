@@ -12,9 +12,11 @@
 need_cmd parallel
 need_cmd setsid
 
-# Leaves big enough, and one at a time (-P 1), that a job is in the
-# middle of its leaves when the dying host notices its first commit.
-gen root --entities 3 --dates 2 --files 30
+# Jobs of 3 leaves of 20 files, one leaf at a time (-P 1), at most 40
+# files a second (a second's burst): the third leaf of a job starts half a
+# second in, so a job is in the middle of its leaves when the dying host
+# notices its first commit.
+gen root --entities 3 --dates 2 --files 20
 cp -a root single
 mkdir other
 cp -a root/e0001 other/
@@ -83,7 +85,7 @@ else
 	echo "no mount namespace here: no host with another tree"
 fi
 
-expect_status 0 "$BIN/leafpack" -P 1 --stats=json --hosts hosts.txt \
+expect_status 0 "$BIN/leafpack" -P 1 --max-rate 40 --stats=json --hosts hosts.txt \
     --joblog run.log -n 3 root
 cat err >&2
 check_consolidated root before.records
