@@ -132,6 +132,35 @@ log=$(jq -r .joblog stats.json)
 [ -f "$log" ] || fail "the joblog $log is not there"
 rm -f "$log"
 
+# Two runs at once over two hosts (':' and a stand-in that passes
+# through), every leaf given twice to each: the claims leave a leaf to the
+# job that has it (1), or fail the one that came at the same moment with
+# nothing touched (4); the rerun finishes, every record once.
+rm -rf root
+gen root --entities 3 --dates 2
+source_records root >before.records
+printf ':\n%s\n' "$PWD/fakessh twin" >twins.txt
+leaves root | sed 'p' >twice.list
+# shellcheck disable=SC2046
+"$BIN/leafpack" -n 2 --hosts twins.txt --leaves $(cat twice.list) \
+    2>run1.err &
+run1=$!
+# shellcheck disable=SC2046
+"$BIN/leafpack" -n 2 --hosts twins.txt --leaves $(cat twice.list) \
+    2>run2.err
+status2=$?
+wait "$run1"
+status1=$?
+for status in $status1 $status2; do
+	case $status in
+	0 | 1 | 4) ;;
+	*) cat run1.err run2.err >&2; fail "overlapping runs: exit $status" ;;
+	esac
+done
+expect_status 0 "$BIN/leafpack" --hosts twins.txt root
+check_consolidated root before.records
+echo "overlapping runs: exit $status1 and $status2, then $(tail -n 1 err)"
+
 # Again: nothing to do.
 expect_status 0 "$BIN/leafpack" --hosts local.txt root
 grep -q 'nothing to do' err || fail "the rerun: $(cat err)"
