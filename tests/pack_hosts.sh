@@ -20,7 +20,7 @@ gen root --entities 3 --dates 2 --files 20
 cp -a root single
 mkdir other
 cp -a root/e0001 other/
-source_records root >before.records
+all_records root >before.records
 
 cat >fakessh <<'EOS'
 #!/bin/sh
@@ -119,7 +119,7 @@ jq -e --argjson recs "$(wc -l <before.records)" '
 # Every host up: the counts are every record, once.
 rm -rf root
 gen root --entities 3 --dates 2
-source_records root >before.records
+all_records root >before.records
 printf ':\n' >local.txt
 expect_status 0 "$BIN/leafpack" --stats=json --hosts local.txt root
 tail -n 1 err >stats.json
@@ -138,7 +138,7 @@ rm -f "$log"
 # nothing touched (4); the rerun finishes, every record once.
 rm -rf root
 gen root --entities 3 --dates 2
-source_records root >before.records
+all_records root >before.records
 printf ':\n%s\n' "$PWD/fakessh twin" >twins.txt
 leaves root | sed 'p' >twice.list
 # shellcheck disable=SC2046

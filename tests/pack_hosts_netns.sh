@@ -21,7 +21,7 @@ hosts_start 3
 # flight.
 opts="--max-rate 16 -P 2 -n 6 --host-timeout 3"
 gen single --entities 4 --types 2 --dates 6 --files 8 --records 3
-source_records single >before.records
+all_records single >before.records
 nleaves=$(leaves single | wc -l)
 "$BIN/leafpack" single 2>single.err ||
     { cat single.err >&2; fail "the run on one host failed"; }
