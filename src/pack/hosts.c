@@ -841,6 +841,10 @@ check_and_scan(struct hosts_run *r)
 		diag_warnx("the roots cannot be looked at here");
 		goto out;
 	}
+	if (proc_exited(&remote, 127)) {
+		diag_warnx("--hosts needs GNU parallel in PATH");
+		goto out;
+	}
 	if (!ctx->leaves_mode) {
 		r->status = stage_status(&scan);
 		if (stage_status(&filter) > r->status)
