@@ -161,6 +161,43 @@ expect_status 0 "$BIN/leafpack" --hosts twins.txt root
 check_consolidated root before.records
 echo "overlapping runs: exit $status1 and $status2, then $(tail -n 1 err)"
 
+# Interrupted (SIGINT: the jobs in flight finish; SIGKILL: parallel dies
+# with leafpack, and the jobs it started go on alone), then the same
+# command again, until the jobs left alone have let go of their leaves:
+# every record once.
+for how in INT:130 KILL:137; do
+	sig=${how%:*}
+	rm -rf root
+	gen root --entities 3 --dates 2 --files 10
+	all_records root >before.records
+	"$BIN/leafpack" -P 1 --max-rate 20 -n 2 --hosts local.txt root \
+	    2>"$sig.err" &
+	run=$!
+	until [ "$(find root -name consolidated.jsonl | wc -l)" -ge 2 ]; do
+		kill -0 "$run" 2>/dev/null || fail "$sig: the run ended early"
+		sleep 0.05
+	done
+	kill -"$sig" "$run"
+	wait "$run"
+	status=$?
+	[ "$status" -eq "${how#*:}" ] ||
+	    { cat "$sig.err" >&2; fail "$sig: exit $status"; }
+	tries=0
+	while :; do
+		"$BIN/leafpack" --hosts local.txt root >out 2>err
+		status=$?
+		[ $status -ne 0 ] || break
+		tries=$((tries + 1))
+		if [ $status -ne 1 ] || [ $tries -ge 50 ]; then
+			cat err >&2
+			fail "$sig: the rerun exited $status"
+		fi
+		sleep 0.2
+	done
+	check_consolidated root before.records
+	echo "interrupted by SIG$sig: finished by $((tries + 1)) reruns"
+done
+
 # Again: nothing to do.
 expect_status 0 "$BIN/leafpack" --hosts local.txt root
 grep -q 'nothing to do' err || fail "the rerun: $(cat err)"
