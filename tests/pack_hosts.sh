@@ -1,12 +1,14 @@
 #!/bin/sh
 # leafpack --hosts without a network: the hosts are ':' (this one) and
 # stand-ins for ssh (./fakessh, which runs the command here): one that
-# cannot be reached, one that dies a moment into every job, and (where a
+# cannot be reached, one that dies in the middle of every job, and (where a
 # mount namespace can be made) one that sees another tree under the same
-# path.  Every record exactly once and byte-identical to a run on one host;
-# the unreachable and the other tree left out and named, the lost host
-# named; the per-host lines add up; a rerun has nothing to do; --root-id;
-# usage errors.  tests/pack_hosts_netns.sh does it over real ssh.
+# path, one with another leafpack and one with none.  Every record exactly
+# once and byte-identical to a run on one host; the hosts left out named
+# with the reason, the lost host named; the per-host lines add up; two runs
+# at once; interrupted runs finished by the same command again; a rerun has
+# nothing to do; --root-id; usage errors.  tests/pack_hosts_netns.sh does it
+# over real ssh.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"
 need_cmd parallel
@@ -59,15 +61,25 @@ dies)
 	[ "$status" -ne 137 ] || exit 255
 	exit "$status"
 	;;
-other)
+other | old | bare)
+	# Another tree under the same path, another leafpack at the same
+	# path, or none there.
+	case $host in
+	other) what=$OTHER where=$ROOT ;;
+	old) what=$FAKE_DIR/old-leafpack where=$LEAFPACK_BIN/leafpack ;;
+	bare) what=$FAKE_DIR/empty where=$LEAFPACK_BIN ;;
+	esac
 	# shellcheck disable=SC2016
 	exec $UNSHARE sh -c 'mount --bind "$1" "$2" && shift 2 &&
-	    exec sh -c "$*"' sh "$OTHER" "$ROOT" "$@"
+	    exec sh -c "$*"' sh "$what" "$where" "$@"
 	;;
 esac
 exec sh -c "$*"
 EOS
 chmod +x fakessh
+printf '#!/bin/sh\necho "leafpack 0.0.1"\n' >old-leafpack
+chmod +x old-leafpack
+mkdir empty
 OTHER=$PWD/other ROOT=$PWD/root FAKE_DIR=$PWD
 UNSHARE="unshare -m"
 [ "$(id -u)" -eq 0 ] || UNSHARE="unshare -rm"
@@ -79,7 +91,9 @@ export OTHER ROOT UNSHARE FAKE_DIR
 } >hosts.txt
 other=
 if $UNSHARE sh -c "mount --bind '$OTHER' '$ROOT'" 2>/dev/null; then
-	echo "$PWD/fakessh other" >>hosts.txt
+	for host in other old bare; do
+		echo "$PWD/fakessh $host" >>hosts.txt
+	done
 	other=1
 else
 	echo "no mount namespace here: no host with another tree"
@@ -101,6 +115,10 @@ grep -q 'host dies: lost: ssh failed on [1-9]' err ||
 if [ -n "$other" ]; then
 	grep -q "host other: left out: a different tree under $ROOT" err ||
 	    fail "the host with another tree is not named"
+	grep -q "host old: left out: leafpack 0.0.1 there, leafpack .* here" \
+	    err || fail "the host with another version is not named"
+	grep -q "host bare: left out: no $BIN/leafpack there" err ||
+	    fail "the host without leafpack is not named"
 fi
 tail -n 1 err >stats.json
 jq -e --argjson recs "$(wc -l <before.records)" '
