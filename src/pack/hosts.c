@@ -360,7 +360,7 @@ read_hosts(struct hosts_run *r)
 }
 
 /* Writes the sshlogin file of the hosts that are neither left out nor
- * lost (all: every host), through a temporary renamed over it (parallel
+ * lost (all: every host but this one, ':', for the check), through a temporary renamed over it (parallel
  * reads it again when it changes).  -1 (said). */
 static int
 write_sshlogins(struct hosts_run *r, const char *path, bool all)
@@ -375,7 +375,8 @@ write_sshlogins(struct hosts_run *r, const char *path, bool all)
 		return -1;
 	}
 	for (size_t i = 0; i < r->nhosts; i++)
-		if (all || (r->hosts[i].why == NULL && !r->hosts[i].lost))
+		if (all ? strcmp(r->hosts[i].login, ":") != 0 :
+		    r->hosts[i].why == NULL && !r->hosts[i].lost)
 			fprintf(f, "%s\n", r->hosts[i].line);
 	if (fclose(f) == EOF || rename(temp, path) < 0) {
 		diag_warn("%s", diag_quote(path));
@@ -654,7 +655,9 @@ judge_host(struct hosts_run *r, struct host *h)
 	const char *err = h->check_err.data;
 	size_t nl;
 
-	if (there_len == here_len && memcmp(here, there, here_len) == 0)
+	/* This host is this host. */
+	if (strcmp(h->login, ":") == 0 ||
+	    (there_len == here_len && memcmp(here, there, here_len) == 0))
 		return NULL;
 	if (there_len == 0) {
 		if (err != NULL && (strstr(err, "No such file") ||
@@ -774,6 +777,7 @@ check_and_scan(struct hosts_run *r)
 	char *filter_stalled = xasprintf("%s/filter.stalled", r->dir);
 	char *timeout = timeout_arg(ctx), *check_timeout;
 	int p[2] = { -1, -1 }, out, status = -1;
+	bool remote_hosts = false;
 	size_t n = 0;
 	long long deadline;
 
@@ -810,7 +814,9 @@ check_and_scan(struct hosts_run *r)
 	root_id_argv(&check, ctx, timeout);
 	if (proc_start(&here, local.v, -1, -1) == 0)
 		procs[n++] = &here;
-	if (proc_start(&remote, check.v, -1, -1) == 0)
+	for (size_t i = 0; i < r->nhosts && !remote_hosts; i++)
+		remote_hosts = strcmp(r->hosts[i].login, ":") != 0;
+	if (remote_hosts && proc_start(&remote, check.v, -1, -1) == 0)
 		procs[n++] = &remote;
 	if (ctx->leaves_mode) {
 		if (write_leaves(ctx, out) < 0)
@@ -835,7 +841,7 @@ check_and_scan(struct hosts_run *r)
 	(void)wait_procs(r, procs, n, deadline, NULL);
 	if (r->stopping)
 		goto out;
-	if (n != (ctx->leaves_mode ? 2u : 4u))
+	if (n != (ctx->leaves_mode ? 1u : 3u) + remote_hosts)
 		goto out;
 	if (!proc_exited(&here, EXITCODE_DONE)) {
 		diag_warnx("the roots cannot be looked at here");

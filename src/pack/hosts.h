@@ -11,8 +11,8 @@
  * (parallel's --retries), and finishes what the first try left through its
  * claims; two jobs, or two runs, on one leaf leave it to the first.
  *
- * Before any work, every host passes a check, at once on all of them
- * (parallel --nonall): it runs `leafpack --root-id ROOT...` there, which
+ * Before any work, every host but this one (':') passes a check, at once
+ * on all of them (parallel --nonall): it runs `leafpack --root-id ROOT...` there, which
  * must print what it prints here: the same version, and the same identity
  * of each root (hosts_root_id()).  A host that cannot be reached, has no
  * leafpack at that path, runs another version, or sees another tree under
