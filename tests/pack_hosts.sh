@@ -11,6 +11,9 @@
 # over real ssh.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"
+# The default joblogs, and our temporary files, stay in the test's
+# directory.
+mkdir tmp && TMPDIR=$PWD/tmp && export TMPDIR
 need_cmd parallel
 need_cmd setsid
 

@@ -10,6 +10,9 @@
 # the sources gone; host 2 named; the per-host lines add up.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"
+# The default joblogs, and our temporary files, stay in the test's
+# directory.
+mkdir tmp && TMPDIR=$PWD/tmp && export TMPDIR
 . "$LEAFPACK_TESTS/lib/hosts.sh"
 need_hosts
 

@@ -9,6 +9,9 @@
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"
+# The default joblogs, and our temporary files, stay in the test's
+# directory.
+mkdir tmp && TMPDIR=$PWD/tmp && export TMPDIR
 need_stallfs
 need_cmd parallel
 
