@@ -7,6 +7,7 @@
 #   make bench         benchmarks against the peers (LARGE=1 for full size)
 #   make crash         the crash tests at every system call (minutes)
 #   make long          every test in its long form (most of an hour)
+#   make check-valgrind  the tests under valgrind's memcheck (an hour or more)
 #   make fuzz          the fuzz harnesses, FUZZ_SECONDS each (default 60)
 #   make install       PREFIX=/usr/local MANPREFIX=$(PREFIX)/share/man DESTDIR=
 #   make clean
@@ -58,7 +59,7 @@ TESTPROGS := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/*.c))
 BENCHPROGS := $(patsubst bench/%.c,bench/bin/%,$(wildcard bench/*.c))
 
 .PHONY: all tests check check-deps check-build check-man check-shell \
-	check-asan test \
+	check-asan check-valgrind test \
 	demo bench install uninstall clean
 .DELETE_ON_ERROR:
 # Objects are built by pattern rules only; keep them between builds.
@@ -121,6 +122,12 @@ check-shell:
 check-asan:
 	$(MAKE) WERROR=1 SANITIZE=1 BUILD=build/asan BINDIR=build/asan/bin all
 	LEAFPACK_BIN=$(CURDIR)/build/asan/bin LEAFPACK_SANITIZED=1 sh tests/run.sh
+
+# The tests under valgrind memcheck, every process of leafpack's (no error,
+# no leak); those that time deadlines or kill points are left out
+# (tests/valgrind.sh).  Not part of check: valgrind runs 10-50x slower.
+check-valgrind: all tests
+	sh tests/valgrind.sh
 
 # Runs the tests on what is built, without installing or rebuilding.
 test: all tests

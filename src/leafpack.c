@@ -29,13 +29,15 @@
  *     - pack/pace.[ch]      the slots in use, following the share's
  *                           latency, and --max-rate
  *     - pack/slot.[ch]      one of the -P slots, and the interface of its
- *                           two backends
+ *                           three backends
  *     - pack/streampair.[ch]  backend: one json-merge -0 | jsonl-write pair
  *                           per slot, for leaf after leaf (no --jq, no
  *                           --dry-run)
  *     - pack/pipeline.[ch]  backend: json-merge [| jq] | jsonl-write for
  *                           each leaf (--jq, --dry-run), poisoned when a
  *                           stage before jsonl-write failed
+ *     - pack/verifier.[ch]  backend: jsonl-verify for each leaf
+ *                           (--verify), changing nothing
  *     - pack/relay.[ch]     a child's stderr passed through; its last line,
  *                           a JSON object, kept as its stats
  *     - pack/summary.[ch]   totals, each leaf's verdict, the status line,

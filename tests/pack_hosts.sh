@@ -245,6 +245,7 @@ grep -q 'no host to work on' err || fail "no host: $(cat err)"
 expect_status 2 "$BIN/leafpack" --joblog x.log root
 expect_status 2 "$BIN/leafpack" -n 5 root
 expect_status 2 "$BIN/leafpack" --hosts local.txt --dry-run root
+expect_status 2 "$BIN/leafpack" --hosts local.txt --verify root
 expect_status 2 "$BIN/leafpack" --hosts local.txt -n 0 root
 expect_status 4 "$BIN/leafpack" --hosts nosuch.txt root
 exit 0

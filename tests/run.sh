@@ -27,7 +27,7 @@ else
 	list=
 	for script in "$here"/*.sh; do
 		case ${script##*/} in
-		run.sh | lib.sh | deps.sh | demo.sh) ;;
+		run.sh | lib.sh | deps.sh | demo.sh | valgrind.sh) ;;
 		*) list="$list $script" ;;
 		esac
 	done

@@ -80,6 +80,9 @@ jsonlines_next(struct jsonlines *r, struct jsonscan_error *err)
 
 	if ((got = next_line(r, &line, &len)) <= 0)
 		return got == 0 ? JSONLINES_END : JSONLINES_READ_ERROR;
+	r->line = line;
+	r->line_len = len;
+	r->line_ended = line + len < r->buf.data + r->buf.len;
 	/* The compact form is never longer than the line. */
 	if (RESERVE(r->record.data, r->record.cap, len + 1) < 0)
 		return JSONLINES_NO_MEMORY;

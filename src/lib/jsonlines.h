@@ -34,6 +34,11 @@ struct jsonlines {
 	off_t off;			/* of buf's end in the file */
 	bool eof;
 	unsigned long long lineno;	/* of the record last returned */
+	const char *line;	/* its bytes as read, in buf (until the next
+				 * call), and their length without the '\n' */
+	size_t line_len;
+	bool line_ended;		/* it ended with '\n' (the last line
+					 * of a file may not) */
 	struct jsonscan_buf record;	/* the record, compact */
 	struct sortkey_buf sortkey;	/* its key */
 };

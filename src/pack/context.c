@@ -23,7 +23,7 @@ static const char usage_text[] =
     "                [--min-age DURATION] [--key PATH] [--output NAME] "
     "[--memory SIZE]\n"
     "                [-j N] [-t SECONDS] [-P N] [--max-stalls N] [--no-adapt]\n"
-    "                [--max-rate N] [--jq FILTER] [--dry-run]\n"
+    "                [--max-rate N] [--jq FILTER] [--dry-run] [--verify]\n"
     "                [--keep-sources] [--strict] [--stalled FILE] "
     "[--progress] [--stats[=json]]\n"
     "                [--hosts FILE [--joblog FILE] [-n N] "
@@ -59,6 +59,10 @@ static const char options_text[] =
     "      --jq FILTER     pass every record through jq -c FILTER\n"
     "      --dry-run       print the leaves that would be consolidated; "
     "change nothing\n"
+    "      --verify        check the leaves' outputs and what is left "
+    "beside them;\n"
+    "                      change nothing (one line per problem on "
+    "stdout)\n"
     "      --keep-sources  consolidate but remove no source\n"
     "      --strict        an invalid source fails its whole leaf\n"
     "      --stalled FILE  write the stalled directories to FILE\n"
@@ -85,8 +89,8 @@ enum {
 	OPT_LEAVES = 256, OPT_DATES, OPT_NAME, OPT_MATCH, OPT_MIN_AGE, OPT_KEY,
 	OPT_OUTPUT, OPT_MEMORY, OPT_JQ, OPT_DRY_RUN, OPT_KEEP_SOURCES,
 	OPT_STRICT, OPT_STALLED, OPT_PROGRESS, OPT_STATS, OPT_HELP,
-	OPT_VERSION, OPT_MAX_STALLS, OPT_NO_ADAPT, OPT_MAX_RATE, OPT_HOSTS,
-	OPT_JOBLOG, OPT_HOST_TIMEOUT, OPT_ROOT_ID,
+	OPT_VERSION, OPT_MAX_STALLS, OPT_NO_ADAPT, OPT_MAX_RATE, OPT_VERIFY,
+	OPT_HOSTS, OPT_JOBLOG, OPT_HOST_TIMEOUT, OPT_ROOT_ID,
 };
 
 static const struct option long_options[] = {
@@ -100,6 +104,7 @@ static const struct option long_options[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "jq", required_argument, NULL, OPT_JQ },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "keep-sources", no_argument, NULL, OPT_KEEP_SOURCES },
 	{ "max-stalls", required_argument, NULL, OPT_MAX_STALLS },
 	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
@@ -120,7 +125,7 @@ static const struct option long_options[] = {
 /* The options each child is passed, in the order they were given: the
  * hosts' leafpack --leaves gets merge's and remote's. */
 struct passed {
-	struct child_argv scan, merge, filter, remote;
+	struct child_argv scan, merge, verify, filter, remote;
 };
 
 static void
@@ -220,6 +225,7 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		if (cli_key(optarg) < 0)
 			return -1;
 		pass(&p->merge, "--key", optarg);
+		pass(&p->verify, "--key", optarg);
 		return 0;
 	case OPT_OUTPUT:
 		if (cli_output(optarg) < 0)
@@ -227,6 +233,7 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		ctx->output = optarg;
 		pass(&p->merge, "--output", optarg);
 		pass(&p->filter, "--output", optarg);
+		pass(&p->verify, "--output", optarg);
 		return 0;
 	case OPT_MEMORY:
 		if (cli_memory("--memory", optarg, &n) < 0)
@@ -279,6 +286,9 @@ parse_option(struct context *ctx, struct passed *p, int c)
 		return 0;
 	case OPT_DRY_RUN:
 		ctx->dry_run = true;
+		return 0;
+	case OPT_VERIFY:
+		ctx->verify = true;
 		return 0;
 	case OPT_KEEP_SOURCES:
 		ctx->keep_sources = true;
@@ -459,9 +469,10 @@ check_modes(const struct context *ctx)
 		diag_warnx("--joblog, -n and --host-timeout go with --hosts");
 		return -1;
 	}
-	if (ctx->hosts_file != NULL && (ctx->dry_run || ctx->root_id)) {
-		diag_warnx("--hosts: %s runs here only",
-		    ctx->dry_run ? "--dry-run" : "--root-id");
+	if (ctx->hosts_file != NULL && (ctx->dry_run || ctx->root_id ||
+	    ctx->verify)) {
+		diag_warnx("--hosts: %s runs here only", ctx->dry_run ?
+		    "--dry-run" : ctx->root_id ? "--root-id" : "--verify");
 		return -1;
 	}
 	if (ctx->root_id && ctx->leaves_mode) {
@@ -469,6 +480,18 @@ check_modes(const struct context *ctx)
 		return -1;
 	}
 	return 0;
+}
+
+/* jsonl-verify for each leaf, with --verify. */
+static void
+build_verify(struct context *ctx, const struct passed *p,
+    const char *progdir)
+{
+	add_program(&ctx->verify_leaf, progdir, "jsonl-verify");
+	child_argv_add_all(&ctx->verify_leaf, &p->verify);
+	child_argv_add(&ctx->verify_leaf, "--stats=json");
+	child_argv_add(&ctx->verify_leaf, "--");
+	child_argv_add_hole(&ctx->verify_leaf);
 }
 
 /* The json-merge -0 | jsonl-write pair that a slot keeps. */
@@ -524,7 +547,14 @@ context_parse(struct context *ctx, int argc, char *argv[])
 		ctx->host_timeout_ms = HOST_TIMEOUT_DEFAULT_MS;
 	ctx->paths = argv + optind;
 	ctx->npaths = (size_t)(argc - optind);
-	ctx->stream = ctx->jq == NULL && !ctx->dry_run;
+	/* A check changes nothing: with what would change, it makes no
+	 * sense, and a dry run is another way of looking. */
+	if (ctx->verify && (ctx->jq != NULL || ctx->dry_run)) {
+		diag_warnx("--verify changes nothing: not with %s",
+		    ctx->jq != NULL ? "--jq" : "--dry-run");
+		cli_usage(usage_text);
+	}
+	ctx->stream = ctx->jq == NULL && !ctx->dry_run && !ctx->verify;
 	/* A share that stops answering stalls every slot at once. */
 	if (ctx->max_stalls < 0)
 		ctx->max_stalls = ctx->parallel;
@@ -539,13 +569,16 @@ context_parse(struct context *ctx, int argc, char *argv[])
 			    "where this leafpack is (/proc/self/exe)");
 		build_hosts(ctx, &p, progdir);
 	}
-	if (ctx->stream)
+	if (ctx->verify)
+		build_verify(ctx, &p, progdir);
+	else if (ctx->stream)
 		build_stream(ctx, &p, progdir);
 	else
 		build_pipeline(ctx, &p, progdir);
 	free(progdir);
 	child_argv_free(&p.scan);
 	child_argv_free(&p.merge);
+	child_argv_free(&p.verify);
 	child_argv_free(&p.filter);
 	child_argv_free(&p.remote);
 }
@@ -560,6 +593,7 @@ context_free(struct context *ctx)
 	child_argv_free(&ctx->write_leaf);
 	child_argv_free(&ctx->merge_stream);
 	child_argv_free(&ctx->write_stream);
+	child_argv_free(&ctx->verify_leaf);
 	child_argv_free(&ctx->filter);
 	child_argv_free(&ctx->remote);
 	free(ctx->self);

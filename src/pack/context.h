@@ -21,6 +21,7 @@ struct context {
 	size_t npaths;
 	bool leaves_mode;	/* --leaves */
 	bool dry_run, keep_sources, progress;
+	bool verify;		/* --verify: check the leaves, change nothing */
 	bool stream;		/* each slot keeps a stream pair: neither --jq
 				 * nor --dry-run */
 	const char *jq;		/* --jq FILTER, or NULL */
@@ -45,6 +46,8 @@ struct context {
 	struct child_argv merge_leaf, jq_leaf, write_leaf;
 	/* The stream pair of a slot (only with stream). */
 	struct child_argv merge_stream, write_stream;
+	/* --verify: jsonl-verify of a leaf, the hole its DIR. */
+	struct child_argv verify_leaf;
 
 	/* --hosts FILE: the leaves found and filtered here, their work done
 	 * by `leafpack --leaves` on the hosts, through GNU parallel

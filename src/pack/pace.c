@@ -10,9 +10,16 @@
 #include "diag.h"
 #include "exitcode.h"
 
-/* How often the latency is looked at, and what a window needs to count. */
-#define WINDOW_MS 500
-#define WINDOW_CALLS 16
+/* How often the latency is looked at, and what a window needs to count:
+ * short, since slow start doubles once a window and a small run is over
+ * in a second, but with enough calls for a median. */
+#define WINDOW_MS 100
+#define WINDOW_CALLS 32
+/* A call answered faster than this never left the machine (the kernel's
+ * caches): it says nothing of the share, and a baseline made of such calls
+ * would make every round trip look congested. */
+#define LOCAL_CALL_US 32.0
+
 /* Congestion: the window's median this many times the lowest (two buckets
  * of the histogram up), and at least this many microseconds. */
 #define CONGESTED_FACTOR 3.0
@@ -51,6 +58,26 @@ quantile(const uint64_t hist[WATCH_BUCKETS], uint64_t n, double q)
 	return NAN;
 }
 
+static int
+compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of the last PACE_HISTORY window medians (fewer at the start). */
+static double
+recent_median(const struct pace *p)
+{
+	double v[PACE_HISTORY];
+	int n = p->history_len < PACE_HISTORY ? p->history_len : PACE_HISTORY;
+
+	memcpy(v, p->history, sizeof(v));
+	qsort(v, (size_t)n, sizeof(v[0]), compare_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static uint64_t
 calls_in(const uint64_t hist[WATCH_BUCKETS])
 {
@@ -75,7 +102,8 @@ collect(struct pace *p)
 			uint32_t d = now[b] >= seen[b] ? now[b] - seen[b] :
 			    now[b];
 
-			p->window[b] += d;
+			if (watch_bucket_us(b) >= LOCAL_CALL_US)
+				p->window[b] += d;
 			p->total[b] += d;
 			seen[b] = now[b];
 		}
@@ -83,30 +111,33 @@ collect(struct pace *p)
 }
 
 /* Slow start, then additive increase, multiplicative decrease, on the
- * window's median. */
+ * recent windows' median. */
 static void
-adapt(struct pace *p)
+adapt(struct pace *p, unsigned long long ended)
 {
+	double recent;
 	bool congested;
 
+	p->history[p->history_len++ % PACE_HISTORY] = p->median_us;
 	if (p->baseline_us == 0 || p->median_us < p->baseline_us)
 		p->baseline_us = p->median_us;
-	congested = p->median_us > CONGESTED_FACTOR * p->baseline_us &&
-	    p->median_us > CONGESTED_FLOOR_US;
-	p->high = congested ? p->high + 1 : 0;
-	/* One slow window is noise; two in a row are the share. */
-	if (p->high >= 2) {
+	recent = recent_median(p);
+	congested = recent > CONGESTED_FACTOR * p->baseline_us &&
+	    recent > CONGESTED_FLOOR_US;
+	/* A halving shows only once the leaves started before it have
+	 * ended: until then their calls are still in flight, and halving
+	 * again on them would halve on the same news twice. */
+	if (ended < p->drained_at)
+		return;
+	if (congested) {
 		p->slow_start = false;
 		p->active = p->active > 1 ? p->active / 2 : 1;
 		if (p->active < p->lowest)
 			p->lowest = p->active;
-		/* The halving shows in the next windows, not this one. */
-		p->hold = 2;
-		p->high = 0;
-	} else if (p->hold > 0)
-		p->hold--;
-	else if (!congested && (p->median_us <= LOW_FACTOR *
-	    p->baseline_us || p->median_us <= CONGESTED_FLOOR_US)) {
+		p->drained_at = p->started;
+		p->history_len = 0;
+	} else if (p->median_us <= LOW_FACTOR * p->baseline_us ||
+	    p->median_us <= CONGESTED_FLOOR_US) {
 		p->active = p->slow_start ? 2 * p->active : p->active + 1;
 		if (p->active > p->max)
 			p->active = p->max;
@@ -114,7 +145,21 @@ adapt(struct pace *p)
 }
 
 void
-pace_tick(struct pace *p)
+pace_leaf_started(struct pace *p)
+{
+	p->started++;
+}
+
+int
+pace_wake_in(const struct pace *p)
+{
+	long long ms = p->window_ms + WINDOW_MS - watch_clock_ms();
+
+	return ms < 0 ? 0 : (int)ms;
+}
+
+void
+pace_tick(struct pace *p, unsigned long long ended)
 {
 	long long now = watch_clock_ms();
 	uint64_t n;
@@ -129,7 +174,7 @@ pace_tick(struct pace *p)
 	p->median_us = quantile(p->window, n, 0.5);
 	p->p99_us = quantile(p->window, n, 0.99);
 	if (p->adapt)
-		adapt(p);
+		adapt(p, ended);
 
 	memset(p->window, 0, sizeof(p->window));
 	p->window_ms = now;

@@ -7,8 +7,8 @@
  * then pushes it over the edge.  So, unless --no-adapt, the run watches the
  * latency of its own calls on the share (the histograms the slots'
  * processes keep in their watch records, watch.h) and acts as TCP does
- * with its window.  It starts with a few slots and doubles them every half
- * second while the latency stays low (slow start); when the median of two
+ * with its window.  It starts with a few slots and doubles them every window
+ * (a tenth of a second) while the latency stays low (slow start); when the median of two
  * half seconds in a row climbs well above the lowest median seen, it
  * halves the slots in use; while it stays low, it adds one back, up to -P
  * (additive increase, multiplicative decrease).  "Well above" is three
@@ -28,6 +28,10 @@
 
 #include "watch.h"
 
+/* Congestion is judged on the median of this many windows' medians: one
+ * slow window is noise. */
+#define PACE_HISTORY 4
+
 struct pace {
 	long max;		/* -P */
 	long active;		/* slots in use now */
@@ -41,8 +45,10 @@ struct pace {
 	uint64_t total[WATCH_BUCKETS];	/* and in the whole run */
 	double baseline_us;	/* the lowest window median; 0: none yet */
 	double median_us, p99_us;	/* of the last window */
-	int hold;		/* windows to wait before adding a slot */
-	int high;		/* congested windows in a row */
+	double history[PACE_HISTORY];	/* the last windows' medians, a ring */
+	int history_len;	/* windows in it since the last halving */
+	unsigned long long started;	/* leaves started in the run */
+	unsigned long long drained_at;	/* leaves to end before judging */
 	bool slow_start;	/* doubling, until the first congestion */
 };
 
@@ -51,9 +57,15 @@ struct pace {
 void pace_init(struct pace *p, long max, bool adapt, double max_rate,
     const struct watch_area *watch);
 
-/* Looks at the latency once the window is over (every half second), and
- * adapts the slots in use. */
-void pace_tick(struct pace *p);
+/* Counts a leaf handed to a slot. */
+void pace_leaf_started(struct pace *p);
+
+/* Looks at the latency once the window is over, and adapts the slots in
+ * use; ended is the number of leaves ended so far. */
+void pace_tick(struct pace *p, unsigned long long ended);
+
+/* Milliseconds until the window is over (0 when it is). */
+int pace_wake_in(const struct pace *p);
 
 /*
  * True when one more leaf may start, with running leaves in flight, files

@@ -211,6 +211,7 @@ run_start_leaves(struct run *r)
 		if ((path = backlog_pop(&r->backlog)) == NULL)
 			break;
 		r->running++;
+		pace_leaf_started(&r->pace);
 		slot_start(&r->slots[i], path);
 	}
 }
@@ -283,9 +284,9 @@ run_wait(struct run *r)
 		loop_wake_within(&r->loop, deadline_in(r->retire_by));
 	if (r->rate_wake >= 0)
 		loop_wake_within(&r->loop, r->rate_wake);
-	/* The latency is looked at every half second while leaves run. */
+	/* The latency is looked at once a window while leaves run. */
 	if (r->running > 0)
-		loop_wake_within(&r->loop, 500);
+		loop_wake_within(&r->loop, pace_wake_in(&r->pace));
 	/* While a child lives, SIGCHLD is the news of its exit once its
 	 * pipes are closed; the wait is bounded all the same, so that news
 	 * lost would cost a second, never the run. */
@@ -315,7 +316,7 @@ static bool
 run_round(struct run *r)
 {
 	run_check_signals(r);
-	pace_tick(&r->pace);
+	pace_tick(&r->pace, r->summary.leaves_done);
 	run_check_deadlines(r);
 	run_check_probe(r);
 	run_finish_leaves(r);

@@ -12,6 +12,7 @@
 #include "exitcode.h"
 #include "pipeline.h"
 #include "streampair.h"
+#include "verifier.h"
 
 void
 slot_init(struct slot *s, struct context *ctx, struct watch_area *watch,
@@ -22,7 +23,8 @@ slot_init(struct slot *s, struct context *ctx, struct watch_area *watch,
 	s->watch = watch;
 	s->record = record;
 	/* jq takes no leaf stream, and a dry run commits nothing. */
-	s->ops = ctx->stream ? &streampair_ops : &pipeline_ops;
+	s->ops = ctx->verify ? &verifier_ops : ctx->stream ?
+	    &streampair_ops : &pipeline_ops;
 	s->ops->init(s);
 }
 

@@ -6,7 +6,8 @@
  *                 slot, kept for leaf after leaf (the leaf stream), used
  *                 without --jq and --dry-run;
  *   pipeline.h    json-merge [| jq] | jsonl-write, new for each leaf,
- *                 used with --jq and --dry-run.
+ *                 used with --jq and --dry-run;
+ *   verifier.h    jsonl-verify, new for each leaf, with --verify.
  *
  * A slot holds one leaf at a time.  slot_start() hands it over; each round
  * the run lets the slot watch its pipes (slot_watch), read them
@@ -50,8 +51,9 @@
 #define SLOT_PIDS_MAX 3
 
 /* What became of a leaf: the children's wait(2) statuses (a program that
- * did not start, or whose report says it failed, as if it exited 4) and
- * the counts of their --stats=json; or the call that stalled it. */
+ * did not start, or whose report says it failed, as if it exited 4; with
+ * --verify, jsonl-verify's is merge_status) and the counts of their
+ * --stats=json; or the call that stalled it. */
 struct slot_result {
 	const char *dir;	/* the leaf (the slot's) */
 	const struct watch_pending *stall;	/* the call that hung, or
@@ -60,6 +62,11 @@ struct slot_result {
 	bool unchanged;		/* nothing new: the output was left as it is */
 	struct leafstream_merge merge;
 	struct leafstream_write write;
+	struct {		/* --verify: jsonl-verify's counts */
+		bool checked;	/* it read the leaf to the end */
+		bool has_output;
+		unsigned long long problems, lines, bytes;
+	} verify;
 };
 
 struct slot;

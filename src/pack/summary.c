@@ -121,6 +121,28 @@ add_stalled_leaf(struct summary *s, const struct slot_result *r)
 	return EXITCODE_PARTIAL;
 }
 
+/* A leaf checked by jsonl-verify: clean, with problems (each told on
+ * stdout by jsonl-verify itself), or not read to the end (said on
+ * stderr by it). */
+static int
+add_verified(struct summary *s, const struct slot_result *r)
+{
+	s->problems += r->verify.problems;
+	s->lines_checked += r->verify.lines;
+	s->bytes_checked += r->verify.bytes;
+	s->leaves_with_output += r->verify.has_output;
+	if (!r->verify.checked) {
+		s->leaves_failed++;
+		diag_warnx("%s: not checked", diag_quote(r->dir));
+		return EXITCODE_FAILED;
+	}
+	s->leaves_checked++;
+	if (r->verify.problems > 0)
+		return EXITCODE_PARTIAL;
+	s->leaves_clean++;
+	return EXITCODE_DONE;
+}
+
 int
 summary_add_leaf(struct summary *s, const struct context *ctx,
     const struct slot_result *r)
@@ -135,6 +157,8 @@ summary_add_leaf(struct summary *s, const struct context *ctx,
 	s->leaves_done++;
 	if (r->stall != NULL)
 		return add_stalled_leaf(s, r);
+	if (ctx->verify)
+		return add_verified(s, r);
 	if (r->merge.busy) {
 		/* Left to the run that holds it (json-merge said which). */
 		s->leaves_busy++;
@@ -330,6 +354,7 @@ print_json(const struct summary *s, const struct context *ctx,
 	json_object *o = stats_new(), *paths = json_object_new_array();
 
 	stats_add_bool(o, "dry_run", ctx->dry_run);
+	stats_add_bool(o, "verify", ctx->verify);
 	stats_add_count(o, "leaves_found", s->leaves_found);
 	stats_add_count(o, "leaves_consolidated", s->leaves_consolidated);
 	stats_add_count(o, "leaves_unchanged", s->leaves_unchanged);
@@ -342,6 +367,12 @@ print_json(const struct summary *s, const struct context *ctx,
 	stats_add_count(o, "records", s->records);
 	stats_add_count(o, "bytes_in", s->bytes_in);
 	stats_add_count(o, "bytes_out", s->bytes_out);
+	stats_add_count(o, "leaves_checked", s->leaves_checked);
+	stats_add_count(o, "leaves_clean", s->leaves_clean);
+	stats_add_count(o, "leaves_with_output", s->leaves_with_output);
+	stats_add_count(o, "problems", s->problems);
+	stats_add_count(o, "lines_checked", s->lines_checked);
+	stats_add_count(o, "bytes_checked", s->bytes_checked);
 	for (size_t i = 0; i < s->nreasons; i++) {
 		names[i] = leafstream_skip_names[s->reasons[i]];
 		counts[i] = s->skipped[s->reasons[i]];
@@ -447,6 +478,22 @@ print_nothing_to_do(const struct summary *s, const struct context *ctx)
 	return true;
 }
 
+/* What --verify found. */
+static void
+print_verified(const struct summary *s, double secs)
+{
+	char bytes[16];
+
+	human_bytes(bytes, sizeof(bytes), s->bytes_checked);
+	fprintf(stderr, "%s: verify: %llu leaves checked (%llu with an "
+	    "output), %llu clean, %llu with problems; %llu problems, %llu "
+	    "not checked, %zu stalled; %llu lines, %s, %.1fs\n",
+	    diag_progname(), s->leaves_checked, s->leaves_with_output,
+	    s->leaves_clean, s->leaves_checked - s->leaves_clean, s->problems,
+	    s->leaves_failed, s->nstalled, s->lines_checked, bytes, secs);
+	print_stuck(s);
+}
+
 void
 summary_print(const struct summary *s, const struct context *ctx,
     const struct pace *pace, double secs)
@@ -455,6 +502,10 @@ summary_print(const struct summary *s, const struct context *ctx,
 
 	if (ctx->stats == CLI_STATS_JSON) {
 		print_json(s, ctx, pace, secs);
+		return;
+	}
+	if (ctx->verify) {
+		print_verified(s, secs);
 		return;
 	}
 	if (print_nothing_to_do(s, ctx))

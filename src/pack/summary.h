@@ -24,6 +24,10 @@ struct summary {
 	    leaves_partial, leaves_failed, leaves_unchanged, leaves_idle,
 	    leaves_busy, leaves_stalled, files_consumed, files_removed, records, bytes_in,
 	    bytes_out, errors;
+	/* --verify: leaves read to the end, of which clean, and with an
+	 * output; the problems found and the lines and bytes read. */
+	unsigned long long leaves_checked, leaves_clean, leaves_with_output,
+	    problems, lines_checked, bytes_checked;
 	/* Sources skipped, by reason, and the reasons in the order they
 	 * were first seen (the order they are told in). */
 	unsigned long long skipped[LEAFSTREAM_SKIP_REASONS];
