@@ -160,6 +160,7 @@ struct proc {
 	pid_t pid;		/* 0 once reaped (or never started) */
 	int status;		/* its wait status, once reaped */
 	bool started, reaped;
+	bool bounded;		/* killed at wait_procs()'s deadline */
 	int fd[2];		/* our ends of its stdout, stderr; -1 none */
 	struct buf partial[2];
 	void (*on_line[2])(void *arg, char *line, size_t len);
@@ -505,10 +506,11 @@ reaped(void *arg, pid_t pid, int status)
 
 /*
  * Waits until every process of procs has ended, reading their lines,
- * calling tick (if not NULL) each round.  The first stop signal calls
- * on_stop (or kills them all, SIGTERM to their groups), a second sends
- * SIGTERM again; past deadline_ms (on watch_clock_ms(); 0: none) they are
- * killed (SIGKILL) and -1 is returned.  Returns 0.
+ * calling tick (if not NULL) each round.  Each stop signal sends each of
+ * them SIGTERM (parallel: the first stops new jobs, the second kills those
+ * in flight) and sets r->stopping; past deadline_ms (on watch_clock_ms();
+ * 0: none) those that are bounded are killed (SIGKILL, to their groups)
+ * and -1 is returned.  Returns 0.
  */
 static int
 wait_procs(struct hosts_run *r, struct proc **procs, size_t n,
@@ -542,7 +544,8 @@ wait_procs(struct hosts_run *r, struct proc **procs, size_t n,
 		    !timed_out) {
 			timed_out = 1;
 			for (size_t i = 0; i < n; i++)
-				proc_kill(procs[i], SIGKILL);
+				if (procs[i]->bounded)
+					proc_kill(procs[i], SIGKILL);
 		}
 		if (tick != NULL)
 			tick(r);
@@ -787,6 +790,8 @@ check_and_scan(struct hosts_run *r)
 	proc_init(&remote, "the check of the hosts", r);
 	proc_init(&scan, "tree-scan", r);
 	proc_init(&filter, "leaf-filter", r);
+	/* The scan has deadlines of its own, and may take hours. */
+	here.bounded = remote.bounded = true;
 	here.on_line[0] = local_id_line;
 	here.on_line[1] = pass_line;
 	remote.on_line[0] = check_out_line;
