@@ -43,6 +43,13 @@
  *     - pack/summary.[ch]   totals, each leaf's verdict, the status line,
  *                           the final text or --stats=json, --stalled FILE
  *
+ * - hosts_run(): with --hosts, instead of run(): the leaves found and
+ *   filtered here, their work spread over hosts by GNU parallel
+ *     - pack/hosts.[ch]     the hosts checked (and --root-id, the check),
+ *                           tree-scan | leaf-filter into a file, parallel
+ *                           running leafpack --leaves on the hosts, each
+ *                           job's report added up per host
+ *
  * - Shared with the other programs (src/lib): cli.h (options and limits),
  *   leafstream.h (the reports and stats of json-merge and jsonl-write),
  *   stats.h (--stats=json), spawn.h, xstd.h, alloc.h, diag.h, exitcode.h,
@@ -59,6 +66,7 @@
 #include "context.h"
 #include "exitcode.h"
 #include "diag.h"
+#include "hosts.h"
 #include "run.h"
 #include "xstd.h"
 
@@ -73,7 +81,12 @@ main(int argc, char *argv[])
 	if (open_std_fds() < 0)
 		return EXITCODE_FAILED;
 	context_parse(&ctx, argc, argv);
-	status = run(&ctx);
+	if (ctx.root_id)
+		status = hosts_root_id(&ctx);
+	else if (ctx.hosts_file != NULL)
+		status = hosts_run(&ctx);
+	else
+		status = run(&ctx);
 	context_free(&ctx);
 	return status;
 }

@@ -48,7 +48,8 @@ if [ $# -eq 0 ]; then
 			pack_adapt | pack_rate | pack_signal | pack_kill | \
 			    pack_no_hang | pack_many_slots | write_signal | \
 			    pack_stalled | filter_stalled | tree_unreadable | \
-			    pack_staging | pack_kill_staging) ;;
+			    pack_staging | pack_kill_staging | pack_hosts | \
+			    pack_hosts_stalled | pack_hosts_netns) ;;
 			*) VALGRIND_TESTS="${VALGRIND_TESTS:-} $name" ;;
 			esac
 		done

@@ -14,6 +14,9 @@
 #include "diag.h"
 #include "exitcode.h"
 
+/* -n: a job's leaves are its command line, on the remote side too. */
+#define BATCH_MAX 10000
+
 static const char usage_text[] =
     "usage: leafpack [-0] [--leaves] [--dates LIST] [--name GLOB]... "
     "[--match GLOB]...\n"
@@ -24,6 +27,8 @@ static const char usage_text[] =
     "                [--keep-sources] [--strict] [--staging DIR] "
     "[--stalled FILE]\n"
     "                [--progress] [--stats[=json]]\n"
+    "                [--hosts FILE [--joblog FILE] [-n N] "
+    "[--host-timeout SECONDS]] [--root-id]\n"
     "                ROOT...\n";
 
 static const char options_text[] =
@@ -68,6 +73,19 @@ static const char options_text[] =
     "      --progress      show the status line even when stderr is not a "
     "terminal\n"
     "      --stats[=json]  print the summary (or one JSON object) on stderr\n"
+    "      --hosts FILE    spread the leaves' work over the hosts of FILE (GNU "
+    "parallel's\n"
+    "                      --sshloginfile format; ':' is this host)\n"
+    "      --joblog FILE   parallel's job log, with --hosts (default: a "
+    "temporary file)\n"
+    "  -n N                leaves per job, with --hosts (default: sized from "
+    "the leaves)\n"
+    "      --host-timeout SECONDS  an ssh connection or session silent this "
+    "long\n"
+    "                      ends, and its job goes to another host (default "
+    "15)\n"
+    "      --root-id       print leafpack's version and an identity of each "
+    "ROOT\n"
     "      --help          print this help and exit\n"
     "      --version       print the version and exit\n";
 
@@ -76,7 +94,7 @@ enum {
 	OPT_OUTPUT, OPT_MEMORY, OPT_JQ, OPT_DRY_RUN, OPT_KEEP_SOURCES,
 	OPT_STRICT, OPT_STALLED, OPT_PROGRESS, OPT_STATS, OPT_HELP,
 	OPT_VERSION, OPT_MAX_STALLS, OPT_NO_ADAPT, OPT_MAX_RATE, OPT_VERIFY,
-	OPT_STAGING,
+	OPT_STAGING, OPT_HOSTS, OPT_JOBLOG, OPT_HOST_TIMEOUT, OPT_ROOT_ID,
 };
 
 static const struct option long_options[] = {
@@ -100,14 +118,19 @@ static const struct option long_options[] = {
 	{ "stalled", required_argument, NULL, OPT_STALLED },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "stats", optional_argument, NULL, OPT_STATS },
+	{ "hosts", required_argument, NULL, OPT_HOSTS },
+	{ "joblog", required_argument, NULL, OPT_JOBLOG },
+	{ "host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT },
+	{ "root-id", no_argument, NULL, OPT_ROOT_ID },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The options each child is passed, in the order they were given. */
+/* The options each child is passed, in the order they were given: the
+ * hosts' leafpack --leaves gets merge's and remote's. */
 struct passed {
-	struct child_argv scan, merge, verify;
+	struct child_argv scan, merge, verify, filter, remote;
 };
 
 static void
@@ -119,16 +142,17 @@ pass(struct child_argv *to, const char *name, const char *value)
 }
 
 static void
-add_name(struct context *ctx, const char *glob)
+add_name(struct context *ctx, struct passed *p, const char *glob)
 {
 	if (leafname_add_glob(&ctx->names, glob) < 0)
 		diag_err(EXITCODE_FAILED, "out of memory");
+	pass(&p->filter, "--name", glob);
 }
 
 /* --dates LIST: a --name for each name of the list; a list without one
  * (a script's empty variable) would select every leaf: -1 (said). */
 static int
-add_dates(struct context *ctx, const char *list)
+add_dates(struct context *ctx, struct passed *p, const char *list)
 {
 	char *copy = strdup(list), *date, *save;
 	size_t before = ctx->names.nglobs;
@@ -137,7 +161,7 @@ add_dates(struct context *ctx, const char *list)
 		diag_err(EXITCODE_FAILED, "out of memory");
 	for (date = strtok_r(copy, ",", &save); date != NULL;
 	    date = strtok_r(NULL, ",", &save))
-		add_name(ctx, date);
+		add_name(ctx, p, date);
 	free(copy);
 	if (ctx->names.nglobs > before)
 		return 0;
@@ -162,17 +186,29 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		if (cli_timeout("-t", optarg, &ctx->timeout_ms) < 0)
 			return -1;
 		pass(&p->scan, "-t", optarg);
+		pass(&p->filter, "-t", optarg);
+		pass(&p->remote, "-t", optarg);
 		return 0;
 	case 'P':
 		if (cli_count("-P", optarg, 1, CLI_PARALLEL_MAX, &n) < 0)
 			return -1;
 		ctx->parallel = (long)n;
+		pass(&p->remote, "-P", optarg);
 		return 0;
+	case 'n':
+		if (cli_count("-n", optarg, 1, BATCH_MAX, &n) < 0)
+			return -1;
+		ctx->batch = (long)n;
+		return 0;
+	case OPT_HOST_TIMEOUT:
+		return cli_timeout("--host-timeout", optarg,
+		    &ctx->host_timeout_ms);
 	case OPT_MAX_RATE:
 		if (cli_count("--max-rate", optarg, 1, CLI_MAX_RATE_MAX,
 		    &n) < 0)
 			return -1;
 		ctx->max_rate = (double)n;
+		pass(&p->remote, "--max-rate", optarg);
 		return 0;
 	case OPT_MAX_STALLS:
 		if (cli_count("--max-stalls", optarg, 0, CLI_MAX_STALLS_MAX,
@@ -181,11 +217,14 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		ctx->max_stalls = (long)n;
 		/* The same breaker for the directories of the scan. */
 		pass(&p->scan, "--max-stalls", optarg);
+		pass(&p->filter, "--max-stalls", optarg);
+		pass(&p->remote, "--max-stalls", optarg);
 		return 0;
 	case OPT_MIN_AGE:
 		if (cli_duration("--min-age", optarg, &n) < 0)
 			return -1;
 		pass(&p->merge, "--min-age", optarg);
+		pass(&p->filter, "--min-age", optarg);
 		return 0;
 	case OPT_KEY:
 		if (cli_key(optarg) < 0)
@@ -198,6 +237,7 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 			return -1;
 		ctx->output = optarg;
 		pass(&p->merge, "--output", optarg);
+		pass(&p->filter, "--output", optarg);
 		pass(&p->verify, "--output", optarg);
 		return 0;
 	case OPT_MEMORY:
@@ -224,18 +264,30 @@ parse_option(struct context *ctx, struct passed *p, int c)
 		ctx->leaves_mode = true;
 		return 0;
 	case OPT_DATES:
-		return add_dates(ctx, optarg);
+		return add_dates(ctx, p, optarg);
 	case OPT_NAME:
-		add_name(ctx, optarg);
+		add_name(ctx, p, optarg);
 		return 0;
 	case OPT_MATCH:
 		pass(&p->merge, "--match", optarg);
+		pass(&p->filter, "--match", optarg);
 		return 0;
 	case OPT_JQ:
 		ctx->jq = optarg;
+		pass(&p->remote, "--jq", optarg);
 		return 0;
 	case OPT_NO_ADAPT:
 		ctx->adapt = false;
+		pass(&p->remote, "--no-adapt", NULL);
+		return 0;
+	case OPT_HOSTS:
+		ctx->hosts_file = optarg;
+		return 0;
+	case OPT_JOBLOG:
+		ctx->joblog = optarg;
+		return 0;
+	case OPT_ROOT_ID:
+		ctx->root_id = true;
 		return 0;
 	case OPT_DRY_RUN:
 		ctx->dry_run = true;
@@ -246,6 +298,7 @@ parse_option(struct context *ctx, struct passed *p, int c)
 	case OPT_KEEP_SOURCES:
 		ctx->keep_sources = true;
 		pass(&p->merge, "--keep-sources", NULL);
+		pass(&p->filter, "--keep-sources", NULL);
 		return 0;
 	case OPT_STRICT:
 		pass(&p->merge, "--strict", NULL);
@@ -272,21 +325,32 @@ parse_option(struct context *ctx, struct passed *p, int c)
 	return parse_checked(ctx, p, c);
 }
 
-/* Where our sibling programs are: the directory of our own executable,
- * or NULL. */
+/* Our own executable, or NULL. */
 static char *
-find_progdir(void)
+find_self(void)
 {
-	char self[PATH_MAX], *slash, *dir;
+	char self[PATH_MAX], *path;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n <= 0)
 		return NULL;
 	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) == NULL)
+	if ((path = strdup(self)) == NULL)
+		diag_err(EXITCODE_FAILED, "out of memory");
+	return path;
+}
+
+/* Where our sibling programs are: the directory of our own executable,
+ * or NULL. */
+static char *
+find_progdir(const char *self)
+{
+	const char *slash;
+	char *dir;
+
+	if (self == NULL || (slash = strrchr(self, '/')) == NULL)
 		return NULL;
-	*slash = '\0';
-	if ((dir = strdup(self)) == NULL)
+	if ((dir = strndup(self, (size_t)(slash - self))) == NULL)
 		diag_err(EXITCODE_FAILED, "out of memory");
 	return dir;
 }
@@ -374,6 +438,65 @@ build_pipeline(struct context *ctx, const struct passed *p,
 	child_argv_add_hole(&ctx->write_leaf);
 }
 
+/* leaf-filter, and the options of the hosts' leafpack --leaves. */
+static void
+build_hosts(struct context *ctx, const struct passed *p, const char *progdir)
+{
+	add_program(&ctx->filter, progdir, "leaf-filter");
+	child_argv_add(&ctx->filter, "-0");
+	child_argv_add_all(&ctx->filter, &p->filter);
+	child_argv_add(&ctx->filter, "--stalled");
+	child_argv_add_hole(&ctx->filter);
+	child_argv_add_all(&ctx->remote, &p->merge);
+	child_argv_add_all(&ctx->remote, &p->remote);
+}
+
+/* With --hosts, the paths as every host sees them: a relative path would
+ * be taken from the home directory of a remote session. */
+static void
+absolute_paths(struct context *ctx)
+{
+	char cwd[PATH_MAX];
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		diag_err(EXITCODE_FAILED, "getcwd");
+	if ((ctx->owned_paths = calloc(ctx->npaths, sizeof(char *))) == NULL)
+		diag_err(EXITCODE_FAILED, "out of memory");
+	for (size_t i = 0; i < ctx->npaths; i++) {
+		if (ctx->paths[i][0] == '/')
+			ctx->owned_paths[i] = strdup(ctx->paths[i]);
+		else if (asprintf(&ctx->owned_paths[i], "%s/%s", cwd,
+		    ctx->paths[i]) < 0)
+			ctx->owned_paths[i] = NULL;
+		if (ctx->owned_paths[i] == NULL)
+			diag_err(EXITCODE_FAILED, "out of memory");
+	}
+	ctx->paths = ctx->owned_paths;
+}
+
+/* --hosts, --root-id and what may go with them; -1 for a usage error
+ * (said). */
+static int
+check_modes(const struct context *ctx)
+{
+	if (ctx->hosts_file == NULL && (ctx->joblog != NULL ||
+	    ctx->batch != 0 || ctx->host_timeout_ms != 0)) {
+		diag_warnx("--joblog, -n and --host-timeout go with --hosts");
+		return -1;
+	}
+	if (ctx->hosts_file != NULL && (ctx->dry_run || ctx->root_id ||
+	    ctx->verify)) {
+		diag_warnx("--hosts: %s runs here only", ctx->dry_run ?
+		    "--dry-run" : ctx->root_id ? "--root-id" : "--verify");
+		return -1;
+	}
+	if (ctx->root_id && ctx->leaves_mode) {
+		diag_warnx("--root-id takes roots, not --leaves");
+		return -1;
+	}
+	return 0;
+}
+
 /* jsonl-verify for each leaf, with --verify. */
 static void
 build_verify(struct context *ctx, const struct passed *p,
@@ -413,6 +536,10 @@ build_stream(struct context *ctx, const struct passed *p,
  */
 #define DEFAULT_PARALLEL 32
 
+/* An ssh session to a host that stopped answering ends after this: long
+ * enough for a loaded host, short against a run of hours. */
+#define HOST_TIMEOUT_DEFAULT_MS 15000
+
 void
 context_parse(struct context *ctx, int argc, char *argv[])
 {
@@ -427,12 +554,14 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	ctx->timeout_ms = CLI_TIMEOUT_DEFAULT_MS;
 	ctx->max_stalls = -1;
 	ctx->adapt = true;
-	while ((c = getopt_long(argc, argv, "0j:t:P:", long_options, NULL))
+	while ((c = getopt_long(argc, argv, "0j:n:t:P:", long_options, NULL))
 	    != -1)
 		if (parse_option(ctx, &p, c) < 0)
 			cli_usage(usage_text);
-	if (optind == argc)
+	if (optind == argc || check_modes(ctx) < 0)
 		cli_usage(usage_text);
+	if (ctx->host_timeout_ms == 0)
+		ctx->host_timeout_ms = HOST_TIMEOUT_DEFAULT_MS;
 	ctx->paths = argv + optind;
 	ctx->npaths = (size_t)(argc - optind);
 	/* Staging frees the share's inodes by removing what was consumed. */
@@ -452,8 +581,17 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	/* A share that stops answering stalls every slot at once. */
 	if (ctx->max_stalls < 0)
 		ctx->max_stalls = ctx->parallel;
-	progdir = find_progdir();
+	if (ctx->hosts_file != NULL)
+		absolute_paths(ctx);
+	ctx->self = find_self();
+	progdir = find_progdir(ctx->self);
 	build_scan(ctx, &p, progdir);
+	if (ctx->hosts_file != NULL) {
+		if (ctx->self == NULL)
+			diag_errx(EXITCODE_FAILED, "--hosts: cannot tell "
+			    "where this leafpack is (/proc/self/exe)");
+		build_hosts(ctx, &p, progdir);
+	}
 	if (ctx->verify)
 		build_verify(ctx, &p, progdir);
 	else if (ctx->stream)
@@ -464,6 +602,8 @@ context_parse(struct context *ctx, int argc, char *argv[])
 	child_argv_free(&p.scan);
 	child_argv_free(&p.merge);
 	child_argv_free(&p.verify);
+	child_argv_free(&p.filter);
+	child_argv_free(&p.remote);
 }
 
 void
@@ -483,4 +623,10 @@ context_free(struct context *ctx)
 	child_argv_free(&ctx->merge_stream);
 	child_argv_free(&ctx->write_stream);
 	child_argv_free(&ctx->verify_leaf);
+	child_argv_free(&ctx->filter);
+	child_argv_free(&ctx->remote);
+	free(ctx->self);
+	for (size_t i = 0; ctx->owned_paths != NULL && i < ctx->npaths; i++)
+		free(ctx->owned_paths[i]);
+	free(ctx->owned_paths);
 }

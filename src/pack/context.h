@@ -49,6 +49,23 @@ struct context {
 	struct child_argv merge_stream, write_stream;
 	/* --verify: jsonl-verify of a leaf, the hole its DIR. */
 	struct child_argv verify_leaf;
+
+	/* --hosts FILE: the leaves found and filtered here, their work done
+	 * by `leafpack --leaves` on the hosts, through GNU parallel
+	 * (hosts.h). */
+	const char *hosts_file;
+	const char *joblog;	/* --joblog FILE, or NULL: one of ours */
+	long batch;		/* -n: leaves per job; 0: sized by the run */
+	long long host_timeout_ms;	/* --host-timeout: an ssh session or
+					 * connection silent this long ends */
+	bool root_id;		/* --root-id: print the roots' identities */
+	char *self;		/* our own executable (owned) */
+	char **owned_paths;	/* with --hosts: the paths made absolute,
+				 * which paths then points to */
+	/* leaf-filter -0, its --stalled FILE the hole (with --hosts). */
+	struct child_argv filter;
+	/* The options the hosts' leafpack --leaves are given. */
+	struct child_argv remote;
 };
 
 /*

@@ -198,6 +198,56 @@ summary_add_leaf(struct summary *s, const struct context *ctx,
 	return status;
 }
 
+/* The sources_skipped breakdown of a report. */
+static void
+add_report_skipped(struct summary *s, json_object *report)
+{
+	json_object *skipped;
+
+	if (!json_object_object_get_ex(report, "sources_skipped", &skipped) ||
+	    !json_object_is_type(skipped, json_type_object))
+		return;
+	for (int i = 0; i < LEAFSTREAM_SKIP_REASONS; i++) {
+		unsigned long long n = stats_get_count(skipped,
+		    leafstream_skip_names[i]);
+
+		if (n > 0 && i != LEAFSTREAM_SKIP_TOO_YOUNG)
+			s->errors += n;
+		add_skipped(s, i, n);
+	}
+}
+
+void
+summary_add_report(struct summary *s, json_object *report)
+{
+	json_object *paths;
+
+	s->leaves_done += stats_get_count(report, "leaves_found");
+	s->leaves_consolidated += stats_get_count(report,
+	    "leaves_consolidated");
+	s->leaves_unchanged += stats_get_count(report, "leaves_unchanged");
+	s->leaves_idle += stats_get_count(report, "leaves_idle");
+	s->leaves_partial += stats_get_count(report, "leaves_partial");
+	s->leaves_failed += stats_get_count(report, "leaves_failed");
+	s->leaves_busy += stats_get_count(report, "leaves_busy");
+	s->leaves_stalled += stats_get_count(report, "leaves_stalled");
+	s->files_consumed += stats_get_count(report, "files_consumed");
+	s->files_removed += stats_get_count(report, "files_removed");
+	s->records += stats_get_count(report, "records");
+	s->bytes_in += stats_get_count(report, "bytes_in");
+	s->bytes_out += stats_get_count(report, "bytes_out");
+	add_report_skipped(s, report);
+	if (!json_object_object_get_ex(report, "stalled_paths", &paths) ||
+	    !json_object_is_type(paths, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(paths); i++) {
+		json_object *p = json_object_array_get_idx(paths, i);
+
+		if (json_object_is_type(p, json_type_string))
+			add_stalled(s, json_object_get_string(p));
+	}
+}
+
 static void
 human_bytes(char *buf, size_t size, unsigned long long n)
 {
@@ -277,6 +327,40 @@ latency_us(double ms)
 	return isnan(ms) ? 0 : (unsigned long long)(ms * 1000 + 0.5);
 }
 
+/* With --hosts: "jobs", "jobs_failed", "joblog" and "hosts", one object
+ * per host. */
+static void
+add_json_hosts(json_object *o, const struct summary *s)
+{
+	json_object *hosts = json_object_new_array();
+
+	if (hosts == NULL)
+		diag_errx(EXITCODE_FAILED, "out of memory");
+	stats_add_count(o, "jobs", s->jobs);
+	stats_add_count(o, "jobs_failed", s->jobs_failed);
+	stats_add_string(o, "joblog", s->joblog);
+	for (size_t i = 0; i < s->nhosts; i++) {
+		const struct summary_host *h = &s->hosts[i];
+		json_object *one = stats_new();
+
+		stats_add_string(one, "host", h->name);
+		stats_add_bool(one, "used", h->left_out == NULL);
+		if (h->left_out != NULL)
+			stats_add_string(one, "left_out", h->left_out);
+		stats_add_count(one, "jobs", h->jobs);
+		stats_add_count(one, "jobs_failed", h->jobs_failed);
+		stats_add_count(one, "leaves", h->s.leaves_done);
+		stats_add_count(one, "leaves_consolidated",
+		    h->s.leaves_consolidated);
+		stats_add_count(one, "leaves_failed", h->s.leaves_failed);
+		stats_add_count(one, "files_removed", h->s.files_removed);
+		stats_add_count(one, "records", h->s.records);
+		stats_add_count(one, STATS_KEY_STALLED, h->s.nstalled);
+		json_object_array_add(hosts, one);
+	}
+	stats_add_object(o, "hosts", hosts);
+}
+
 static void
 print_json(const struct summary *s, const struct context *ctx,
     const struct pace *pace, double secs)
@@ -333,6 +417,8 @@ print_json(const struct summary *s, const struct context *ctx,
 	pace_latency(pace, true, &p50_ms, &p99_ms);
 	stats_add_count(o, "latency_p50_us", latency_us(p50_ms));
 	stats_add_count(o, "latency_p99_us", latency_us(p99_ms));
+	if (s->nhosts > 0)
+		add_json_hosts(o, s);
 	stats_add_seconds(o, STATS_KEY_ELAPSED, secs);
 	(void)stats_print(o, stderr);
 }
@@ -370,6 +456,29 @@ print_stuck(const struct summary *s)
 	for (size_t i = 0; i < s->nstuck; i++)
 		fprintf(stderr, " %ld", (long)s->stuck[i]);
 	fprintf(stderr, "): each ends by itself once the share answers\n");
+}
+
+/* With --hosts: a line per host, and where the job log is. */
+static void
+print_hosts(const struct summary *s)
+{
+	for (size_t i = 0; i < s->nhosts; i++) {
+		const struct summary_host *h = &s->hosts[i];
+
+		if (h->left_out != NULL) {
+			fprintf(stderr, "%s: host %s: left out (%s)\n",
+			    diag_progname(), h->name, h->left_out);
+			continue;
+		}
+		fprintf(stderr, "%s: host %s: %llu leaves, %llu files removed, "
+		    "%llu records, %zu stalled, %llu failed; %llu jobs (%llu "
+		    "failed)\n", diag_progname(), h->name, h->s.leaves_done,
+		    h->s.files_removed, h->s.records, h->s.nstalled,
+		    h->s.leaves_failed, h->jobs, h->jobs_failed);
+	}
+	if (s->nhosts > 0)
+		fprintf(stderr, "%s: %llu jobs (%llu failed), logged in %s\n",
+		    diag_progname(), s->jobs, s->jobs_failed, s->joblog);
 }
 
 /* A run that found nothing to do says only that. */
@@ -445,6 +554,7 @@ summary_print(const struct summary *s, const struct context *ctx,
 		    s->leaves_waiting);
 	print_pace(pace);
 	print_stuck(s);
+	print_hosts(s);
 	if (s->nreasons > 0) {
 		fprintf(stderr, "%s: sources skipped:", diag_progname());
 		for (size_t i = 0; i < s->nreasons; i++)

@@ -17,6 +17,8 @@
 #include "pace.h"
 #include "slot.h"
 
+struct summary_host;
+
 struct summary {
 	unsigned long long leaves_found, leaves_done, leaves_consolidated,
 	    leaves_partial, leaves_failed, leaves_unchanged, leaves_idle,
@@ -47,6 +49,20 @@ struct summary {
 	const pid_t *stuck;
 	size_t nstuck;
 	long long timeout_ms;	/* -t, for the message of a stall */
+	/* With --hosts (not owned): each host's share of the totals, the
+	 * jobs, and parallel's job log. */
+	const struct summary_host *hosts;
+	size_t nhosts;
+	unsigned long long jobs, jobs_failed;
+	const char *joblog;
+};
+
+/* One host of a run with --hosts: what its jobs reported. */
+struct summary_host {
+	const char *name;	/* as messages name it */
+	const char *left_out;	/* why no job went to it, or NULL */
+	unsigned long long jobs, jobs_failed;	/* jobs that ended there */
+	struct summary s;	/* its reports added up */
 };
 
 /* All counts 0, no stalled directory. */
@@ -66,6 +82,13 @@ void summary_found(struct summary *s, unsigned long long n);
 int summary_add_leaf(struct summary *s, const struct context *ctx,
     const struct slot_result *r);
 
+/*
+ * Adds a leafpack --stats=json report (a job of --hosts) to s: its leaves
+ * count as done, and its stalled paths join s's (copied).  Exits 4 when
+ * out of memory.
+ */
+void summary_add_report(struct summary *s, json_object *report);
+
 /* Redraws the status line when it is due: leaves, slots in use, rates,
  * latency, and an estimate of the time left once the scan is done. */
 void summary_progress(const struct summary *s, const struct pace *pace,
@@ -77,7 +100,8 @@ void summary_write_stalled(const struct summary *s,
     const struct context *ctx);
 
 /* Prints the summary on stderr: text, or one JSON object with
- * --stats=json; secs is the time the run took. */
+ * --stats=json; secs is the time the run took.  With hosts, a line (an
+ * element of "hosts") per host, and the jobs. */
 void summary_print(const struct summary *s, const struct context *ctx,
     const struct pace *pace, double secs);
 

@@ -497,6 +497,9 @@ LogLevel VERBOSE
 EOF
 		_hosts_setenv
 	} >"$HOSTS_DIR/sshd_config.$1"
+	# sshd -t wants it too, not only sshd.
+	[ -d /run/sshd ] || mkdir -m 0755 /run/sshd ||
+	    fail "cannot make /run/sshd (sshd's privilege separation directory)"
 	/usr/sbin/sshd -t -f "$HOSTS_DIR/sshd_config.$1" ||
 	    fail "sshd -t: bad $HOSTS_DIR/sshd_config.$1"
 }

@@ -41,6 +41,13 @@ source_records() {
 	valid_sources "$1" | xargs -0 -r jq -c '.[]' | LC_ALL=C sort
 }
 
+# all_records ROOT: source_records for a tree without invalid sources, in
+# one jq (source_records runs one per file to find the invalid ones).
+all_records() {
+	find "$1" -type f -name '*.txt' -print0 | xargs -0 -r jq -c '.[]' |
+	    LC_ALL=C sort
+}
+
 # output_records ROOT [NAME]: every line of the consolidated files, as jq
 # prints it compact, sorted.
 output_records() {
