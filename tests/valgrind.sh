@@ -57,7 +57,7 @@ if [ $# -eq 0 ]; then
 	# shellcheck disable=SC2086 # a list of test names
 	set -- $VALGRIND_TESTS
 fi
-LEAFPACK_BIN=$work/bin LEAFPACK_SANITIZED=1 TEST_TIMEOUT=${TEST_TIMEOUT:-900} \
+LEAFPACK_BIN=$work/bin LEAFPACK_SANITIZED=1 LEAFPACK_VALGRIND=1 TEST_TIMEOUT=${TEST_TIMEOUT:-900} \
     sh "$here/run.sh" "$@"
 status=$?
 errors=0
