@@ -1170,6 +1170,9 @@ main(int argc, char **argv)
 	int status;
 
 	diag_init(argv[0]);
+	/* No file of ours may land on a closed 1: records into a journal. */
+	if (open_std_fds() < 0)
+		diag_err(EXITCODE_FAILED, "standard descriptors");
 	stats_clock_start(&started);
 	parse_options(argc, argv);
 	/* Run by leafpack, every call on the share is announced to it. */

@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -234,6 +235,7 @@ struct leaf {
 	bool in_attr;		/* it is on the temporary's attribute */
 	struct leafstream_write counts;	/* for --stats */
 	bool withdrawn;		/* --skip-unchanged left the output alone */
+	bool committed;		/* renamed into place */
 	struct stats_clock clock;
 	/* the leaf stream: json-merge's end frame, as sent and as read */
 	json_object *merge_end;
@@ -654,6 +656,38 @@ after_commit(struct leaf *leaf)
 	return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
 }
 
+/* Set when the leaf stream's reports cannot reach stdout: no more is
+ * written there, and no leaf is committed. */
+static bool report_lost;
+
+/*
+ * In the leaf stream with --stats=json each leaf's report goes to stdout,
+ * where the driver waits for it: before a commit, the channel must be able
+ * to take it (open for writing, writable: a write of nothing fails on a
+ * closed or read-only descriptor and on /dev/full; a pipe whose reader is
+ * gone polls POLLERR), or the leaf would be committed and its sources
+ * removed with a status saying nothing was.  Fails the leaf when it is
+ * not, and stops the reports.
+ */
+static int
+check_report_channel(const struct leaf *leaf)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	if (!leaf->in_stream || opt.stats != CLI_STATS_JSON)
+		return EXITCODE_DONE;
+	if (!report_lost && write(STDOUT_FILENO, "", 0) == -1)
+		report_lost = true;
+	else if (!report_lost && poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		errno = EPIPE;
+		report_lost = true;
+	} else if (!report_lost)
+		return EXITCODE_DONE;
+	return fail("stdout: %s: the report of %s cannot be sent: nothing "
+	    "written", strerror(errno), diag_quote(leaf->dir));
+}
+
 /*
  * Everything after the input is in the temporary: the claim, the commit,
  * the removal of the sources.  Returns EXITCODE_DONE, EXITCODE_PARTIAL
@@ -677,6 +711,8 @@ commit(struct leaf *leaf)
 		leaf->withdrawn = true;
 		return EXITCODE_DONE;
 	}
+	if ((status = check_report_channel(leaf)) != EXITCODE_DONE)
+		return status;
 	if ((status = seal_temp(leaf)) != EXITCODE_DONE)
 		return status;
 	if (share_renameat(leaf->dirfd, leaf->temp, leaf->name) == -1)
@@ -684,6 +720,7 @@ commit(struct leaf *leaf)
 		    strerror(errno));
 	/* Committed: from here on the previous output is gone. */
 	handler.live = 0;
+	leaf->committed = true;
 	return after_commit(leaf);
 }
 
@@ -733,6 +770,10 @@ report_leaf(struct leaf *leaf, int status)
 		print_stats_text(leaf);
 	if (opt.stats != CLI_STATS_JSON)
 		return 0;
+	if (report_lost) {
+		errno = EPIPE;
+		return -1;
+	}
 	report.write.elapsed = stats_clock_seconds(&leaf->clock);
 	return stats_print(leafstream_report_json(&report, leaf->merge_end),
 	    stdout);
@@ -872,8 +913,10 @@ stream_leaf(struct leafstream_reader *r, int *status)
 	}
 	if (pos != STREAM_BROKEN && report_leaf(&leaf, *status) < 0)
 		pos = STREAM_BROKEN;	/* main's check of stdout says why */
+	/* A leaf committed before its report was lost stays committed. */
 	if (pos == STREAM_BROKEN)
-		*status = EXITCODE_FAILED;
+		*status = !leaf.committed ? EXITCODE_FAILED :
+		    *status > EXITCODE_PARTIAL ? *status : EXITCODE_PARTIAL;
 	err = errno;
 	leaf_close(&leaf);
 	free(path);
@@ -949,6 +992,10 @@ main(int argc, char **argv)
 	int status;
 
 	diag_init(argv[0]);
+	/* No file of ours may land on a closed 0 or 1: stdin read from the
+	 * output's directory, reports written into a temporary. */
+	if (open_std_fds() < 0)
+		diag_err(EXITCODE_FAILED, "standard descriptors");
 	stats_clock_start(&start);
 	path = parse_options(argc, argv);
 	/* Run by leafpack, every call on the share is announced to it. */
@@ -956,7 +1003,9 @@ main(int argc, char **argv)
 		diag_err(EXITCODE_FAILED, "%s", WATCH_ENV);
 	catch_signals();
 	status = path != NULL ? write_file(path, &start) : write_stream();
-	if (diag_close_stdout() == -1)
-		return EXITCODE_FAILED;
+	/* Only the leaf stream's reports go to stdout, each flushed: a
+	 * failure here is that of a report (counted), not of a commit. */
+	if (diag_close_stdout() == -1 && status == EXITCODE_DONE)
+		status = EXITCODE_PARTIAL;
 	return status;
 }
