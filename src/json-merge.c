@@ -944,6 +944,9 @@ finish_claim(struct leaf *l)
 	/* The claim took the entries over, whatever came of it. */
 	l->consumed = NULL;
 	l->nconsumed = l->consumedcap = 0;
+	if (r < 0 && errno == EBUSY)
+		/* Another run took the leaf over at the same time. */
+		return claim_failed(l, CLAIM_BUSY);
 	return r < 0 ? journal_error(l) : 0;
 }
 

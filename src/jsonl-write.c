@@ -236,6 +236,7 @@ struct leaf {
 	struct leafstream_write counts;	/* for --stats */
 	bool withdrawn;		/* --skip-unchanged left the output alone */
 	bool committed;		/* renamed into place */
+	bool busy;		/* another run holds the leaf */
 	struct stats_clock clock;
 	/* the leaf stream: json-merge's end frame, as sent and as read */
 	json_object *merge_end;
@@ -493,6 +494,14 @@ check_claim(struct leaf *leaf)
 	case CLAIM_OUTPUT_ERROR:
 		return fail("%s: %s", leaf_path(leaf, leaf->name),
 		    strerror(err));
+	case CLAIM_HELD:
+		/* Our json-merge lost the leaf to that run: it is busy. */
+		remove_temp();
+		leaf->busy = true;
+		diag_warnx("%s: busy: being consolidated by %s pid %lld: "
+		    "nothing written", diag_quote(leaf->dir),
+		    leaf->claim.host ? leaf->claim.host : "?", leaf->claim.pid);
+		return EXITCODE_PARTIAL;
 	case CLAIM_OUTPUT_CHANGED:
 		break;
 	}
@@ -750,6 +759,7 @@ print_stats(struct leaf *leaf)
 	leaf->counts.elapsed = stats_clock_seconds(&leaf->clock);
 	o = leafstream_write_json(&leaf->counts);
 	stats_add_bool(o, LEAFSTREAM_KEY_UNCHANGED, leaf->withdrawn);
+	stats_add_bool(o, LEAFSTREAM_KEY_BUSY, leaf->busy);
 	stats_print(o, stderr);
 }
 
@@ -763,6 +773,7 @@ report_leaf(struct leaf *leaf, int status)
 		.output = leaf->path,
 		.status = status,
 		.unchanged = leaf->end.merge.unchanged,
+		.busy = leaf->busy,
 		.write = leaf->counts,
 	};
 

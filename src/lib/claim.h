@@ -41,9 +41,11 @@
 /*
  * True when j's holder may still be at work: state merging or merged, and
  * the holder is another process of this host that exists and is not a
- * zombie, or a process of another host and the journal was modified less
- * than an hour ago.  False for state committed, for our own pid, and for
- * dead holders.
+ * zombie, or whose process group (recorded in the claim) is not ours and
+ * still has a jsonl-write that is not a zombie (json-merge exited, its
+ * jsonl-write commits), or a process of another host and the journal was
+ * modified less than an hour ago.  False for state committed, for our own
+ * pid, and for dead holders.
  */
 bool claim_holder_alive(const struct journal *j);
 
@@ -152,7 +154,10 @@ bool claim_holds(const struct claim *c, const char *name,
 /*
  * Step 2: the claim becomes "merged", with the n consumed sources (moved
  * into the claim: the caller's array is taken over, even on failure) and
- * what was written.  A no-op returning 0 when nothing is claimed.
+ * what was written.  A no-op returning 0 when nothing is claimed.  -1
+ * with EBUSY when the journal is no longer ours (another run, which found
+ * the same dead claim, took the leaf over at the same time: busy_host and
+ * busy_pid name it); the claim is then not held.
  */
 int claim_finish(struct claim *c, struct journal_entry *consumed, size_t n,
     const struct journal_hash *written);
@@ -208,12 +213,19 @@ enum claim_check {
 	CLAIM_STREAM_DIFFERS,	/* in the stream, not json-merge's bytes */
 	CLAIM_EMPTY_INPUT,	/* nothing came for a claim with records */
 	CLAIM_OUTPUT_CHANGED,	/* the output is not the one json-merge read */
-	CLAIM_OUTPUT_ERROR	/* the output cannot be looked at (errno) */
+	CLAIM_OUTPUT_ERROR,	/* the output cannot be looked at (errno) */
+	CLAIM_HELD		/* the claim is another run's (another process
+				 * group), which is alive: the leaf is busy,
+				 * our json-merge lost it (*claim names the
+				 * holder) */
 };
 
 /*
  * Step 3, first half: checks the leaf's claim against written (what
- * arrived on stdin) as flags say.  *claim holds the journal that was found
+ * arrived on stdin) as flags say.  A claim is taken to be our json-merge's
+ * when it names our process group (a pipeline's processes share one) or
+ * none (an older journal); another group's is CLAIM_HELD while its holder
+ * lives, else CLAIM_MISSING (ours did not claim).  *claim holds the journal that was found
  * (empty with CLAIM_NONE, CLAIM_MISSING and the errors): free it with
  * journal_free() whatever the verdict.
  */

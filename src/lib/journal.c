@@ -36,6 +36,7 @@ journal_init(struct journal *j)
 	j->version = JOURNAL_VERSION;
 	j->state = JOURNAL_MERGING;
 	j->pid = getpid();
+	j->pgid = getpgrp();
 	j->host = strdup(journal_this_host());
 	return j->host == NULL ? -1 : 0;
 }
@@ -465,7 +466,9 @@ journal_serialize(const struct journal *j)
 	    add(root, "holder", holder) == -1 ||
 	    add(holder, "host", json_object_new_string(
 	    j->host ? j->host : "")) == -1 ||
-	    add(holder, "pid", json_object_new_int64(j->pid)) == -1)
+	    add(holder, "pid", json_object_new_int64(j->pid)) == -1 ||
+	    (j->pgid > 0 && add(holder, "pgid",
+	    json_object_new_int64(j->pgid)) == -1))
 		goto out;
 	if (j->has_base) {
 		base = json_object_new_object();
@@ -612,7 +615,9 @@ journal_parse(const char *text, size_t len, struct journal *j)
 		goto out;
 	if (get_field(root, "holder", json_type_object, &holder) == -1 ||
 	    get_field(holder, "host", json_type_string, &v) == -1 ||
-	    get_i64(holder, "pid", &j->pid) == -1)
+	    get_i64(holder, "pid", &j->pid) == -1 ||
+	    (json_object_object_get_ex(holder, "pgid", NULL) &&
+	    get_i64(holder, "pgid", &j->pgid) == -1))
 		goto out;
 	free(j->host);
 	j->host = strdup(json_object_get_string(v));

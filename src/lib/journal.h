@@ -7,12 +7,13 @@
  * is JSON (written and read with json-c):
  *
  *   {"version":1, "state":"merging"|"merged"|"committed",
- *    "holder":{"host":..,"pid":..},
+ *    "holder":{"host":..,"pid":..,"pgid":..},
  *    "base":{"ino":..,"size":..,"mtime_ns":..} or null,
  *    "output_ino":.., "kept":[entry..], "sources":[entry..],
  *    "records":.., "bytes":.., "hash":"<16 hex digits>"}
  *
- * with entry = {"name":..,"ino":..,"size":..,"mtime_ns":..,"mode":..,
+ * ("pgid", the holder's process group, is optional: journals written before
+ * it was added load with pgid 0, unknown), with entry = {"name":..,"ino":..,"size":..,"mtime_ns":..,"mode":..,
  * "uid":..,"gid":..}; a name that is not printable ASCII without quotes or
  * backslashes is stored as "name_hex" instead, so that any bytes survive
  * (plain names keep the record small enough for an extended attribute).
@@ -77,6 +78,7 @@ struct journal {
 	enum journal_state state;
 	char *host;			/* owned: holder's host name */
 	long long pid;			/* holder's pid */
+	long long pgid;			/* its process group; 0: unknown */
 	int has_base;			/* base below is meaningful */
 	struct journal_identity base;	/* the output json-merge read */
 	unsigned long long output_ino;	/* committed: the new output */
@@ -92,7 +94,7 @@ struct journal {
 
 /*
  * Initializes an empty journal: version 1, state merging, holder = this
- * host and process, no base, no entries.  Returns -1 only if the host name
+ * host, process and process group, no base, no entries.  Returns -1 only if the host name
  * cannot be stored (ENOMEM).  Free with journal_free().
  */
 int journal_init(struct journal *j);
