@@ -553,6 +553,35 @@ set_mode_owner(struct leaf *leaf)
 }
 
 /*
+ * The output is durable and not yet published: a source rewritten since
+ * json-merge read it (its old records are in the temporary) makes us
+ * publish nothing for the leaf this time, and give the claim back, so
+ * that a later run reads the leaf again; removing the other sources and
+ * keeping that one would have the next run read its old records twice.
+ * What remains is the window between this look and the rename (and the
+ * unlinks after it): see jsonl-write(1).
+ */
+static int
+recheck_sources(struct leaf *leaf)
+{
+	const struct journal_entry *e = claim_changed_source(leaf->dirfd,
+	    &leaf->claim);
+
+	if (e == NULL)
+		return EXITCODE_DONE;
+	remove_temp();
+	diag_warnx("%s: changed since it was read: nothing published for "
+	    "%s; a later run consolidates it", leaf_path(leaf, e->name),
+	    diag_quote(leaf->dir));
+	if (claim_give_back(leaf->dirfd, leaf->name, &leaf->claim) == -1)
+		diag_warn("%s", leaf_path(leaf, leaf->jname));
+	leaf->counts.records = leaf->counts.bytes = 0;
+	leaf->counts.sources_kept = leaf->claim.nkept + leaf->claim.nsources;
+	leaf->have_claim = false;
+	return EXITCODE_PARTIAL;
+}
+
+/*
  * Steps 2 and 3: the temporary made ready to be renamed, with its commit
  * record (on its attribute, or in the journal file), mode and owner,
  * synced.
@@ -581,6 +610,9 @@ seal_temp(struct leaf *leaf)
 		return status;
 	if (share_fsync(leaf->fd, leaf->temp) == -1)
 		return temp_failed(leaf);
+	if (leaf->have_claim && (status = recheck_sources(leaf)) !=
+	    EXITCODE_DONE)
+		return status;
 	if (!leaf->in_attr) {
 		/* The last report of a write error (NFS): the data is lost. */
 		closed = share_close(leaf->fd, leaf->temp) == -1 &&

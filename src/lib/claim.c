@@ -373,6 +373,9 @@ claim_take(struct claim *c, enum claim_mode mode)
 	if (c->has_output) {
 		mine->has_base = 1;
 		journal_identity_from_stat(&mine->base, &c->outst);
+		/* The output's ctime moves with its attribute (a record
+		 * dropped): not part of what says it is the one read. */
+		mine->base.ctime_ns = 0;
 	}
 	for (size_t i = 0; i < c->nabsorbed; i++)
 		if (journal_entries_append(&mine->kept, &mine->nkept,
@@ -637,6 +640,34 @@ claim_record_free(struct journal *record)
 	/* The entries are the claim's: only the host is the record's own. */
 	free(record->host);
 	memset(record, 0, sizeof(*record));
+}
+
+const struct journal_entry *
+claim_changed_source(int dirfd, const struct journal *claim)
+{
+	const struct journal_entry *lists[2] = { claim->kept, claim->sources };
+	size_t counts[2] = { claim->nkept, claim->nsources };
+
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < counts[l]; i++) {
+			const struct journal_entry *e = &lists[l][i];
+
+			/* One that is gone adds nothing to read again. */
+			if (!journal_identity_matches(dirfd, e->name, &e->id) &&
+			    share_faccessat(dirfd, e->name, F_OK,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				return e;
+		}
+	return NULL;
+}
+
+int
+claim_give_back(int dirfd, const char *output, struct journal *claim)
+{
+	claim->state = JOURNAL_MERGING;
+	claim->pid = 0;
+	claim->pgid = 0;
+	return journal_store(dirfd, output, claim, 0);
 }
 
 size_t

@@ -250,6 +250,25 @@ int claim_record_init(struct journal *record, const struct journal *claim,
     unsigned long long ino, const struct journal_hash *written);
 void claim_record_free(struct journal *record);
 
+/*
+ * Step 3, last, once the new output is durable and before it is renamed
+ * into place: the first source of the claim (kept or consumed) that is
+ * still there but no longer the file that was read (rewritten since, even
+ * with its mtime set back: the identity has the ctime), or NULL when none
+ * is.  Its old records are in the new output: publishing it would have a
+ * later run read them again.
+ */
+const struct journal_entry *claim_changed_source(int dirfd,
+    const struct journal *claim);
+
+/*
+ * When claim_changed_source() found one: the claim goes back to state
+ * "merging" with no live holder (pid 0), carrying its base and kept
+ * sources, so that the next run takes the leaf over and reads it again,
+ * as after a crash; nothing of it was published.
+ */
+int claim_give_back(int dirfd, const char *output, struct journal *claim);
+
 /* What became of one source in claim_remove_sources(). */
 enum claim_removal {
 	CLAIM_REMOVED,

@@ -124,6 +124,8 @@ journal_identity_from_stat(struct journal_identity *id, const struct stat *st)
 	id->size = st->st_size;
 	id->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL +
 	    st->st_mtim.tv_nsec;
+	id->ctime_ns = (long long)st->st_ctim.tv_sec * 1000000000LL +
+	    st->st_ctim.tv_nsec;
 }
 
 int
@@ -145,7 +147,8 @@ journal_identity_equal(const struct journal_identity *a,
     const struct journal_identity *b)
 {
 	return a->ino == b->ino && a->size == b->size &&
-	    a->mtime_ns == b->mtime_ns;
+	    a->mtime_ns == b->mtime_ns && (a->ctime_ns == 0 ||
+	    b->ctime_ns == 0 || a->ctime_ns == b->ctime_ns);
 }
 
 int
@@ -389,8 +392,9 @@ identity_to_json(struct json_object *obj, const struct journal_identity *id)
 {
 	return add(obj, "ino", json_object_new_uint64(id->ino)) == -1 ||
 	    add(obj, "size", json_object_new_int64(id->size)) == -1 ||
-	    add(obj, "mtime_ns", json_object_new_int64(id->mtime_ns)) == -1 ?
-	    -1 : 0;
+	    add(obj, "mtime_ns", json_object_new_int64(id->mtime_ns)) == -1 ||
+	    (id->ctime_ns != 0 && add(obj, "ctime_ns",
+	    json_object_new_int64(id->ctime_ns)) == -1) ? -1 : 0;
 }
 
 /*
@@ -533,9 +537,12 @@ get_i64(struct json_object *obj, const char *key, long long *out)
 static int
 identity_from_json(struct json_object *obj, struct journal_identity *id)
 {
+	id->ctime_ns = 0;
 	return get_u64(obj, "ino", &id->ino) == -1 ||
 	    get_i64(obj, "size", &id->size) == -1 ||
-	    get_i64(obj, "mtime_ns", &id->mtime_ns) == -1 ? -1 : 0;
+	    get_i64(obj, "mtime_ns", &id->mtime_ns) == -1 ||
+	    (json_object_object_get_ex(obj, "ctime_ns", NULL) &&
+	    get_i64(obj, "ctime_ns", &id->ctime_ns) == -1) ? -1 : 0;
 }
 
 static int
