@@ -75,7 +75,7 @@ static bool
 group_alive(long long pgid)
 {
 	struct dirent *de;
-	char path[sizeof(de->d_name) + 16], buf[512], *paren, *comm;
+	char path[sizeof(de->d_name) + 16], buf[512], *paren, *comm, *end;
 	long long grp;
 	bool alive = false;
 	DIR *proc;
@@ -102,8 +102,12 @@ group_alive(long long pgid)
 		/* "pid (comm) S ppid pgrp ...": comm may hold anything. */
 		paren = strrchr(buf, ')');
 		if (paren == NULL || paren[1] != ' ' || paren[2] == 'Z' ||
-		    paren[2] == 'X' ||
-		    sscanf(paren + 3, "%*d %lld", &grp) != 1 || grp != pgid)
+		    paren[2] == 'X')
+			continue;
+		/* Past the state: the parent's pid, then the group. */
+		(void)strtoll(paren + 3, &end, 10);
+		grp = strtoll(end, NULL, 10);
+		if (grp != pgid)
 			continue;
 		*paren = '\0';
 		alive = (comm = strchr(buf, '(')) != NULL &&
