@@ -15,8 +15,8 @@ overlap() {
 	n=$1
 	shift
 	rm -rf root st.* err.*
-	gen root --entities 6 --types 2 --dates 3 --files 3 --records 4
-	source_records root >before.records
+	gen root --entities 4 --types 2 --dates 3 --files 3 --records 4
+	find root -name '*.txt' -exec cat {} + | jq -c '.[]' | LC_ALL=C sort >before.records
 	i=0
 	while [ $i -lt "$n" ]; do
 		{ "$BIN/leafpack" --min-age 0 "$@" root 2>"err.$i"
@@ -45,15 +45,15 @@ overlap() {
 	[ -z "$left" ] || fail "$n runs $*: left: $left"
 }
 
-overlap 3 -P 4
+overlap 2 -P 4
 need_cmd jq
 overlap 2 --jq .
 overlap 4 --jq . -P 4
 
 # The per-leaf command, the way xargs spreads it.
 rm -rf root
-gen root --entities 6 --types 2 --dates 3 --files 3 --records 4
-source_records root >before.records
+gen root --entities 4 --types 2 --dates 3 --files 3 --records 4
+find root -name '*.txt' -exec cat {} + | jq -c '.[]' | LC_ALL=C sort >before.records
 for i in 0 1 2; do
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	{ "$BIN/tree-scan" -0 root | xargs -0 -n 2 -P 2 sh -c \
