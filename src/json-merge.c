@@ -453,6 +453,17 @@ source_young(struct leaf *l, const char *name)
 		    leaf_path(l, name));
 }
 
+/* A source left for a later run: another process holds it open (counted
+ * as too young). */
+static void
+source_held(struct leaf *l, const char *name)
+{
+	l->stats.skipped[LEAFSTREAM_SKIP_TOO_YOUNG]++;
+	if (opt.list_young)
+		diag_warnx("%s: held open by another process; left for a "
+		    "later run", leaf_path(l, name));
+}
+
 /*
  * Opens the source name (its fstat in *st) if it is to be read.  Returns
  * its descriptor, also held in l->srcfd, or -1 when it is not read, with
@@ -495,9 +506,15 @@ source_open(struct leaf *l, const char *name, struct stat *st, int *skipped)
 	}
 	switch (sources_classify(&l->rules, name, st)) {
 	case SOURCES_ELIGIBLE:
-		/* Unless its records are in the existing output already. */
-		if (!claim_holds(&l->claim, name, st))
+		/* Unless its records are in the existing output already, or
+		 * its writer may still be at it. */
+		if (claim_holds(&l->claim, name, st)) {
+			*skipped = 0;
+			break;
+		}
+		if (!sources_held_open(fd, name))
 			return fd;
+		source_held(l, name);
 		*skipped = 0;
 		break;
 	case SOURCES_TOO_YOUNG:
