@@ -537,7 +537,8 @@ claim_check(int dirfd, const char *output, const struct journal_hash *written,
 	if (r == -1)
 		return CLAIM_CHECK_ERROR;
 	if (r == 1 && claim->state != JOURNAL_COMMITTED && claim->pgid > 0 &&
-	    claim->pgid != (long long)getpgrp())
+	    claim->pgid != (long long)getpgrp() && claim->host != NULL &&
+	    strcmp(claim->host, journal_this_host()) == 0)
 		/* Not our upstream's: it lost the leaf to that run. */
 		return claim_holder_alive(claim) ? CLAIM_HELD : CLAIM_MISSING;
 	if (r == 0) {

@@ -223,9 +223,10 @@ enum claim_check {
 /*
  * Step 3, first half: checks the leaf's claim against written (what
  * arrived on stdin) as flags say.  A claim is taken to be our json-merge's
- * when it names our process group (a pipeline's processes share one) or
- * none (an older journal); another group's is CLAIM_HELD while its holder
- * lives, else CLAIM_MISSING (ours did not claim).  *claim holds the journal that was found
+ * when it names our process group (a pipeline's processes share one),
+ * none (an older journal) or another host (json-merge over ssh); another
+ * group of this host is CLAIM_HELD while its holder lives, else
+ * CLAIM_MISSING (ours did not claim).  *claim holds the journal that was found
  * (empty with CLAIM_NONE, CLAIM_MISSING and the errors): free it with
  * journal_free() whatever the verdict.
  */
