@@ -481,6 +481,17 @@ source_young(struct leaf *l, const char *name)
 		    leaf_path(l, name));
 }
 
+/* A source left for a later run: another process holds it open (counted
+ * as too young). */
+static void
+source_held(struct leaf *l, const char *name)
+{
+	l->stats.skipped[LEAFSTREAM_SKIP_TOO_YOUNG]++;
+	if (opt.list_young)
+		diag_warnx("%s: held open by another process; left for a "
+		    "later run", leaf_path(l, name));
+}
+
 /*
  * Opens the source name (its fstat in *st) if it is to be read.  Returns
  * its descriptor, also held in l->srcfd, or -1 when it is not read, with
@@ -523,9 +534,15 @@ source_open(struct leaf *l, const char *name, struct stat *st, int *skipped)
 	}
 	switch (sources_classify(&l->rules, name, st)) {
 	case SOURCES_ELIGIBLE:
-		/* Unless its records are in the existing output already. */
-		if (!claim_holds(&l->claim, name, st))
+		/* Unless its records are in the existing output already, or
+		 * its writer may still be at it. */
+		if (claim_holds(&l->claim, name, st)) {
+			*skipped = 0;
+			break;
+		}
+		if (!sources_held_open(fd, name))
 			return fd;
+		source_held(l, name);
 		*skipped = 0;
 		break;
 	case SOURCES_TOO_YOUNG:
@@ -984,8 +1001,12 @@ claim_leaf(struct leaf *l)
 	    staging_entry_name(l->dirfd, l->entry) == 0) {
 		journal_redirect(l->dirfd, opt.stagefd, l->entry);
 		l->claim_staged = true;
-		/* The claim that could not be written, made again. */
+		/* The claim that could not be written, made again.  A dead
+		 * run's journal in the leaf was found still that one just
+		 * now; the claim is new where it goes (nothing there to
+		 * find unchanged: looking would take the leaf for busy). */
 		journal_free(&l->claim.mine);
+		l->claim.had_journal = false;
 		r = claim_take(&l->claim, mode);
 		l->stats.inodes = 0;
 	}
@@ -1029,6 +1050,9 @@ finish_claim(struct leaf *l)
 	/* The claim took the entries over, whatever came of it. */
 	l->consumed = NULL;
 	l->nconsumed = l->consumedcap = 0;
+	if (r < 0 && errno == EBUSY)
+		/* Another run took the leaf over at the same time. */
+		return claim_failed(l, CLAIM_BUSY);
 	if (r < 0 && errno == ENOSPC && restage_claim(l) == 0)
 		return 0;
 	if (r < 0 && errno == ENOSPC && no_inodes(l))
@@ -1368,6 +1392,9 @@ main(int argc, char **argv)
 	int status;
 
 	diag_init(argv[0]);
+	/* No file of ours may land on a closed 1: records into a journal. */
+	if (open_std_fds() < 0)
+		diag_err(EXITCODE_FAILED, "standard descriptors");
 	stats_clock_start(&started);
 	parse_options(argc, argv);
 	/* Run by leafpack, every call on the share is announced to it. */

@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -254,6 +255,8 @@ struct leaf {
 	bool withdrawn;		/* --skip-unchanged left the output alone */
 	bool staged;		/* the temporary is in --staging DIR */
 	char entry[STAGING_ENTRY_MAX];	/* the leaf's name there */
+	bool committed;		/* renamed into place */
+	bool busy;		/* another run holds the leaf */
 	struct stats_clock clock;
 	/* the leaf stream: json-merge's end frame, as sent and as read */
 	json_object *merge_end;
@@ -565,6 +568,14 @@ check_claim(struct leaf *leaf)
 	case CLAIM_OUTPUT_ERROR:
 		return fail("%s: %s", leaf_path(leaf, leaf->name),
 		    strerror(err));
+	case CLAIM_HELD:
+		/* Our json-merge lost the leaf to that run: it is busy. */
+		remove_temp();
+		leaf->busy = true;
+		diag_warnx("%s: busy: being consolidated by %s pid %lld: "
+		    "nothing written", diag_quote(leaf->dir),
+		    leaf->claim.host ? leaf->claim.host : "?", leaf->claim.pid);
+		return EXITCODE_PARTIAL;
 	case CLAIM_OUTPUT_CHANGED:
 		break;
 	}
@@ -672,6 +683,35 @@ restage_temp(struct leaf *leaf, bool force)
 }
 
 /*
+ * The output is durable and not yet published: a source rewritten since
+ * json-merge read it (its old records are in the temporary) makes us
+ * publish nothing for the leaf this time, and give the claim back, so
+ * that a later run reads the leaf again; removing the other sources and
+ * keeping that one would have the next run read its old records twice.
+ * What remains is the window between this look and the rename (and the
+ * unlinks after it): see jsonl-write(1).
+ */
+static int
+recheck_sources(struct leaf *leaf)
+{
+	const struct journal_entry *e = claim_changed_source(leaf->dirfd,
+	    &leaf->claim);
+
+	if (e == NULL)
+		return EXITCODE_DONE;
+	remove_temp();
+	diag_warnx("%s: changed since it was read: nothing published for "
+	    "%s; a later run consolidates it", leaf_path(leaf, e->name),
+	    diag_quote(leaf->dir));
+	if (claim_give_back(leaf->dirfd, leaf->name, &leaf->claim) == -1)
+		diag_warn("%s", leaf_path(leaf, leaf->jname));
+	leaf->counts.records = leaf->counts.bytes = 0;
+	leaf->counts.sources_kept = leaf->claim.nkept + leaf->claim.nsources;
+	leaf->have_claim = false;
+	return EXITCODE_PARTIAL;
+}
+
+/*
  * Steps 2 and 3: the temporary made ready to be renamed, with its commit
  * record (on its attribute, or in the journal file), mode and owner,
  * synced.
@@ -700,6 +740,9 @@ seal_temp(struct leaf *leaf)
 		return status;
 	if (share_fsync(leaf->fd, leaf->temp) == -1)
 		return temp_failed(leaf);
+	if (leaf->have_claim && (status = recheck_sources(leaf)) !=
+	    EXITCODE_DONE)
+		return status;
 	if (!leaf->in_attr) {
 		/* The last report of a write error (NFS): the data is lost. */
 		closed = share_close(leaf->fd, leaf->temp) == -1 &&
@@ -874,11 +917,15 @@ staged_commit(struct leaf *leaf)
 	unsigned long long removed;
 	enum staging_result r;
 	const char *step;
-	int closed;
+	int closed, status;
 
 	if (!leaf->have_claim)
 		return fail("no claim from json-merge in %s: a staged commit "
 		    "needs one (nothing written)", diag_quote(leaf->dir));
+	/* As before a rename in the leaf: a source rewritten since it was
+	 * read keeps the whole leaf back. */
+	if ((status = recheck_sources(leaf)) != EXITCODE_DONE)
+		return status;
 	if ((first = first_source(&leaf->claim)) == NULL)
 		return staged_nothing_new(leaf);
 	if (share_fsync(leaf->fd, leaf->temp) < 0)
@@ -944,6 +991,38 @@ find_staged_claim(struct leaf *leaf)
 	return EXITCODE_DONE;
 }
 
+/* Set when the leaf stream's reports cannot reach stdout: no more is
+ * written there, and no leaf is committed. */
+static bool report_lost;
+
+/*
+ * In the leaf stream with --stats=json each leaf's report goes to stdout,
+ * where the driver waits for it: before a commit, the channel must be able
+ * to take it (open for writing, writable: a write of nothing fails on a
+ * closed or read-only descriptor and on /dev/full; a pipe whose reader is
+ * gone polls POLLERR), or the leaf would be committed and its sources
+ * removed with a status saying nothing was.  Fails the leaf when it is
+ * not, and stops the reports.
+ */
+static int
+check_report_channel(const struct leaf *leaf)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	if (!leaf->in_stream || opt.stats != CLI_STATS_JSON)
+		return EXITCODE_DONE;
+	if (!report_lost && write(STDOUT_FILENO, "", 0) == -1)
+		report_lost = true;
+	else if (!report_lost && poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		errno = EPIPE;
+		report_lost = true;
+	} else if (!report_lost)
+		return EXITCODE_DONE;
+	return fail("stdout: %s: the report of %s cannot be sent: nothing "
+	    "written", strerror(errno), diag_quote(leaf->dir));
+}
+
 /*
  * Everything after the input is in the temporary: the claim, the commit,
  * the removal of the sources.  Returns EXITCODE_DONE, EXITCODE_PARTIAL
@@ -968,6 +1047,8 @@ commit(struct leaf *leaf)
 		leaf->withdrawn = true;
 		return EXITCODE_DONE;
 	}
+	if ((status = check_report_channel(leaf)) != EXITCODE_DONE)
+		return status;
 	if (leaf->staged)
 		return staged_commit(leaf);
 	if ((status = seal_temp(leaf)) != EXITCODE_DONE)
@@ -979,6 +1060,7 @@ commit(struct leaf *leaf)
 		    strerror(errno));
 	/* Committed: from here on the previous output is gone. */
 	handler.live = 0;
+	leaf->committed = true;
 	return after_commit(leaf);
 }
 
@@ -1008,6 +1090,7 @@ print_stats(struct leaf *leaf)
 	leaf->counts.elapsed = stats_clock_seconds(&leaf->clock);
 	o = leafstream_write_json(&leaf->counts);
 	stats_add_bool(o, LEAFSTREAM_KEY_UNCHANGED, leaf->withdrawn);
+	stats_add_bool(o, LEAFSTREAM_KEY_BUSY, leaf->busy);
 	stats_print(o, stderr);
 }
 
@@ -1021,6 +1104,7 @@ report_leaf(struct leaf *leaf, int status)
 		.output = leaf->path,
 		.status = status,
 		.unchanged = leaf->end.merge.unchanged,
+		.busy = leaf->busy,
 		.write = leaf->counts,
 	};
 
@@ -1028,6 +1112,10 @@ report_leaf(struct leaf *leaf, int status)
 		print_stats_text(leaf);
 	if (opt.stats != CLI_STATS_JSON)
 		return 0;
+	if (report_lost) {
+		errno = EPIPE;
+		return -1;
+	}
 	report.write.elapsed = stats_clock_seconds(&leaf->clock);
 	return stats_print(leafstream_report_json(&report, leaf->merge_end),
 	    stdout);
@@ -1167,8 +1255,10 @@ stream_leaf(struct leafstream_reader *r, int *status)
 	}
 	if (pos != STREAM_BROKEN && report_leaf(&leaf, *status) < 0)
 		pos = STREAM_BROKEN;	/* main's check of stdout says why */
+	/* A leaf committed before its report was lost stays committed. */
 	if (pos == STREAM_BROKEN)
-		*status = EXITCODE_FAILED;
+		*status = !leaf.committed ? EXITCODE_FAILED :
+		    *status > EXITCODE_PARTIAL ? *status : EXITCODE_PARTIAL;
 	err = errno;
 	leaf_close(&leaf);
 	free(path);
@@ -1244,6 +1334,10 @@ main(int argc, char **argv)
 	int status;
 
 	diag_init(argv[0]);
+	/* No file of ours may land on a closed 0 or 1: stdin read from the
+	 * output's directory, reports written into a temporary. */
+	if (open_std_fds() < 0)
+		diag_err(EXITCODE_FAILED, "standard descriptors");
 	stats_clock_start(&start);
 	path = parse_options(argc, argv);
 	/* Run by leafpack, every call on the share is announced to it. */
@@ -1251,7 +1345,9 @@ main(int argc, char **argv)
 		diag_err(EXITCODE_FAILED, "%s", WATCH_ENV);
 	catch_signals();
 	status = path != NULL ? write_file(path, &start) : write_stream();
-	if (diag_close_stdout() == -1)
-		return EXITCODE_FAILED;
+	/* Only the leaf stream's reports go to stdout, each flushed: a
+	 * failure here is that of a report (counted), not of a commit. */
+	if (diag_close_stdout() == -1 && status == EXITCODE_DONE)
+		status = EXITCODE_PARTIAL;
 	return status;
 }

@@ -761,6 +761,9 @@ main(int argc, char *argv[])
 	static struct run run;
 
 	diag_init(argv[0]);
+	/* No pipe of ours may land on a standard descriptor. */
+	if (open_std_fds() < 0)
+		diag_err(EXITCODE_FAILED, "standard descriptors");
 	stats_clock_start(&run.clock);
 	parse_args(&run, argc, argv);
 	filter_all(&run);

@@ -105,3 +105,26 @@ grep -qF '"meta":{"ts":1e1}' got.meta.ts || fail "1e1 rewritten"
 # Determinism: the same input gives the same bytes.
 "$BIN/json-merge" --min-age 0 leaf >again || fail "second run failed"
 same_file got.timestamp again
+
+# What json-merge(1) says of leap seconds and numeric keys, pinned: :60 in
+# any minute is the next minute's :00 (a tie, in input order), a number is
+# seconds (a millisecond key lands after every string instant), a number
+# in a string is no key.
+mkdir leap
+printf '%s\n' '[{"n":"next00","timestamp":"2017-01-01T00:00:00Z"},
+ {"n":"ms","timestamp":1483228800000},
+ {"n":"string","timestamp":"1483228800"}]' >leap/a.txt
+printf '%s\n' '[{"n":"leap","timestamp":"2016-12-31T23:59:60Z"},
+ {"n":"leap.5","timestamp":"2016-12-31T23:59:60.5Z"},
+ {"n":"num","timestamp":1483228800},
+ {"n":"after","timestamp":"2017-01-01T00:00:00.25Z"},
+ {"n":"midday60","timestamp":"2016-12-31T12:30:60Z"},
+ {"n":"1231","timestamp":1483187460},
+ {"n":"num.5","timestamp":1483228800.5},
+ {"n":"far","timestamp":"9999-12-31T23:59:59Z"}]' >leap/b.txt
+expect_status 0 "$BIN/json-merge" --min-age 0 --no-claim leap
+jq -r .n out | tr '\n' ' ' >got.leap
+echo "midday60 1231 next00 leap num after leap.5 num.5 far ms string " \
+    >want.leap
+printf "\n" >>got.leap
+same_file want.leap got.leap

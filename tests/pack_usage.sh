@@ -1,7 +1,8 @@
 #!/bin/sh
 # leafpack's command line: usage errors exit 2 with leafpack's own usage and
 # nothing else (one line saying why, no child's usage: a value a child would
-# refuse is refused before anything runs) and touch nothing; --help and
+# refuse is refused before anything runs) and touch nothing (--dates with no
+# date in the list among them); --help and
 # --version exit 0, a full stdout fails.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"
@@ -29,6 +30,18 @@ for bad in '' --bogus '-P 0' '-P x' '-P 1025' '-j 0' '-j 257' '-j 500' \
 	    fail "$bad: more than one reason: $(cat err)"
 	[ -z "$bad" ] || grep -q 'leafpack: ' err || fail "$bad: no reason"
 done
+# --dates with no date in it (a script's variable that came out empty)
+# would select every leaf: a usage error, with or without --leaves.
+for d in '' ',' ',,'; do
+	for mode in '' --leaves; do
+		# shellcheck disable=SC2086 # $mode: nothing or one word
+		expect_status 2 "$BIN/leafpack" $mode --dates "$d" root
+		grep -q "leafpack: --dates $d: no date in the list" err ||
+		    fail "--dates '$d' $mode: $(cat err)"
+		[ ! -s out ] || fail "--dates '$d' $mode: wrote on stdout"
+	done
+done
+expect_status 2 "$BIN/leafpack" --name '*' --dates '' root
 tree_state root >after
 same_file before after
 expect_status 0 "$BIN/leafpack" --version

@@ -111,7 +111,8 @@ leaf 3 >>stream_leaves
 schema "json-merge stream" merge.err "$merge_spec"
 [ "$(wc -l <reports)" -eq 2 ] || fail "jsonl-write stream: $(cat reports)"
 report_spec=$(echo "$write_spec" | jq -c '. + {"output": "string",
-    "status": "count", "unchanged": "bool", "merge": "object"}')
+    "status": "count", "unchanged": "bool", "busy": "bool",
+    "merge": "object"}')
 schema "jsonl-write stream report" reports "$report_spec"
 # Its "merge" is json-merge's end record: the counts, status, unchanged.
 # Cut from the text, not through jq, which would print 0.010 as 0.01 (the
@@ -127,6 +128,7 @@ schema "jsonl-write stream report: merge" end "$end_spec"
 schema "jsonl-write DIR/NAME" err "$write_spec"
 jq -e '(has("unchanged") | not) or (.unchanged | type) == "boolean"' object \
     >/dev/null || fail "jsonl-write: unchanged: $(cat object)"
+jq -e '.busy == false' object >/dev/null || fail "jsonl-write: busy: $(cat object)"
 
 # leafpack
 expect_status 0 "$BIN/leafpack" --stats=json p

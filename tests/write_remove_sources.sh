@@ -1,9 +1,9 @@
 #!/bin/sh
 # jsonl-write --remove-sources removes exactly the sources json-merge
 # consumed, and only if they are still what it read: a source rewritten
-# between the two is kept and named (status 1), and so are sources that
-# json-merge did not consume (invalid, too young, created later, not
-# matching).  Without a claim it removes nothing and writes nothing.
+# between the two makes it publish nothing for the leaf (status 1; the next
+# run reads it again), and sources that json-merge did not consume
+# (invalid, too young, created later, not matching) stay.  Without a claim it removes nothing and writes nothing.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/write.sh"
 
@@ -20,17 +20,26 @@ touch -d '-1 hour' leaf/bad.txt leaf/other.json
 grep -q '"state":"merged"' "leaf/.$OUT.journal" || fail "no merged claim"
 printf '[{"timestamp":"2024-03-01T09:00:00Z","id":"rewritten"}]' >leaf/s03.txt
 printf '[{"id":"later"}]' >leaf/later.txt
+# The rewritten source's old records are in what came: nothing is published
+# (status 1), nothing removed, and the claim is given back.
 expect_status 1 "$BIN/jsonl-write" --remove-sources "leaf/$OUT" <merged
-grep -q "^jsonl-write: leaf/s03.txt: changed since it was read; kept$" err ||
+grep -q "^jsonl-write: leaf/s03.txt: changed since it was read: nothing published for leaf; a later run consolidates it$" err ||
     fail "s03.txt not named: $(cat err)"
 [ "$(wc -l <err)" -eq 1 ] || fail "unexpected messages: $(cat err)"
+[ ! -e "leaf/$OUT" ] || fail "an output was published"
+grep -q '"state":"merging"' "leaf/.$OUT.journal" || fail "claim not given back"
+[ "$(wc -l <merged)" -eq 12 ] || fail "merged: $(wc -l <merged) records"
+# The next pair: s03.txt, rewritten, is too young now; the rest goes.
+"$BIN/json-merge" --claim --min-age 10m leaf >merged 2>merge.err
+[ $? -eq 1 ] || fail "json-merge again: $(cat merge.err)"
+expect_status 0 "$BIN/jsonl-write" --remove-sources "leaf/$OUT" <merged
 ls leaf >left
 printf '%s\n' bad.txt consolidated.jsonl later.txt other.json s03.txt \
     young.txt >want.left
 same_file left want.left
 [ -z "$(leftovers leaf)" ] || fail "left: $(leftovers leaf)"
 same_file "leaf/$OUT" merged
-[ "$(wc -l <merged)" -eq 12 ] || fail "merged: $(wc -l <merged) records"
+[ "$(wc -l <merged)" -eq 10 ] || fail "merged: $(wc -l <merged) records"
 
 # No claim: an error, and nothing written or removed.
 cp "leaf/$OUT" before

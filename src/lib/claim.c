@@ -60,6 +60,63 @@ pid_alive(long long pid)
 	    !pid_is_zombie(pid);
 }
 
+/*
+ * True when process group pgid, not ours, has a jsonl-write that is not a
+ * zombie.  The holder's json-merge may have exited while its jsonl-write
+ * (same group: a shell pipeline, or leafpack's) still commits: that claim
+ * is held, not abandoned.  Only a jsonl-write counts: the group of a
+ * script without job control is the script's, which lives on after its
+ * pipeline failed.  Our own group is left out: there, a dead holder is a
+ * pipeline of ours that failed before, never a partner still at work.
+ * Only asked when the holder itself is dead, so the walk over /proc is
+ * rare.
+ */
+static bool
+group_alive(long long pgid)
+{
+	struct dirent *de;
+	char path[sizeof(de->d_name) + 16], buf[512], *paren, *comm, *end;
+	long long grp;
+	bool alive = false;
+	DIR *proc;
+	ssize_t n;
+	int fd;
+
+	if (pgid <= 1 || pgid > INT_MAX || pgid == (long long)getpgrp())
+		return false;
+	if (kill(-(pid_t)pgid, 0) < 0 && errno != EPERM)
+		return false;
+	if ((proc = opendir("/proc")) == NULL)
+		return true;	/* it has members: say held, the safe side */
+	while (!alive && (de = readdir(proc)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		n = xread(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "pid (comm) S ppid pgrp ...": comm may hold anything. */
+		paren = strrchr(buf, ')');
+		if (paren == NULL || paren[1] != ' ' || paren[2] == 'Z' ||
+		    paren[2] == 'X')
+			continue;
+		/* Past the state: the parent's pid, then the group. */
+		(void)strtoll(paren + 3, &end, 10);
+		grp = strtoll(end, NULL, 10);
+		if (grp != pgid)
+			continue;
+		*paren = '\0';
+		alive = (comm = strchr(buf, '(')) != NULL &&
+		    strcmp(comm + 1, "jsonl-write") == 0;
+	}
+	closedir(proc);
+	return alive;
+}
+
 bool
 claim_holder_alive(const struct journal *j)
 {
@@ -69,7 +126,8 @@ claim_holder_alive(const struct journal *j)
 	if (j->state == JOURNAL_COMMITTED)
 		return false;
 	if (j->host != NULL && strcmp(j->host, journal_this_host()) == 0)
-		return j->pid != getpid() && pid_alive(j->pid);
+		return j->pid != getpid() && (pid_alive(j->pid) ||
+		    group_alive(j->pgid));
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 	return now_ns - j->file_mtime_ns < FOREIGN_TTL_NS;
@@ -275,6 +333,30 @@ claim_begin(struct claim *c, int dirfd, const char *output, int outfd,
 	return claim_take(c, mode);
 }
 
+/* True when the leaf's journal is still the dead one claim_look() read;
+ * else notes who holds it now.  now is left freed. */
+static bool
+still_previous(struct claim *c, struct journal *now)
+{
+	const struct journal *was = &c->previous;
+	bool same;
+
+	if (journal_load(c->dirfd, c->output, now) != 1) {
+		journal_free(now);
+		/* Gone: whoever removed it holds the leaf, or finished it. */
+		c->busy_host[0] = '\0';
+		c->busy_pid = 0;
+		return false;
+	}
+	same = now->pid == was->pid && now->state == was->state &&
+	    now->file_mtime_ns == was->file_mtime_ns && now->host != NULL &&
+	    was->host != NULL && strcmp(now->host, was->host) == 0;
+	if (!same)
+		note_busy(c, now);
+	journal_free(now);
+	return same;
+}
+
 enum claim_begin
 claim_take(struct claim *c, enum claim_mode mode)
 {
@@ -295,13 +377,20 @@ claim_take(struct claim *c, enum claim_mode mode)
 	if (c->has_output) {
 		mine->has_base = 1;
 		journal_identity_from_stat(&mine->base, &c->outst);
+		/* The output's ctime moves with its attribute (a record
+		 * dropped): not part of what says it is the one read. */
+		mine->base.ctime_ns = 0;
 	}
 	for (size_t i = 0; i < c->nabsorbed; i++)
 		if (journal_entries_append(&mine->kept, &mine->nkept,
 		    &c->absorbed[i]) < 0)
 			return CLAIM_NO_MEMORY;
-	/* A dead run's journal is replaced; none is created exclusively, so
-	 * that of two runs starting at once one gets the leaf. */
+	/* A dead run's journal is replaced, if it is still that one (another
+	 * run may have taken it over since we looked); none is created
+	 * exclusively, so that of two runs starting at once one gets the
+	 * leaf. */
+	if (c->had_journal && !still_previous(c, &now))
+		return CLAIM_BUSY;
 	r = c->had_journal ? journal_store(dirfd, output, mine, 0) :
 	    journal_create(dirfd, output, mine);
 	if (r < 0) {
@@ -327,6 +416,25 @@ claim_holds(const struct claim *c, const char *name, const struct stat *st)
 	return claim_entries_hold(c->absorbed, c->nabsorbed, name, st);
 }
 
+/* True when the leaf's journal is still our claim; else notes the
+ * holder. */
+static bool
+claim_still_ours(struct claim *c)
+{
+	struct journal now;
+	bool ours;
+
+	if (journal_load(c->dirfd, c->output, &now) != 1) {
+		journal_free(&now);
+		return false;
+	}
+	ours = claim_is_ours(&now);
+	if (!ours)
+		note_busy(c, &now);
+	journal_free(&now);
+	return ours;
+}
+
 int
 claim_finish(struct claim *c, struct journal_entry *consumed, size_t n,
     const struct journal_hash *written)
@@ -336,6 +444,14 @@ claim_finish(struct claim *c, struct journal_entry *consumed, size_t n,
 	if (!c->claimed) {
 		journal_entries_free(consumed, n);
 		return 0;
+	}
+	/* A run that took the leaf over at the same time as we did (both
+	 * found the same dead claim) replaced ours: it has the leaf. */
+	if (!claim_still_ours(c)) {
+		journal_entries_free(consumed, n);
+		c->claimed = false;
+		errno = EBUSY;
+		return -1;
 	}
 	journal_entries_free(mine->sources, mine->nsources);
 	mine->state = JOURNAL_MERGED;
@@ -420,6 +536,11 @@ claim_check(int dirfd, const char *output, const struct journal_hash *written,
 	r = journal_load(dirfd, output, claim);
 	if (r == -1)
 		return CLAIM_CHECK_ERROR;
+	if (r == 1 && claim->state != JOURNAL_COMMITTED && claim->pgid > 0 &&
+	    claim->pgid != (long long)getpgrp() && claim->host != NULL &&
+	    strcmp(claim->host, journal_this_host()) == 0)
+		/* Not our upstream's: it lost the leaf to that run. */
+		return claim_holder_alive(claim) ? CLAIM_HELD : CLAIM_MISSING;
 	if (r == 0) {
 		journal_free(claim);
 		if (flags & (CLAIM_CHECK_STREAM | CLAIM_CHECK_REMOVE))
@@ -524,6 +645,34 @@ claim_record_free(struct journal *record)
 	/* The entries are the claim's: only the host is the record's own. */
 	free(record->host);
 	memset(record, 0, sizeof(*record));
+}
+
+const struct journal_entry *
+claim_changed_source(int dirfd, const struct journal *claim)
+{
+	const struct journal_entry *lists[2] = { claim->kept, claim->sources };
+	size_t counts[2] = { claim->nkept, claim->nsources };
+
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < counts[l]; i++) {
+			const struct journal_entry *e = &lists[l][i];
+
+			/* One that is gone adds nothing to read again. */
+			if (!journal_identity_matches(dirfd, e->name, &e->id) &&
+			    share_faccessat(dirfd, e->name, F_OK,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				return e;
+		}
+	return NULL;
+}
+
+int
+claim_give_back(int dirfd, const char *output, struct journal *claim)
+{
+	claim->state = JOURNAL_MERGING;
+	claim->pid = 0;
+	claim->pgid = 0;
+	return journal_store(dirfd, output, claim, 0);
 }
 
 size_t

@@ -41,9 +41,11 @@
 /*
  * True when j's holder may still be at work: state merging or merged, and
  * the holder is another process of this host that exists and is not a
- * zombie, or a process of another host and the journal was modified less
- * than an hour ago.  False for state committed, for our own pid, and for
- * dead holders.
+ * zombie, or whose process group (recorded in the claim) is not ours and
+ * still has a jsonl-write that is not a zombie (json-merge exited, its
+ * jsonl-write commits), or a process of another host and the journal was
+ * modified less than an hour ago.  False for state committed, for our own
+ * pid, and for dead holders.
  */
 bool claim_holder_alive(const struct journal *j);
 
@@ -152,7 +154,10 @@ bool claim_holds(const struct claim *c, const char *name,
 /*
  * Step 2: the claim becomes "merged", with the n consumed sources (moved
  * into the claim: the caller's array is taken over, even on failure) and
- * what was written.  A no-op returning 0 when nothing is claimed.
+ * what was written.  A no-op returning 0 when nothing is claimed.  -1
+ * with EBUSY when the journal is no longer ours (another run, which found
+ * the same dead claim, took the leaf over at the same time: busy_host and
+ * busy_pid name it); the claim is then not held.
  */
 int claim_finish(struct claim *c, struct journal_entry *consumed, size_t n,
     const struct journal_hash *written);
@@ -208,12 +213,20 @@ enum claim_check {
 	CLAIM_STREAM_DIFFERS,	/* in the stream, not json-merge's bytes */
 	CLAIM_EMPTY_INPUT,	/* nothing came for a claim with records */
 	CLAIM_OUTPUT_CHANGED,	/* the output is not the one json-merge read */
-	CLAIM_OUTPUT_ERROR	/* the output cannot be looked at (errno) */
+	CLAIM_OUTPUT_ERROR,	/* the output cannot be looked at (errno) */
+	CLAIM_HELD		/* the claim is another run's (another process
+				 * group), which is alive: the leaf is busy,
+				 * our json-merge lost it (*claim names the
+				 * holder) */
 };
 
 /*
  * Step 3, first half: checks the leaf's claim against written (what
- * arrived on stdin) as flags say.  *claim holds the journal that was found
+ * arrived on stdin) as flags say.  A claim is taken to be our json-merge's
+ * when it names our process group (a pipeline's processes share one),
+ * none (an older journal) or another host (json-merge over ssh); another
+ * group of this host is CLAIM_HELD while its holder lives, else
+ * CLAIM_MISSING (ours did not claim).  *claim holds the journal that was found
  * (empty with CLAIM_NONE, CLAIM_MISSING and the errors): free it with
  * journal_free() whatever the verdict.
  */
@@ -237,6 +250,25 @@ int claim_withdraw(int dirfd, const char *output, const struct journal *claim);
 int claim_record_init(struct journal *record, const struct journal *claim,
     unsigned long long ino, const struct journal_hash *written);
 void claim_record_free(struct journal *record);
+
+/*
+ * Step 3, last, once the new output is durable and before it is renamed
+ * into place: the first source of the claim (kept or consumed) that is
+ * still there but no longer the file that was read (rewritten since, even
+ * with its mtime set back: the identity has the ctime), or NULL when none
+ * is.  Its old records are in the new output: publishing it would have a
+ * later run read them again.
+ */
+const struct journal_entry *claim_changed_source(int dirfd,
+    const struct journal *claim);
+
+/*
+ * When claim_changed_source() found one: the claim goes back to state
+ * "merging" with no live holder (pid 0), carrying its base and kept
+ * sources, so that the next run takes the leaf over and reads it again,
+ * as after a crash; nothing of it was published.
+ */
+int claim_give_back(int dirfd, const char *output, struct journal *claim);
 
 /* What became of one source in claim_remove_sources(). */
 enum claim_removal {

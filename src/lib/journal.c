@@ -36,6 +36,7 @@ journal_init(struct journal *j)
 	j->version = JOURNAL_VERSION;
 	j->state = JOURNAL_MERGING;
 	j->pid = getpid();
+	j->pgid = getpgrp();
 	j->host = strdup(journal_this_host());
 	return j->host == NULL ? -1 : 0;
 }
@@ -123,6 +124,8 @@ journal_identity_from_stat(struct journal_identity *id, const struct stat *st)
 	id->size = st->st_size;
 	id->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL +
 	    st->st_mtim.tv_nsec;
+	id->ctime_ns = (long long)st->st_ctim.tv_sec * 1000000000LL +
+	    st->st_ctim.tv_nsec;
 }
 
 int
@@ -144,7 +147,8 @@ journal_identity_equal(const struct journal_identity *a,
     const struct journal_identity *b)
 {
 	return a->ino == b->ino && a->size == b->size &&
-	    a->mtime_ns == b->mtime_ns;
+	    a->mtime_ns == b->mtime_ns && (a->ctime_ns == 0 ||
+	    b->ctime_ns == 0 || a->ctime_ns == b->ctime_ns);
 }
 
 int
@@ -390,8 +394,9 @@ identity_to_json(struct json_object *obj, const struct journal_identity *id)
 {
 	return add(obj, "ino", json_object_new_uint64(id->ino)) == -1 ||
 	    add(obj, "size", json_object_new_int64(id->size)) == -1 ||
-	    add(obj, "mtime_ns", json_object_new_int64(id->mtime_ns)) == -1 ?
-	    -1 : 0;
+	    add(obj, "mtime_ns", json_object_new_int64(id->mtime_ns)) == -1 ||
+	    (id->ctime_ns != 0 && add(obj, "ctime_ns",
+	    json_object_new_int64(id->ctime_ns)) == -1) ? -1 : 0;
 }
 
 /*
@@ -467,7 +472,9 @@ journal_serialize(const struct journal *j)
 	    add(root, "holder", holder) == -1 ||
 	    add(holder, "host", json_object_new_string(
 	    j->host ? j->host : "")) == -1 ||
-	    add(holder, "pid", json_object_new_int64(j->pid)) == -1)
+	    add(holder, "pid", json_object_new_int64(j->pid)) == -1 ||
+	    (j->pgid > 0 && add(holder, "pgid",
+	    json_object_new_int64(j->pgid)) == -1))
 		goto out;
 	if (j->has_base) {
 		base = json_object_new_object();
@@ -532,9 +539,12 @@ get_i64(struct json_object *obj, const char *key, long long *out)
 static int
 identity_from_json(struct json_object *obj, struct journal_identity *id)
 {
+	id->ctime_ns = 0;
 	return get_u64(obj, "ino", &id->ino) == -1 ||
 	    get_i64(obj, "size", &id->size) == -1 ||
-	    get_i64(obj, "mtime_ns", &id->mtime_ns) == -1 ? -1 : 0;
+	    get_i64(obj, "mtime_ns", &id->mtime_ns) == -1 ||
+	    (json_object_object_get_ex(obj, "ctime_ns", NULL) &&
+	    get_i64(obj, "ctime_ns", &id->ctime_ns) == -1) ? -1 : 0;
 }
 
 static int
@@ -614,7 +624,9 @@ journal_parse(const char *text, size_t len, struct journal *j)
 		goto out;
 	if (get_field(root, "holder", json_type_object, &holder) == -1 ||
 	    get_field(holder, "host", json_type_string, &v) == -1 ||
-	    get_i64(holder, "pid", &j->pid) == -1)
+	    get_i64(holder, "pid", &j->pid) == -1 ||
+	    (json_object_object_get_ex(holder, "pgid", NULL) &&
+	    get_i64(holder, "pgid", &j->pgid) == -1))
 		goto out;
 	free(j->host);
 	j->host = strdup(json_object_get_string(v));

@@ -7,13 +7,15 @@
  * is JSON (written and read with json-c):
  *
  *   {"version":1, "state":"merging"|"merged"|"committed",
- *    "holder":{"host":..,"pid":..},
+ *    "holder":{"host":..,"pid":..,"pgid":..},
  *    "base":{"ino":..,"size":..,"mtime_ns":..} or null,
  *    "output_ino":.., "kept":[entry..], "sources":[entry..],
  *    "records":.., "bytes":.., "hash":"<16 hex digits>"}
  *
- * with entry = {"name":..,"ino":..,"size":..,"mtime_ns":..,"mode":..,
- * "uid":..,"gid":..}; a name that is not printable ASCII without quotes or
+ * ("pgid", the holder's process group, is optional: journals written before
+ * it was added load with pgid 0, unknown), with entry =
+ * {"name":..,"ino":..,"size":..,"mtime_ns":..,"ctime_ns":..,"mode":..,
+ * "uid":..,"gid":..} ("ctime_ns" optional as well: 0, unknown); a name that is not printable ASCII without quotes or
  * backslashes is stored as "name_hex" instead, so that any bytes survive
  * (plain names keep the record small enough for an extended attribute).
  * It is only ever replaced whole (a temporary .NAME.journal.tmp.PID.RAND
@@ -52,6 +54,9 @@ struct journal_identity {
 	unsigned long long ino;
 	long long size;
 	long long mtime_ns;
+	long long ctime_ns;	/* 0: unknown (a journal from before it was
+				 * recorded, or a base: the output's own
+				 * attribute changes it) */
 };
 
 /* A source file, as it was when it was read. */
@@ -77,6 +82,7 @@ struct journal {
 	enum journal_state state;
 	char *host;			/* owned: holder's host name */
 	long long pid;			/* holder's pid */
+	long long pgid;			/* its process group; 0: unknown */
 	int has_base;			/* base below is meaningful */
 	struct journal_identity base;	/* the output json-merge read */
 	unsigned long long output_ino;	/* committed: the new output */
@@ -92,7 +98,7 @@ struct journal {
 
 /*
  * Initializes an empty journal: version 1, state merging, holder = this
- * host and process, no base, no entries.  Returns -1 only if the host name
+ * host, process and process group, no base, no entries.  Returns -1 only if the host name
  * cannot be stored (ENOMEM).  Free with journal_free().
  */
 int journal_init(struct journal *j);
@@ -204,7 +210,9 @@ void journal_entries_free(struct journal_entry *entries, size_t n);
 int journal_entries_append(struct journal_entry **entries, size_t *n,
     const struct journal_entry *entry);
 
-/* Fills id from st (st_ino, st_size, st_mtim). */
+/* Fills id from st (st_ino, st_size, st_mtim, st_ctim: the change time,
+ * which no user can set, so that a source rewritten with its mtime set
+ * back, as rsync -t does, is still seen to have changed). */
 void journal_identity_from_stat(struct journal_identity *id,
     const struct stat *st);
 
@@ -215,7 +223,8 @@ void journal_identity_from_stat(struct journal_identity *id,
 int journal_entry_from_stat(struct journal_entry *e, const char *name,
     const struct stat *st);
 
-/* True when a and b have the same ino, size and mtime_ns. */
+/* True when a and b have the same ino, size and mtime_ns, and the same
+ * ctime_ns where both know it. */
 int journal_identity_equal(const struct journal_identity *a,
     const struct journal_identity *b);
 

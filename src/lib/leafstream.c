@@ -104,6 +104,7 @@ leafstream_report_json(const struct leafstream_report *r,
 	stats_add_object(o, LEAFSTREAM_KEY_STATUS,
 	    json_object_new_int(r->status));
 	stats_add_bool(o, LEAFSTREAM_KEY_UNCHANGED, r->unchanged);
+	stats_add_bool(o, LEAFSTREAM_KEY_BUSY, r->busy);
 	stats_add_object(o, LEAFSTREAM_KEY_MERGE,
 	    merge_end != NULL ? json_object_get(merge_end) : NULL);
 	return o;
@@ -348,6 +349,8 @@ leafstream_report_parse(const char *line, struct leafstream_report *r)
 	r->status = json_object_get_int(v);
 	if (json_object_object_get_ex(o, LEAFSTREAM_KEY_UNCHANGED, &v))
 		r->unchanged = json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, LEAFSTREAM_KEY_BUSY, &v))
+		r->busy = json_object_get_boolean(v);
 	if (json_object_object_get_ex(o, LEAFSTREAM_KEY_OUTPUT, &v) &&
 	    (r->output = strdup(json_object_get_string(v))) == NULL)
 		goto out;

@@ -124,6 +124,7 @@ struct leafstream_report {
 	char *output;
 	int status;
 	bool unchanged;
+	bool busy;		/* another run holds the leaf: not committed */
 	struct leafstream_write write;
 	bool has_merge;		/* json-merge's end record came */
 	struct leafstream_end end;

@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "journal.h"
 #include "share.h"
+#include "watch.h"
 
 void
 sources_rules_init(struct sources_rules *rules, const char *const *globs,
@@ -40,6 +41,20 @@ sources_name_matches(const struct sources_rules *rules, const char *name)
 	for (size_t i = 0; i < rules->nglobs && !match; i++)
 		match = fnmatch(rules->globs[i], name, 0) == 0;
 	return match && !sources_is_protocol_name(name, rules->output);
+}
+
+bool
+sources_held_open(int fd, const char *name)
+{
+	int r, err;
+
+	/* Announced: on a network file system a lease is the server's. */
+	watch_begin(WATCH_STAT, name);
+	if ((r = fcntl(fd, F_SETLEASE, F_WRLCK)) == 0)
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+	err = errno;
+	watch_end();
+	return r == -1 && (err == EAGAIN || err == EBUSY);
 }
 
 enum sources_verdict

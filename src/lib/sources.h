@@ -66,6 +66,17 @@ enum sources_verdict sources_classify(const struct sources_rules *rules,
     const char *name, const struct stat *st);
 
 /*
+ * True when another process holds the source name open, fd being ours
+ * (open for reading): the call is announced (watch.h). on a local file system a write lease (fcntl
+ * F_SETLEASE F_WRLCK) is refused (EAGAIN) while any other descriptor of the
+ * file is open, so a writer still at work is seen whatever the mtime says;
+ * the lease, when granted, is given back at once.  False where leases
+ * cannot tell (a network file system: EINVAL; a file of another owner
+ * without CAP_LEASE: EACCES): there only --min-age protects such a file.
+ */
+bool sources_held_open(int fd, const char *name);
+
+/*
  * Lists the names in directory dirfd (not closed; its offset is rewound)
  * that match the rules' globs and are not protocol names, sorted by the
  * bytes of the names (strcmp).  Stores a malloc()ed array of malloc()ed

@@ -131,8 +131,11 @@ open_std_fds(void)
 
 		if (fcntl(fd, F_GETFD) >= 0)
 			continue;
-		/* The lowest free number is fd itself. */
-		null = open("/dev/null", O_RDWR);
+		/* The lowest free number is fd itself.  Opened for the other
+		 * direction, so that using it still fails with EBADF, as a
+		 * closed descriptor would (bfs does the same). */
+		null = open("/dev/null", fd == STDIN_FILENO ? O_WRONLY :
+		    O_RDONLY);
 		if (null < 0)
 			return -1;
 		if (null != fd) {

@@ -59,7 +59,9 @@ int set_nonblock(int fd, int on);
 
 /*
  * Opens /dev/null on whichever of 0, 1 and 2 are closed, so that no pipe
- * or file of ours lands on a standard descriptor.  Returns -1 if it cannot.
+ * or file of ours lands on a standard descriptor: stdin write-only, stdout
+ * and stderr read-only, so that reading or writing them still fails with
+ * EBADF, as on the closed descriptor.  Returns -1 if it cannot.
  */
 int open_std_fds(void);
 

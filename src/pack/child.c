@@ -66,13 +66,14 @@ child_argv_free(struct child_argv *a)
 
 static pid_t
 spawn_child(char *const argv[], int in, int out, int err, pid_t pgid,
-    struct watch_area *area, size_t record)
+    struct watch_area *area, size_t record, int fd)
 {
 	struct spawn_options o;
 	char env[64];
 	pid_t pid;
 
 	spawn_options_init(&o);
+	o.keep_fd = fd;
 	if (area != NULL) {
 		watch_area_clear(area, record);
 		watch_area_env(record, 3, env, sizeof(env));
@@ -93,14 +94,21 @@ spawn_child(char *const argv[], int in, int out, int err, pid_t pgid,
 pid_t
 child_spawn(char *const argv[], int in, int out, int err, pid_t pgid)
 {
-	return spawn_child(argv, in, out, err, pgid, NULL, 0);
+	return spawn_child(argv, in, out, err, pgid, NULL, 0, -1);
 }
 
 pid_t
 child_spawn_watched(char *const argv[], int in, int out, int err,
     pid_t pgid, struct watch_area *area, size_t record)
 {
-	return spawn_child(argv, in, out, err, pgid, area, record);
+	return spawn_child(argv, in, out, err, pgid, area, record, -1);
+}
+
+pid_t
+child_spawn_with_fd(char *const argv[], int in, int out, int err,
+    pid_t pgid, int fd)
+{
+	return spawn_child(argv, in, out, err, pgid, NULL, 0, fd);
 }
 
 void

@@ -63,6 +63,11 @@ pid_t child_spawn(char *const argv[], int in, int out, int err, pid_t pgid);
 pid_t child_spawn_watched(char *const argv[], int in, int out, int err,
     pid_t pgid, struct watch_area *area, size_t record);
 
+/* child_spawn() of a child that gets fd (ours stays open) as its
+ * descriptor 3, which it may name /dev/fd/3. */
+pid_t child_spawn_with_fd(char *const argv[], int in, int out, int err,
+    pid_t pgid, int fd);
+
 /* Closes each of the n descriptors that is open (>= 0): the driver's
  * copies of the pipe ends it gave a child. */
 void child_close_all(const int fds[], size_t n);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -540,6 +541,60 @@ build_stream(struct context *ctx, const struct passed *p,
  * enough for a loaded host, short against a run of hours. */
 #define HOST_TIMEOUT_DEFAULT_MS 15000
 
+/*
+ * The driver's descriptors: a slot keeps at most SLOT_FDS open (its pair's
+ * two pipes and the relays of their stderr; a --jq leaf fewer), the rest
+ * of the run fewer than RUN_FDS (the standard three, the loop's wake pipe,
+ * the watch memory, tree-scan's pipe and relay, the probe's pipe, and the
+ * pipes of a pair being started, with the child's copies of them before
+ * it execs).  Measured: -P 8 needs 50, -P 16 82, -P 32 146, so 4 a slot
+ * and 18 besides.
+ */
+#define SLOT_FDS 4
+#define RUN_FDS 24
+
+/* The soft RLIMIT_NOFILE raised to the hard one (or as near as the
+ * kernel's nr_open allows); returns the soft limit now in force, or -1
+ * when there is none. */
+static long long
+raise_descriptor_limit(void)
+{
+	struct rlimit rl, want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return -1;
+	want = rl;
+	for (rlim_t cap = rl.rlim_max; cap > rl.rlim_cur; cap /= 2) {
+		/* Above fs.nr_open (1048576 by default) it is EPERM. */
+		want.rlim_cur = cap;
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+			rl.rlim_cur = cap;
+			break;
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long long)rl.rlim_cur;
+}
+
+/* -P cut to the slots the descriptor limit fits, said once: a slot that
+ * cannot open its pipes fails its leaf ("Too many open files"). */
+static void
+fit_descriptors(struct context *ctx)
+{
+	long long limit = raise_descriptor_limit(), fit;
+
+	if (limit < 0)
+		return;
+	fit = (limit - RUN_FDS) / SLOT_FDS;
+	if (fit < 1)
+		fit = 1;
+	if (fit >= ctx->parallel)
+		return;
+	diag_warnx("-P %ld: the descriptor limit (%lld) fits %lld slot%s: "
+	    "running %lld", ctx->parallel, limit, fit, fit == 1 ? "" : "s",
+	    fit);
+	ctx->parallel = (long)fit;
+}
+
 void
 context_parse(struct context *ctx, int argc, char *argv[])
 {
@@ -578,6 +633,7 @@ context_parse(struct context *ctx, int argc, char *argv[])
 		cli_usage(usage_text);
 	}
 	ctx->stream = ctx->jq == NULL && !ctx->dry_run && !ctx->verify;
+	fit_descriptors(ctx);
 	/* A share that stops answering stalls every slot at once. */
 	if (ctx->max_stalls < 0)
 		ctx->max_stalls = ctx->parallel;

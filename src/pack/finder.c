@@ -19,22 +19,29 @@
 #include "pathstream.h"
 #include "xstd.h"
 
-/* A new empty temporary file (for a --stalled list); exits 4 when it
- * cannot be made. */
-static char *
-temp_file(void)
+/*
+ * The file for tree-scan's --stalled list: a memory file, which tree-scan
+ * gets as its descriptor 3 and opens as /dev/fd/3, so that no name is left
+ * behind whatever kills us (a temporary in $TMPDIR stayed after a
+ * SIGKILL).  Without /proc (which /dev/fd needs), a temporary in $TMPDIR
+ * after all, its name in *path.  Exits 4 when neither can be made.
+ */
+static int
+stalled_file(char **path)
 {
 	const char *dir = getenv("TMPDIR");
-	char *path;
 	int fd;
 
-	if (asprintf(&path, "%s/leafpack-stalled.XXXXXX",
+	*path = NULL;
+	if (access("/proc/self/fd", X_OK) == 0 &&
+	    (fd = memfd_create("leafpack-stalled", MFD_CLOEXEC)) >= 0)
+		return fd;
+	if (asprintf(path, "%s/leafpack-stalled.XXXXXX",
 	    dir && *dir ? dir : "/tmp") < 0)
 		diag_err(EXITCODE_FAILED, "out of memory");
-	if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
-		diag_err(EXITCODE_FAILED, "%s", diag_quote(path));
-	close(fd);
-	return path;
+	if ((fd = mkostemp(*path, O_CLOEXEC)) < 0)
+		diag_err(EXITCODE_FAILED, "%s", diag_quote(*path));
+	return fd;
 }
 
 /* The leaves given as arguments, in a memory file; -1 (said). */
@@ -57,10 +64,11 @@ leaves_file(const struct context *ctx)
 	return fd;
 }
 
-/* Starts c from argv with stdin on in and stdout into a new pipe, whose
- * read end goes to *out.  Returns 0, or -1 (said). */
+/* Starts c from argv with stdin on in, fd as descriptor 3 (-1: none) and
+ * stdout into a new pipe, whose read end goes to *out.  Returns 0, or -1
+ * (said). */
 static int
-start_stage(struct child *c, char *const argv[], int in, int *out)
+start_stage(struct child *c, char *const argv[], int in, int fd, int *out)
 {
 	int p[2], child_err;
 
@@ -71,7 +79,7 @@ start_stage(struct child *c, char *const argv[], int in, int *out)
 	/* A stage whose stderr cannot be relayed keeps ours. */
 	if ((child_err = relay_open(&c->err)) < 0)
 		diag_warn("pipe");
-	c->pid = child_spawn(argv, in, p[1], child_err, 0);
+	c->pid = child_spawn_with_fd(argv, in, p[1], child_err, 0, fd);
 	close(p[1]);
 	close_quietly(&child_err);
 	if (c->pid < 0) {
@@ -87,15 +95,17 @@ int
 finder_start(struct finder *f, struct context *ctx)
 {
 	memset(f, 0, sizeof(*f));
-	f->leaves = -1;
+	f->leaves = f->scan_stalled = -1;
 	f->leaves_mode = ctx->leaves_mode;
 	child_init(&f->scan);
 	if (ctx->leaves_mode)
 		f->leaves = leaves_file(ctx);
 	else {
-		f->scan_stalled = temp_file();
+		f->scan_stalled = stalled_file(&f->scan_stalled_path);
 		if (start_stage(&f->scan, child_argv_fill(&ctx->scan,
-		    f->scan_stalled), -1, &f->leaves) < 0)
+		    f->scan_stalled_path ? f->scan_stalled_path :
+		    "/dev/fd/3"), -1, f->scan_stalled_path ? -1 :
+		    f->scan_stalled, &f->leaves) < 0)
 			return -1;
 	}
 	if (f->leaves < 0)
@@ -165,16 +175,19 @@ finder_stop(struct finder *f)
 	close_quietly(&f->leaves);
 }
 
-/* Appends the paths of a NUL-separated --stalled file. */
+/* Appends the paths of a NUL-separated --stalled file, open as fd. */
 static void
-read_stalled(const char *file, char ***paths, size_t *n, size_t *cap)
+read_stalled(int fd, char ***paths, size_t *n, size_t *cap)
 {
-	FILE *in = fopen(file, "re");
+	int copy = lseek(fd, 0, SEEK_SET) == 0 ? dup_cloexec(fd) : -1;
+	FILE *in = copy >= 0 ? fdopen(copy, "r") : NULL;
 	struct pathstream ps;
 	char *path;
 
-	if (in == NULL)
+	if (in == NULL) {
+		close_quietly(&copy);
 		return;
+	}
 	pathstream_init(&ps, in, '\0');
 	while (pathstream_read(&ps, &path) > 0) {
 		if (RESERVE(*paths, *cap, *n + 1) < 0 ||
@@ -186,15 +199,23 @@ read_stalled(const char *file, char ***paths, size_t *n, size_t *cap)
 	fclose(in);
 }
 
+/* The --stalled file goes (its name too, where it has one). */
+static void
+remove_stalled(struct finder *f)
+{
+	close_quietly(&f->scan_stalled);
+	if (f->scan_stalled_path != NULL)
+		unlink(f->scan_stalled_path);
+	free(f->scan_stalled_path);
+	f->scan_stalled_path = NULL;
+}
+
 void
 finder_stalled(struct finder *f, char ***paths, size_t *n, size_t *cap)
 {
-	if (f->scan_stalled != NULL) {
+	if (f->scan_stalled >= 0)
 		read_stalled(f->scan_stalled, paths, n, cap);
-		unlink(f->scan_stalled);
-		free(f->scan_stalled);
-		f->scan_stalled = NULL;
-	}
+	remove_stalled(f);
 }
 
 /* Done with skipped or stalled parts is one status (1); a stage that
@@ -230,8 +251,5 @@ finder_free(struct finder *f)
 {
 	close_quietly(&f->leaves);
 	child_forget(&f->scan);
-	if (f->scan_stalled != NULL)
-		unlink(f->scan_stalled);
-	free(f->scan_stalled);
-	f->scan_stalled = NULL;
+	remove_stalled(f);
 }

@@ -5,9 +5,9 @@
  * looks whether it has anything new: that look, on the share, gets -P at
  * once, where a filter stage before the slots would make it one at a time.
  *
- * tree-scan writes the directories that stalled to a temporary file of
- * ours (--stalled), read back at the end; its stderr is relayed
- * (relay.h).
+ * tree-scan writes the directories that stalled to a memory file of
+ * ours (--stalled /dev/fd/3), read back at the end, which leaves no name
+ * behind whatever kills the run; its stderr is relayed (relay.h).
  */
 #ifndef LEAFPACK_PACK_FINDER_H
 #define LEAFPACK_PACK_FINDER_H
@@ -28,7 +28,9 @@ struct finder {
 	struct child scan;	/* tree-scan (none with --leaves) */
 	bool leaves_mode;
 	int leaves;		/* its stdout; -1 once closed */
-	char *scan_stalled;	/* our temporary file */
+	int scan_stalled;	/* tree-scan's --stalled file; -1 when none */
+	char *scan_stalled_path;	/* its name, where it is not a memory
+					 * file (no /proc), else NULL */
 };
 
 /* Starts tree-scan (or reads the arguments).  Returns 0, or -1 (said) when they could not start:

@@ -146,18 +146,45 @@ poison(struct pipeline *p)
 		kill(p->write.pid, SIGTERM);
 }
 
-/* True when json-merge's stats say the leaf had nothing new. */
+/* True when json-merge's stats say the leaf had nothing new, or that
+ * another run holds it. */
 static bool
-merge_unchanged(struct pipeline *p)
+merge_left_it(struct pipeline *p)
 {
 	struct leafstream_merge m;
 
 	leafstream_merge_from_json(relay_stats(&p->merge.err), &m);
-	return m.unchanged;
+	return m.unchanged || m.busy;
 }
 
-/* Reaps one child of the leaf; releases jsonl-write when upstream is
- * done. */
+/*
+ * Releases jsonl-write once upstream is done: reaped, and json-merge's
+ * stderr read to its end, so that its stats are in (decided before them,
+ * a busy json-merge's empty output went to jsonl-write, which then met the
+ * other run's claim, and failed the leaf).
+ */
+static void
+release_writer(struct slot *s)
+{
+	struct pipeline *p = s->state;
+
+	if (p->hold < 0 || p->merge.pid != 0 || p->jq.pid != 0 ||
+	    p->merge.err.fd >= 0)
+		return;
+	if (merge_left_it(p)) {
+		/* Nothing new, or not ours (json-merge exits 4 on a busy
+		 * leaf), nothing printed: jsonl-write, which cannot have
+		 * committed (we hold its input), goes (its handler removes
+		 * its temporary). */
+		if (p->write.pid > 0)
+			kill(p->write.pid, SIGTERM);
+	} else if (!slot_status_ok(p->merge.status, true) ||
+	    (s->ctx->jq != NULL && !slot_status_ok(p->jq.status, false)))
+		poison(p);
+	close_quietly(&p->hold);
+}
+
+/* Reaps one child of the leaf. */
 static bool
 pipeline_reaped(struct slot *s, pid_t pid, int status)
 {
@@ -167,18 +194,7 @@ pipeline_reaped(struct slot *s, pid_t pid, int status)
 	    !child_reaped(&p->jq, pid, status) &&
 	    !child_reaped(&p->write, pid, status))
 		return false;
-	if (p->hold >= 0 && p->merge.pid == 0 && p->jq.pid == 0) {
-		if (!slot_status_ok(p->merge.status, true) ||
-		    (s->ctx->jq != NULL && !slot_status_ok(p->jq.status,
-		    false)))
-			poison(p);
-		else if (merge_unchanged(p) && p->write.pid > 0)
-			/* Nothing new, nothing printed: jsonl-write, which
-			 * cannot have committed (we hold its input), goes
-			 * (its handler removes its temporary). */
-			kill(p->write.pid, SIGTERM);
-		close_quietly(&p->hold);
-	}
+	release_writer(s);
 	return true;
 }
 
@@ -201,6 +217,10 @@ count(struct slot *s)
 	 * withdrew its claim and jsonl-write's stats were not read. */
 	if (!s->result.unchanged)
 		leafstream_write_from_json(ws, &s->result.write);
+	/* jsonl-write found the leaf taken over by another run. */
+	if (ws != NULL && json_object_object_get_ex(ws, LEAFSTREAM_KEY_BUSY,
+	    &v) && json_object_get_boolean(v))
+		s->result.merge.busy = true;
 	p->counted = true;
 }
 
@@ -244,6 +264,7 @@ pipeline_read(struct slot *s)
 
 	relay_read(&p->merge.err, false);
 	relay_read(&p->write.err, false);
+	release_writer(s);
 }
 
 static void

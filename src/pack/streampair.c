@@ -179,6 +179,9 @@ pair_report(void *ctx, char *line, size_t len)
 	s->result.unchanged = r.unchanged;
 	if (r.has_merge)
 		s->result.merge = r.end.merge;
+	/* jsonl-write found the leaf taken over by another run. */
+	if (r.busy)
+		s->result.merge.busy = true;
 	s->result.write = r.write;
 	leafstream_report_free(&r);
 }

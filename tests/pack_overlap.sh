@@ -1,0 +1,67 @@
+#!/bin/sh
+# Overlapping runs over one tree: a leaf another run holds is busy (status
+# 1), never failed, whichever way the runs go (the leaf stream, --jq, the
+# per-leaf command under xargs), and afterwards every record is in its
+# output exactly once.  A claim names its holder's process group: a
+# json-merge that exited while its jsonl-write still commits holds its
+# leaf, and the driver hands a busy json-merge's empty output to no
+# jsonl-write (both once failed leaves of the run that lost the race).
+. "$LEAFPACK_TESTS/lib.sh"
+. "$LEAFPACK_TESTS/lib/pack.sh"
+
+# overlap N OPTION...: N runs of leafpack OPTION... at once on a fresh
+# tree; none may exit 4, and a last run finds nothing to do.
+overlap() {
+	n=$1
+	shift
+	rm -rf root st.* err.*
+	gen root --entities 4 --types 2 --dates 3 --files 3 --records 4
+	find root -name '*.txt' -exec cat {} + | jq -c '.[]' | LC_ALL=C sort >before.records
+	i=0
+	while [ $i -lt "$n" ]; do
+		{ "$BIN/leafpack" --min-age 0 "$@" root 2>"err.$i"
+		  echo $? >"st.$i"; } &
+		i=$((i + 1))
+	done
+	wait
+	i=0
+	while [ $i -lt "$n" ]; do
+		st=$(cat "st.$i")
+		case $st in
+		0 | 1) ;;
+		*) fail "$n runs $*: run $i exited $st: $(grep -v busy \
+		    "err.$i" | head -n 5)" ;;
+		esac
+		! grep -q 'not consolidated' "err.$i" ||
+		    fail "$n runs $*: run $i: $(grep -v busy "err.$i" | head)"
+		i=$((i + 1))
+	done
+	expect_status 0 "$BIN/leafpack" --min-age 0 --stats=json root
+	tail -n 1 err | jq -e '.leaves_consolidated == 0' >/dev/null ||
+	    fail "$n runs $*: left work: $(tail -n 1 err)"
+	output_records root >after.records
+	same_file before.records after.records
+	left=$(find root -type f ! -name consolidated.jsonl | head -n 3)
+	[ -z "$left" ] || fail "$n runs $*: left: $left"
+}
+
+overlap 2 -P 4
+need_cmd jq
+overlap 2 --jq .
+overlap 4 --jq . -P 4
+
+# The per-leaf command, the way xargs spreads it.
+rm -rf root
+gen root --entities 4 --types 2 --dates 3 --files 3 --records 4
+find root -name '*.txt' -exec cat {} + | jq -c '.[]' | LC_ALL=C sort >before.records
+for i in 0 1 2; do
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	{ "$BIN/tree-scan" -0 root | xargs -0 -n 2 -P 2 sh -c \
+	    '"$0" --leaves --min-age 0 "$@" 2>/dev/null; echo $? >>statuses' \
+	    "$BIN/leafpack"; } &
+done
+wait
+! grep -qv '^[01]$' statuses || fail "xargs: statuses $(sort statuses | uniq -c)"
+output_records root >after.records
+same_file before.records after.records
+exit 0
