@@ -111,30 +111,31 @@ collect(struct pace *p)
 }
 
 /* Slow start, then additive increase, multiplicative decrease, on the
- * recent windows' median. */
+ * recent windows' median; running is the leaves in flight. */
 static void
-adapt(struct pace *p, unsigned long long ended)
+adapt(struct pace *p, size_t running)
 {
 	double recent;
 	bool congested;
 
+	/* A halving shows only once the leaves in flight are down to the
+	 * new number: until then the windows still measure the old load,
+	 * and halving again on them would halve on the same news twice. */
+	if (p->draining && (long)running > p->active)
+		return;
+	p->draining = false;
 	p->history[p->history_len++ % PACE_HISTORY] = p->median_us;
 	if (p->baseline_us == 0 || p->median_us < p->baseline_us)
 		p->baseline_us = p->median_us;
 	recent = recent_median(p);
 	congested = recent > CONGESTED_FACTOR * p->baseline_us &&
 	    recent > CONGESTED_FLOOR_US;
-	/* A halving shows only once the leaves started before it have
-	 * ended: until then their calls are still in flight, and halving
-	 * again on them would halve on the same news twice. */
-	if (ended < p->drained_at)
-		return;
 	if (congested) {
 		p->slow_start = false;
 		p->active = p->active > 1 ? p->active / 2 : 1;
 		if (p->active < p->lowest)
 			p->lowest = p->active;
-		p->drained_at = p->started;
+		p->draining = true;
 		p->history_len = 0;
 	} else if (p->median_us <= LOW_FACTOR * p->baseline_us ||
 	    p->median_us <= CONGESTED_FLOOR_US) {
@@ -142,12 +143,6 @@ adapt(struct pace *p, unsigned long long ended)
 		if (p->active > p->max)
 			p->active = p->max;
 	}
-}
-
-void
-pace_leaf_started(struct pace *p)
-{
-	p->started++;
 }
 
 int
@@ -159,7 +154,7 @@ pace_wake_in(const struct pace *p)
 }
 
 void
-pace_tick(struct pace *p, unsigned long long ended)
+pace_tick(struct pace *p, size_t running)
 {
 	long long now = watch_clock_ms();
 	uint64_t n;
@@ -174,7 +169,7 @@ pace_tick(struct pace *p, unsigned long long ended)
 	p->median_us = quantile(p->window, n, 0.5);
 	p->p99_us = quantile(p->window, n, 0.99);
 	if (p->adapt)
-		adapt(p, ended);
+		adapt(p, running);
 
 	memset(p->window, 0, sizeof(p->window));
 	p->window_ms = now;

@@ -7,13 +7,17 @@
  * then pushes it over the edge.  So, unless --no-adapt, the run watches the
  * latency of its own calls on the share (the histograms the slots'
  * processes keep in their watch records, watch.h) and acts as TCP does
- * with its window.  It starts with a few slots and doubles them every window
- * (a tenth of a second) while the latency stays low (slow start); when the median of two
- * half seconds in a row climbs well above the lowest median seen, it
- * halves the slots in use; while it stays low, it adds one back, up to -P
- * (additive increase, multiplicative decrease).  "Well above" is three
- * times, and at least 2 ms: a local disk, whose calls take microseconds
- * and whose fsync takes milliseconds, is never throttled.
+ * with its window.  It starts with a few slots and doubles them every
+ * window (a tenth of a second) while the latency stays low (slow start);
+ * when the median of the last windows' medians climbs well above the
+ * lowest median seen, it halves the slots in use, and judges again only
+ * once the leaves in flight are down to the new number (until then the
+ * windows measure the old load); while latency stays low, it adds one
+ * back, up to -P (additive increase, multiplicative decrease).  "Well
+ * above" is three times, and at least 2 ms: a local disk, whose calls take
+ * microseconds and whose fsync takes milliseconds, is never throttled.
+ * Calls answered in microseconds (the kernel's caches) are left out of
+ * the windows: they never reached the share.
  *
  * --max-rate N caps the source files consumed per second over the whole
  * run: a leaf starts only while the files done, and those the leaves in
@@ -47,8 +51,8 @@ struct pace {
 	double median_us, p99_us;	/* of the last window */
 	double history[PACE_HISTORY];	/* the last windows' medians, a ring */
 	int history_len;	/* windows in it since the last halving */
-	unsigned long long started;	/* leaves started in the run */
-	unsigned long long drained_at;	/* leaves to end before judging */
+	bool draining;		/* halved: waiting for the leaves in flight
+				 * to come down to active */
 	bool slow_start;	/* doubling, until the first congestion */
 };
 
@@ -57,12 +61,9 @@ struct pace {
 void pace_init(struct pace *p, long max, bool adapt, double max_rate,
     const struct watch_area *watch);
 
-/* Counts a leaf handed to a slot. */
-void pace_leaf_started(struct pace *p);
-
 /* Looks at the latency once the window is over, and adapts the slots in
- * use; ended is the number of leaves ended so far. */
-void pace_tick(struct pace *p, unsigned long long ended);
+ * use; running is the number of leaves in flight. */
+void pace_tick(struct pace *p, size_t running);
 
 /* Milliseconds until the window is over (0 when it is). */
 int pace_wake_in(const struct pace *p);

@@ -221,7 +221,6 @@ run_start_leaves(struct run *r)
 		if ((path = backlog_pop(&r->backlog)) == NULL)
 			break;
 		r->running++;
-		pace_leaf_started(&r->pace);
 		slot_start(&r->slots[i], path);
 	}
 }
@@ -326,7 +325,7 @@ static bool
 run_round(struct run *r)
 {
 	run_check_signals(r);
-	pace_tick(&r->pace, r->summary.leaves_done);
+	pace_tick(&r->pace, r->running);
 	run_check_deadlines(r);
 	run_check_probe(r);
 	run_finish_leaves(r);
