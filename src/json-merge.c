@@ -245,12 +245,8 @@ parse_options(int argc, char **argv)
 	if (opt.streaming)
 		opt.skip_unchanged = true;
 	opt.stagefd = -1;
-	if (opt.staging != NULL && (opt.stagefd = open(opt.staging,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		diag_warnx("--staging %s: %s", diag_quote(opt.staging),
-		    strerror(errno));
+	if (opt.staging != NULL && (opt.stagefd = cli_staging(opt.staging)) < 0)
 		cli_usage(usage_text);
-	}
 }
 
 /* ---- struct leaf ---- */

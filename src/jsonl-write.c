@@ -175,12 +175,8 @@ parse_options(int argc, char **argv)
 	if (argc - optind > 1)
 		cli_usage(usage_text);
 	opt.stagefd = -1;
-	if (opt.staging != NULL && (opt.stagefd = open(opt.staging,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		diag_warnx("--staging %s: %s", diag_quote(opt.staging),
-		    strerror(errno));
+	if (opt.staging != NULL && (opt.stagefd = cli_staging(opt.staging)) < 0)
 		cli_usage(usage_text);
-	}
 	if (argc - optind == 0)
 		return NULL;
 	if (!output_path_valid(argv[optind]))

@@ -3,6 +3,8 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,17 @@ cli_output(const char *text)
 		return -1;
 	}
 	return 0;
+}
+
+int
+cli_staging(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		diag_warnx("--staging %s: %s", diag_quote(path),
+		    strerror(errno));
+	return fd;
 }
 
 int

@@ -55,6 +55,10 @@ int cli_memory(const char *name, const char *text, long long *bytes);
 /* --output NAME: a plain file name (not empty, no '/', not . or ..). */
 int cli_output(const char *text);
 
+/* --staging DIR of json-merge and jsonl-write: DIR opened as a directory
+ * (close-on-exec); the descriptor, or -1 (said). */
+int cli_staging(const char *path);
+
 /* --key PATH: a dotted path of member names (jsonscan_keypath_parse). */
 int cli_key(const char *text);
 
