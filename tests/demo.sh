@@ -58,4 +58,8 @@ echo "== a second run: nothing new (the leaves holding invalid files are read"
 echo "   again, and stay as they are)"
 status2=0
 "$bin/leafpack" "$root" || status2=$?
-[ "$status" -le 1 ] && [ "$status2" -le 1 ]
+echo
+echo "== $bin/leafpack --verify $root: every output checked, nothing changed"
+status3=0
+"$bin/leafpack" --verify "$root" || status3=$?
+[ "$status" -le 1 ] && [ "$status2" -le 1 ] && [ "$status3" -eq 0 ]
