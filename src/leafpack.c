@@ -45,10 +45,12 @@
  *
  * - hosts_run(): with --hosts, instead of run(): the leaves found and
  *   filtered here, their work spread over hosts by GNU parallel
- *     - pack/hosts.[ch]     the hosts checked (and --root-id, the check),
- *                           tree-scan | leaf-filter into a file, parallel
- *                           running leafpack --leaves on the hosts, each
- *                           job's report added up per host
+ *     - pack/hosts.[ch]     the hosts checked, tree-scan | leaf-filter
+ *                           into a file, parallel running leafpack
+ *                           --leaves on the hosts, each job's report
+ *                           added up per host
+ *     - pack/rootid.[ch]    --root-id, what each host must print as this
+ *                           one does (the same version, the same tree)
  *
  * - Shared with the other programs (src/lib): cli.h (options and limits),
  *   leafstream.h (the reports and stats of json-merge and jsonl-write),
@@ -67,6 +69,7 @@
 #include "exitcode.h"
 #include "diag.h"
 #include "hosts.h"
+#include "rootid.h"
 #include "run.h"
 #include "xstd.h"
 
@@ -82,7 +85,7 @@ main(int argc, char *argv[])
 		return EXITCODE_FAILED;
 	context_parse(&ctx, argc, argv);
 	if (ctx.root_id)
-		status = hosts_root_id(&ctx);
+		status = rootid_print(&ctx);
 	else if (ctx.hosts_file != NULL)
 		status = hosts_run(&ctx);
 	else

@@ -14,7 +14,7 @@
  * Before any work, every host but this one (':') passes a check, at once
  * on all of them (parallel --nonall): it runs `leafpack --root-id ROOT...` there, which
  * must print what it prints here: the same version, and the same identity
- * of each root (hosts_root_id()).  A host that cannot be reached, has no
+ * of each root (rootid.h).  A host that cannot be reached, has no
  * leafpack at that path, runs another version, or sees another tree under
  * the same path, is named and left out; its work goes to the others.
  *
@@ -49,15 +49,5 @@
  */
 int hosts_run(struct context *ctx);
 
-/*
- * leafpack --root-id ROOT...: prints "leafpack VERSION", then for each root
- * "ID ROOT", where ID (16 hex digits) is a hash of the file ROOT/.leafpack-root
- * when there is one (a name for the tree that the user makes), else of the
- * names in ROOT, sorted (the device number differs between the hosts of
- * one share; the names are the same tree).  A root it cannot read prints
- * "- ROOT" and makes the status 4.  The whole look is bounded by -t (an
- * alarm ends the process).  Returns the exit status.
- */
-int hosts_root_id(const struct context *ctx);
 
 #endif
