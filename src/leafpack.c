@@ -46,9 +46,14 @@
  * - hosts_run(): with --hosts, instead of run(): the leaves found and
  *   filtered here, their work spread over hosts by GNU parallel
  *     - pack/hosts.[ch]     the hosts checked, tree-scan | leaf-filter
- *                           into a file, parallel running leafpack
- *                           --leaves on the hosts, each job's report
- *                           added up per host
+ *                           into a file, then the jobs, then the summary
+ *     - pack/hostjobs.[ch]  the jobs: parallel running leafpack --leaves
+ *                           on the hosts, each job's report added up per
+ *                           host, lost hosts dropped and named
+ *     - pack/hostproc.[ch]  the processes of --hosts, their lines read,
+ *                           all waited for in the event loop
+ *     - pack/hostsrun.h     the state of a --hosts run, shared by hosts.c
+ *                           and hostjobs.c only
  *     - pack/rootid.[ch]    --root-id, what each host must print as this
  *                           one does (the same version, the same tree)
  *
