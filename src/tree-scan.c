@@ -10,7 +10,8 @@
  * the queue if the worker is lost), receives the names of subdirectories
  * and polls every busy worker with a deadline.  A worker that misses it is
  * killed, never waited for, and replaced.  Only the parent writes stdout
- * and the --stalled file.  The worker side is in scanworker.c.
+ * and the --stalled file.  The worker side is in scanworker.c, the
+ * directories known (nodes, queues, the (dev, ino) set) in dirtree.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +30,7 @@
 #include "alloc.h"
 #include "cli.h"
 #include "diag.h"
+#include "dirtree.h"
 #include "exitcode.h"
 #include "pathstream.h"
 #include "probe.h"
@@ -45,35 +47,7 @@
 #define MAX_RETRIES 100
 
 /* ------------------------------------------------------------------ */
-/* Parent: directories */
-
-/*
- * A directory the scan knows of.  It lives while it is pending, being
- * read, stalled, or has live descendants (refs counts those and itself),
- * so memory follows the queue, not the tree.  Paths are not stored: a
- * node holds its name and its parent, and paths are built on demand.
- */
-struct node {
-	struct node *parent;
-	struct node *next;	/* in a job's children or the stalled list */
-	struct node *hash_next;
-	uint64_t id;
-	uint64_t dev, ino;	/* once read */
-	uint64_t root_dev;
-	uint32_t refs;
-	int32_t reader;		/* worker slot that read it, or -1 */
-	uint32_t reader_gen;
-	uint32_t namelen;
-	unsigned char newline;	/* a newline in the path */
-	unsigned char hashed;
-	unsigned char untried;	/* stalled: never read, the share gave up */
-	char name[];		/* a root holds its path as given */
-};
-
-struct deque {
-	struct node **v;
-	size_t cap, head, len;
-};
+/* Parent: state (the directories themselves are in dirtree.h) */
 
 /* Jobs a worker holds at once: the one it reads and a few queued behind
  * it, so that it does not wait for the parent between two directories.
@@ -93,17 +67,17 @@ struct worker {
 	pid_t pid;
 	int fd;			/* -1: no worker in this slot */
 	uint32_t gen;		/* bumped by each new worker in the slot */
-	struct node *jobs[PIPELINE];	/* sent, in the order sent */
+	struct dirnode *jobs[PIPELINE];	/* sent, in the order sent */
 	unsigned first, njobs;
 	uint32_t job_number[PIPELINE];	/* as the worker counts them */
 	uint32_t next_number;
 	uint64_t *state;	/* its shared word (scanworker.h) */
-	struct node *children;	/* names received for it so far */
+	struct dirnode *children;	/* names received for it so far */
 	uint64_t nchildren;
 	struct buf in;		/* received, not yet a whole message */
 	struct buf out;		/* jobs not sent yet */
 	unsigned nunsent;	/* how many, the last ones of jobs[] */
-	struct deque queue;	/* pending directories, children of its reads */
+	struct dirqueue queue;	/* pending directories, children of its reads */
 };
 
 struct scan {
@@ -126,24 +100,18 @@ struct scan {
 	struct pollfd *pfd;
 	int *pfd_slot;
 	unsigned inflight;
-	uint64_t next_id;
 	uint64_t *states;	/* the workers' shared words, 64 bytes each */
 	long long base_ms;	/* what their times count from */
 	int out_dirty;
 
-	/* (st_dev, st_ino) of every live node read: loop detection */
-	struct node **buckets;
-	size_t nbuckets, nhashed;
+	/* the directories known: nodes, (st_dev, st_ino) set, paths */
+	struct dirtree tree;
 
-	struct node *stalled;
+	struct dirnode *stalled;
 	uint64_t nstalled;
 	long stalls_in_row;	/* since the last directory read */
 	int gave_up;		/* the share does not answer */
 	uint64_t untried;	/* pending directories it cost */
-
-	struct buf path;
-	struct node **chain;
-	size_t chaincap;
 
 	/* --sort: every leaf path, NUL-terminated, and their offsets */
 	struct buf sorted;
@@ -186,189 +154,6 @@ scan_append(struct buf *b, const void *data, size_t len)
 		out_of_memory();
 }
 
-static void
-deque_push(struct deque *d, struct node *n)
-{
-	if (d->len == d->cap) {
-		size_t old = d->cap;
-
-		/* RESERVE() doubles a full array (from 8): the ring stays a
-		 * power of two, and the part that had wrapped around to the
-		 * front moves up behind the rest. */
-		if (RESERVE(d->v, d->cap, d->len + 1) < 0)
-			out_of_memory();
-		memcpy(d->v + old, d->v, d->head * sizeof(*d->v));
-	}
-	d->v[(d->head + d->len++) & (d->cap - 1)] = n;
-}
-
-/* The newest: depth first, and the worker still holds its parent open. */
-static struct node *
-deque_pop_newest(struct deque *d)
-{
-	if (d->len == 0)
-		return NULL;
-	return d->v[(d->head + --d->len) & (d->cap - 1)];
-}
-
-/* The oldest: the shallowest, the largest subtree to steal. */
-static struct node *
-deque_pop_oldest(struct deque *d)
-{
-	struct node *n;
-
-	if (d->len == 0)
-		return NULL;
-	n = d->v[d->head];
-	d->head = (d->head + 1) & (d->cap - 1);
-	d->len--;
-	return n;
-}
-
-static struct node *
-node_new(struct scan *s, struct node *parent, const char *name, size_t len)
-{
-	struct node *n = scan_alloc(sizeof(*n) + len + 1);
-
-	n->parent = parent;
-	n->id = ++s->next_id;
-	n->refs = 1;
-	n->reader = -1;
-	n->namelen = len;
-	n->newline = (parent && parent->newline) ||
-	    memchr(name, '\n', len) != NULL;
-	memcpy(n->name, name, len);
-	n->name[len] = '\0';
-	return n;
-}
-
-static size_t
-hash_slot(const struct scan *s, uint64_t dev, uint64_t ino)
-{
-	uint64_t h = (ino ^ (dev << 32 | dev >> 32)) * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(h >> 20) & (s->nbuckets - 1);
-}
-
-static void
-hash_insert(struct scan *s, struct node *n)
-{
-	if (s->nhashed >= s->nbuckets) {
-		size_t old = s->nbuckets;
-		struct node **b = s->buckets;
-
-		s->nbuckets = old ? old * 2 : 1024;
-		s->buckets = scan_alloc(s->nbuckets * sizeof(*b));
-		for (size_t i = 0; i < old; i++) {
-			while (b[i] != NULL) {
-				struct node *m = b[i];
-				size_t j = hash_slot(s, m->dev, m->ino);
-
-				b[i] = m->hash_next;
-				m->hash_next = s->buckets[j];
-				s->buckets[j] = m;
-			}
-		}
-		free(b);
-	}
-	size_t j = hash_slot(s, n->dev, n->ino);
-	n->hash_next = s->buckets[j];
-	s->buckets[j] = n;
-	n->hashed = 1;
-	s->nhashed++;
-}
-
-static void
-hash_remove(struct scan *s, struct node *n)
-{
-	struct node **p = &s->buckets[hash_slot(s, n->dev, n->ino)];
-
-	while (*p != n)
-		p = &(*p)->hash_next;
-	*p = n->hash_next;
-	s->nhashed--;
-}
-
-/* The ancestor of n that is the same directory, or NULL. */
-static struct node *
-loop_ancestor(struct scan *s, struct node *n)
-{
-	if (s->nbuckets == 0)
-		return NULL;
-	for (struct node *m = s->buckets[hash_slot(s, n->dev, n->ino)]; m;
-	    m = m->hash_next) {
-		if (m->dev != n->dev || m->ino != n->ino)
-			continue;
-		for (struct node *a = n->parent; a != NULL; a = a->parent)
-			if (a == m)
-				return m;
-	}
-	return NULL;
-}
-
-/* Drops one reference; frees the nodes whose subtree is done, walking up
- * (a loop, not recursion: chains are as deep as the tree). */
-static void
-node_release(struct scan *s, struct node *n)
-{
-	while (n != NULL && --n->refs == 0) {
-		struct node *parent = n->parent;
-
-		if (n->hashed)
-			hash_remove(s, n);
-		free(n);
-		n = parent;
-	}
-}
-
-static void
-node_free_list(struct node *n)
-{
-	while (n != NULL) {
-		struct node *next = n->next;
-
-		free(n);
-		n = next;
-	}
-}
-
-/* Puts n and its ancestors in s->chain, n first.  Returns their number. */
-static size_t
-node_chain(struct scan *s, struct node *n)
-{
-	size_t depth = 0;
-
-	for (struct node *a = n; a != NULL; a = a->parent) {
-		if (RESERVE(s->chain, s->chaincap, depth + 1) < 0)
-			out_of_memory();
-		s->chain[depth++] = a;
-	}
-	return depth;
-}
-
-/* Builds n's path in s->path (NUL-terminated, len without the NUL): the
- * root as given, then the names joined with "/". */
-static const char *
-node_path(struct scan *s, struct node *n)
-{
-	size_t depth = node_chain(s, n);
-
-	s->path.len = 0;
-	while (depth-- > 0) {
-		struct node *a = s->chain[depth];
-
-		scan_reserve(&s->path, a->namelen + 2);
-		if (a->parent != NULL && s->path.len > 0 &&
-		    s->path.data[s->path.len - 1] != '/')
-			s->path.data[s->path.len++] = '/';
-		memcpy(s->path.data + s->path.len, a->name, a->namelen);
-		s->path.len += a->namelen;
-	}
-	scan_reserve(&s->path, 1);
-	s->path.data[s->path.len] = '\0';
-	return s->path.data;
-}
-
 /* ------------------------------------------------------------------ */
 /* Parent: output */
 
@@ -392,9 +177,9 @@ output_flush(struct scan *s)
 }
 
 static void
-emit_leaf(struct scan *s, struct node *n)
+emit_leaf(struct scan *s, struct dirnode *n)
 {
-	const char *path = node_path(s, n);
+	const char *path = dirtree_path(&s->tree, n);
 
 	if (n->newline && s->delim == '\n') {
 		diag_warnx("%s: name contains a newline, not printed "
@@ -407,12 +192,12 @@ emit_leaf(struct scan *s, struct node *n)
 		if (RESERVE(s->offsets, s->offcap, s->noffsets + 1) < 0)
 			out_of_memory();
 		s->offsets[s->noffsets++] = s->sorted.len;
-		scan_append(&s->sorted, path, s->path.len + 1);
+		scan_append(&s->sorted, path, s->tree.path.len + 1);
 		return;
 	}
-	s->path.data[s->path.len] = s->delim;
-	if (fwrite_unlocked(path, 1, s->path.len + 1, stdout) !=
-	    s->path.len + 1)
+	s->tree.path.data[s->tree.path.len] = s->delim;
+	if (fwrite_unlocked(path, 1, s->tree.path.len + 1, stdout) !=
+	    s->tree.path.len + 1)
 		output_check();
 	s->out_dirty = 1;
 }
@@ -523,7 +308,7 @@ reap_idle_workers(struct scan *s)
 }
 
 /* The job the worker is reading now, or NULL. */
-static struct node *
+static struct dirnode *
 job_current(const struct worker *w)
 {
 	return w->njobs ? w->jobs[w->first] : NULL;
@@ -531,22 +316,22 @@ job_current(const struct worker *w)
 
 /* Takes the current job off the worker's list; the next one (already
  * sent) starts its clock. */
-static struct node *
+static struct dirnode *
 job_finish(struct scan *s, struct worker *w)
 {
-	struct node *n = w->jobs[w->first];
+	struct dirnode *n = w->jobs[w->first];
 
 	w->first = (w->first + 1) % PIPELINE;
 	w->njobs--;
 	s->inflight--;
-	node_free_list(w->children);
+	dirtree_free_list(w->children);
 	w->children = NULL;
 	w->nchildren = 0;
 	return n;
 }
 
 static void
-stalled_add(struct scan *s, struct node *n)
+stalled_add(struct scan *s, struct dirnode *n)
 {
 	n->next = s->stalled;
 	s->stalled = n;
@@ -577,12 +362,12 @@ worker_lost(struct scan *s, int slot, int kill_it)
 	    &st);
 	while (w->njobs > 0) {
 		int hung = st.reading && st.job == w->job_number[w->first];
-		struct node *n = job_finish(s, w);
+		struct dirnode *n = job_finish(s, w);
 
 		if (hung)
 			stalled_add(s, n);
 		else
-			deque_push(&w->queue, n);
+			dirqueue_push(&w->queue, n);
 	}
 	w->out.len = 0;
 	w->nunsent = 0;
@@ -595,10 +380,10 @@ worker_lost(struct scan *s, int slot, int kill_it)
  * when the worker read n's parent and holds it open, else the chain of
  * components from the root. */
 static void
-job_add(struct scan *s, int slot, struct node *n)
+job_add(struct scan *s, int slot, struct dirnode *n)
 {
 	struct worker *w = &s->workers[slot];
-	struct node *p = n->parent;
+	struct dirnode *p = n->parent;
 	struct scanworker_job_head h;
 	size_t depth = 0, start;
 
@@ -608,20 +393,20 @@ job_add(struct scan *s, int slot, struct node *n)
 		h.xdev_dev = n->root_dev;
 	}
 	if (p != NULL && p->reader == slot && p->reader_gen == w->gen) {
-		if (RESERVE(s->chain, s->chaincap, 2) < 0)
+		if (RESERVE(s->tree.chain, s->tree.chaincap, 2) < 0)
 			out_of_memory();
-		s->chain[0] = n;
-		s->chain[1] = p;
+		s->tree.chain[0] = n;
+		s->tree.chain[1] = p;
 		depth = 2;
 	} else {
-		depth = node_chain(s, n);
+		depth = dirtree_chain(&s->tree, n);
 		h.flags |= SCANWORKER_JOB_FROM_ROOT;
 	}
 	h.ncomp = depth;
 	start = w->out.len;
 	scan_append(&w->out, &h, sizeof(h));
 	while (depth-- > 0) {
-		struct node *a = s->chain[depth];
+		struct dirnode *a = s->tree.chain[depth];
 		uint32_t len = a->namelen + 1;
 
 		scan_append(&w->out, &a->id, 8);
@@ -654,17 +439,17 @@ jobs_send(struct scan *s, int slot)
 	return 0;
 }
 
-static struct node *
+static struct dirnode *
 queue_take(struct scan *s, int slot)
 {
-	struct deque *best = &s->workers[slot].queue;
+	struct dirqueue *best = &s->workers[slot].queue;
 
 	if (best->len > 0)
-		return deque_pop_newest(best);
+		return dirqueue_pop_newest(best);
 	for (int i = 0; i < s->nworkers; i++)
 		if (s->workers[i].queue.len > best->len)
 			best = &s->workers[i].queue;
-	return deque_pop_oldest(best);
+	return dirqueue_pop_oldest(best);
 }
 
 static int
@@ -689,7 +474,7 @@ dispatch(struct scan *s)
 {
 	unsigned room[CLI_WORKERS_MAX];
 	size_t pending = 0;
-	struct node *n;
+	struct dirnode *n;
 
 	for (int i = 0; i < s->nworkers; i++) {
 		room[i] = s->workers[i].njobs <= PIPELINE / 2 ? PIPELINE : 0;
@@ -721,7 +506,7 @@ static void
 job_done(struct scan *s, int slot, const struct scanworker_msg_done *done)
 {
 	struct worker *w = &s->workers[slot];
-	struct node *n = job_current(w), *ancestor, *c;
+	struct dirnode *n = job_current(w), *ancestor, *c;
 
 	if (done->status == SCANWORKER_DIR_STALLED) {
 		stalled_add(s, job_finish(s, w));
@@ -734,17 +519,17 @@ job_done(struct scan *s, int slot, const struct scanworker_msg_done *done)
 		n->ino = done->ino;
 		if (n->parent == NULL)
 			n->root_dev = n->dev;
-		ancestor = loop_ancestor(s, n);
+		ancestor = dirtree_loop(&s->tree, n);
 		if (ancestor != NULL) {
-			/* diag_quote() keeps two results, node_path() one. */
-			const char *path = diag_quote(node_path(s, n));
+			/* diag_quote() keeps two results, dirtree_path() one. */
+			const char *path = diag_quote(dirtree_path(&s->tree, n));
 
 			diag_warnx("%s: filesystem loop (same directory as %s)",
-			    path, diag_quote(node_path(s, ancestor)));
+			    path, diag_quote(dirtree_path(&s->tree, ancestor)));
 			s->errors++;
 			s->loops++;
 		} else {
-			hash_insert(s, n);
+			dirtree_insert(&s->tree, n);
 			n->reader = slot;
 			n->reader_gen = w->gen;
 			if (w->nchildren == 0)
@@ -752,13 +537,13 @@ job_done(struct scan *s, int slot, const struct scanworker_msg_done *done)
 			while ((c = w->children) != NULL) {
 				w->children = c->next;
 				c->root_dev = n->root_dev;
-				deque_push(&w->queue, c);
+				dirqueue_push(&w->queue, c);
 				n->refs++;
 			}
 			w->nchildren = 0;
 		}
 	} else if (done->status == SCANWORKER_DIR_ERROR) {
-		const char *path = diag_quote(node_path(s, n));
+		const char *path = diag_quote(dirtree_path(&s->tree, n));
 
 		errno = done->error;
 		diag_warn("%s", path);
@@ -766,7 +551,7 @@ job_done(struct scan *s, int slot, const struct scanworker_msg_done *done)
 	}
 	/* After an error, a loop or another file system (--xdev) nothing
 	 * below is read: job_finish() drops the names received. */
-	node_release(s, job_finish(s, w));
+	dirtree_release(&s->tree, job_finish(s, w));
 }
 
 static void
@@ -776,7 +561,7 @@ job_names(struct scan *s, struct worker *w, const char *p, size_t len)
 
 	while (p < end) {
 		size_t n = strnlen(p, end - p);
-		struct node *c = node_new(s, job_current(w), p, n);
+		struct dirnode *c = dirtree_node(&s->tree, job_current(w), p, n);
 
 		c->next = w->children;
 		w->children = c;
@@ -816,7 +601,7 @@ worker_input(struct scan *s, int slot)
 		if (h.type == SCANWORKER_MSG_NAMES) {
 			job_names(s, w, w->in.data + off, h.len);
 		} else if (h.type == SCANWORKER_MSG_MISS) {
-			struct node *job = job_finish(s, w);
+			struct dirnode *job = job_finish(s, w);
 
 			/* The anchor was evicted from the worker's cache:
 			 * send the chain from the root, after the jobs queued
@@ -924,20 +709,20 @@ show_progress(struct scan *s)
 static void
 retry_stalled(struct scan *s)
 {
-	struct node *n;
+	struct dirnode *n;
 	int slot = 0;
 
 	while ((n = s->stalled) != NULL) {
 		s->stalled = n->next;
 		s->nstalled--;
-		deque_push(&s->workers[slot].queue, n);
+		dirqueue_push(&s->workers[slot].queue, n);
 		slot = (slot + 1) % s->nworkers;
 	}
 }
 
 /* The root the directory n is under, as given. */
 static const char *
-root_of(const struct node *n)
+root_of(const struct dirnode *n)
 {
 	while (n->parent != NULL)
 		n = n->parent;
@@ -949,7 +734,7 @@ root_of(const struct node *n)
 static void
 abandon_all(struct scan *s)
 {
-	struct node *n;
+	struct dirnode *n;
 
 	for (int i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
@@ -966,7 +751,7 @@ abandon_all(struct scan *s)
 			n->untried = 1;
 			s->untried++;
 		}
-		while ((n = deque_pop_oldest(&w->queue)) != NULL) {
+		while ((n = dirqueue_pop_oldest(&w->queue)) != NULL) {
 			stalled_add(s, n);
 			n->untried = 1;
 			s->untried++;
@@ -1044,7 +829,7 @@ format_timeout(char *out, size_t size, long long ms)
 static void
 report_stalled(struct scan *s)
 {
-	struct node *list = NULL, *n;
+	struct dirnode *list = NULL, *n;
 	char timeout[32];
 
 	format_timeout(timeout, sizeof(timeout), s->timeout_ms);
@@ -1055,7 +840,7 @@ report_stalled(struct scan *s)
 		list = n;
 	}
 	while ((n = list) != NULL) {
-		const char *path = node_path(s, n);
+		const char *path = dirtree_path(&s->tree, n);
 
 		list = n->next;
 		s->stalled_final++;
@@ -1073,7 +858,7 @@ report_stalled(struct scan *s)
 				diag_err(EXITCODE_FAILED, "%s",
 				    diag_quote(s->stalled_path));
 		}
-		node_release(s, n);
+		dirtree_release(&s->tree, n);
 	}
 	s->nstalled = 0;
 	if (s->stalled_file != NULL && fclose(s->stalled_file) != 0)
@@ -1129,9 +914,7 @@ scan_free(struct scan *s)
 	munmap(s->states, s->nworkers * 64);
 	free(s->pfd);
 	free(s->pfd_slot);
-	free(s->buckets);
-	buf_free(&s->path);
-	free(s->chain);
+	dirtree_free(&s->tree);
 	buf_free(&s->sorted);
 	free(s->offsets);
 }
@@ -1324,8 +1107,8 @@ static void
 scan_add_roots(struct scan *s, char *const roots[], int n)
 {
 	for (int i = n - 1; i >= 0; i--)
-		deque_push(&s->workers[0].queue,
-		    node_new(s, NULL, roots[i], strlen(roots[i])));
+		dirqueue_push(&s->workers[0].queue,
+		    dirtree_node(&s->tree, NULL, roots[i], strlen(roots[i])));
 }
 
 /* What is left after the walk: the stalled directories named, the sorted
