@@ -1,14 +1,12 @@
 #include "runsort.h"
+#include "runfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 /*
@@ -53,9 +51,7 @@ struct cursor {
 	unsigned long order;	/* ties: lower first */
 	int (*next)(struct cursor *);
 	/* run file */
-	int fd;
-	char *buf;
-	size_t cap, start, end;
+	struct runfile_reader run;
 	/* arena */
 	const char *arena;
 	const struct entry *entries;
@@ -314,25 +310,6 @@ runsort_new(size_t memory, const char *tmpdir)
 }
 
 static int
-open_run_file(const char *dir)
-{
-	char *path;
-	int fd;
-
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
-	    errno != EINVAL))
-		return fd;
-	if (asprintf(&path, "%s/json-merge-run.XXXXXX", dir) < 0)
-		return -1;
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
-	free(path);
-	return fd;
-}
-
-static int
 add_run(struct runsort *rs, int fd)
 {
 	if (rs->nruns == rs->runcap) {
@@ -348,31 +325,6 @@ add_run(struct runsort *rs, int fd)
 	return 0;
 }
 
-/* Writes iov[0..n) completely, retrying short writes. */
-static int
-write_all_iov(int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		ssize_t w = writev(fd, iov, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= w;
-		}
-	}
-	return 0;
-}
-
 static size_t
 record_size(const char *arena, uint64_t off)
 {
@@ -385,38 +337,8 @@ record_size(const char *arena, uint64_t off)
 struct sink {
 	runsort_emit_fn *emit;
 	void *ctx;
-	int fd;
-	char *buf;
-	size_t len, cap;
+	struct runfile_writer w;
 };
-
-static int
-sink_flush(struct sink *s)
-{
-	struct iovec iov = { s->buf, s->len };
-
-	if (s->len > 0 && write_all_iov(s->fd, &iov, 1) < 0)
-		return -1;
-	s->len = 0;
-	return 0;
-}
-
-/* Appends n bytes to the run file through the buffer. */
-static int
-sink_write(struct sink *s, const void *p, size_t n)
-{
-	if (s->len + n > s->cap) {
-		struct iovec iov = { (void *)p, n };
-
-		if (sink_flush(s) < 0)
-			return -1;
-		if (n > s->cap)
-			return write_all_iov(s->fd, &iov, 1);
-	}
-	memcpy(s->buf + s->len, p, n);
-	s->len += n;
-	return 0;
-}
 
 /*
  * Sorts the arena and writes it to a new run file.  The records are copied
@@ -426,7 +348,7 @@ sink_write(struct sink *s, const void *p, size_t n)
 static int
 spill(struct runsort *rs)
 {
-	struct sink s = { .fd = -1 };
+	struct runfile_writer w = { .fd = -1 };
 	struct entry *e;
 
 	if (rs->count == 0)
@@ -434,22 +356,22 @@ spill(struct runsort *rs)
 	if (rs->spillbuf == NULL &&
 	    (rs->spillbuf = malloc(SPILL_BUFFER)) == NULL)
 		return -1;
-	s.buf = rs->spillbuf;
-	s.cap = SPILL_BUFFER;
-	if ((s.fd = open_run_file(rs->tmpdir)) < 0)
+	w.buf = rs->spillbuf;
+	w.cap = SPILL_BUFFER;
+	if ((w.fd = runfile_open(rs->tmpdir)) < 0)
 		return -1;
 	e = sort_arena(rs);
 	for (size_t i = 0; i < rs->count; i++)
-		if (sink_write(&s, rs->arena + e[i].off,
+		if (runfile_write(&w, rs->arena + e[i].off,
 		    record_size(rs->arena, e[i].off)) < 0)
 			goto fail;
-	if (sink_flush(&s) < 0 || add_run(rs, s.fd) < 0)
+	if (runfile_flush(&w) < 0 || add_run(rs, w.fd) < 0)
 		goto fail;
 	rs->spilled++;
 	rs->used = rs->count = 0;
 	return 0;
 fail:
-	close(s.fd);
+	close(w.fd);
 	return -1;
 }
 
@@ -611,70 +533,11 @@ next_from_input(struct cursor *c)
 	    &c->reclen);
 }
 
-/* Makes at least want bytes available from c->start; 0 if the run ended
- * before the first byte, -1 on error (a run cut short is EIO). */
-static int
-fill(struct cursor *c, size_t want)
-{
-	if (c->buf == NULL) {
-		if (c->cap < want)
-			c->cap = want;
-		if ((c->buf = malloc(c->cap)) == NULL)
-			return -1;
-	}
-	while (c->end - c->start < want) {
-		ssize_t r;
-
-		if (c->start > 0) {
-			memmove(c->buf, c->buf + c->start, c->end - c->start);
-			c->end -= c->start;
-			c->start = 0;
-		}
-		if (want > c->cap) {
-			char *b = realloc(c->buf, want);
-
-			if (b == NULL)
-				return -1;
-			c->buf = b;
-			c->cap = want;
-		}
-		r = read(c->fd, c->buf + c->end, c->cap - c->end);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0) {
-			if (c->end == c->start)
-				return 0;
-			errno = EIO;
-			return -1;
-		}
-		c->end += r;
-	}
-	return 1;
-}
-
 static int
 next_from_run(struct cursor *c)
 {
-	size_t keylen, reclen;
-	int r;
-
-	if ((r = fill(c, 4)) <= 0)
-		return r;
-	keylen = load32(c->buf + c->start);
-	if ((r = fill(c, 8 + keylen)) <= 0)
-		return r < 0 ? -1 : (errno = EIO, -1);
-	reclen = load32(c->buf + c->start + 4 + keylen);
-	if ((r = fill(c, 8 + keylen + reclen)) <= 0)
-		return r < 0 ? -1 : (errno = EIO, -1);
-	c->key = c->buf + c->start + 4;
-	c->keylen = keylen;
-	c->rec = c->key + keylen + 4;
-	c->reclen = reclen;
-	c->start += 8 + keylen + reclen;
-	return 1;
+	return runfile_next(&c->run, &c->key, &c->keylen, &c->rec,
+	    &c->reclen);
 }
 
 static int
@@ -708,25 +571,9 @@ heap_down(struct cursor **h, size_t n, size_t i)
 static int
 sink_put(struct sink *s, const struct cursor *c)
 {
-	uint32_t k32 = c->keylen, r32 = c->reclen;
-	size_t need = 8 + c->keylen + c->reclen;
-	struct iovec iov[4] = {
-		{ &k32, 4 }, { (void *)c->key, c->keylen },
-		{ &r32, 4 }, { (void *)c->rec, c->reclen },
-	};
-
 	if (s->emit != NULL)
 		return s->emit(s->ctx, c->rec, c->reclen);
-	if (s->len + need > s->cap) {
-		if (sink_flush(s) < 0)
-			return -1;
-		if (need > s->cap)
-			return write_all_iov(s->fd, iov, 4);
-	}
-	for (int i = 0; i < 4; i++)
-		if (sink_write(s, iov[i].iov_base, iov[i].iov_len) < 0)
-			return -1;
-	return 0;
+	return runfile_put(&s->w, c->key, c->keylen, c->rec, c->reclen);
 }
 
 /* Merges the cursors (each not yet started) into the sink. */
@@ -766,8 +613,7 @@ static void
 run_cursor(struct cursor *c, int fd, size_t bufsize, unsigned long order)
 {
 	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	c->cap = bufsize;
+	runfile_reader_init(&c->run, fd, bufsize);
 	c->order = order;
 	c->next = next_from_run;
 }
@@ -797,37 +643,37 @@ static int
 merge_first_runs(struct runsort *rs, size_t n)
 {
 	struct cursor *cur = calloc(n, sizeof(*cur));
-	struct sink s = { .fd = -1 };
+	struct sink s = { .w = { .fd = -1 } };
 	int ret = -1;
 
 	if (cur == NULL)
 		return -1;
-	s.cap = run_buffer_size(rs, n + 1);
-	if ((s.buf = malloc(s.cap)) == NULL)
+	s.w.cap = run_buffer_size(rs, n + 1);
+	if ((s.w.buf = malloc(s.w.cap)) == NULL)
 		goto out;
-	if ((s.fd = open_run_file(rs->tmpdir)) < 0)
+	if ((s.w.fd = runfile_open(rs->tmpdir)) < 0)
 		goto out;
 	if (rewind_runs(rs->runs, n) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		run_cursor(&cur[i], rs->runs[i].fd, s.cap, i);
-	if (merge(cur, n, &s) < 0 || sink_flush(&s) < 0)
+		run_cursor(&cur[i], rs->runs[i].fd, s.w.cap, i);
+	if (merge(cur, n, &s) < 0 || runfile_flush(&s.w) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		close(rs->runs[i].fd);
-	rs->runs[0].fd = s.fd;
+	rs->runs[0].fd = s.w.fd;
 	memmove(rs->runs + 1, rs->runs + n,
 	    (rs->nruns - n) * sizeof(rs->runs[0]));
 	rs->nruns -= n - 1;
-	s.fd = -1;
+	s.w.fd = -1;
 	ret = 0;
 out:
 	for (size_t i = 0; i < n; i++)
-		free(cur[i].buf);
+		runfile_reader_free(&cur[i].run);
 	free(cur);
-	free(s.buf);
-	if (s.fd >= 0)
-		close(s.fd);
+	free(s.w.buf);
+	if (s.w.fd >= 0)
+		close(s.w.fd);
 	return ret;
 }
 
@@ -835,7 +681,7 @@ int
 runsort_finish(struct runsort *rs, const struct runsort_input *first,
     runsort_emit_fn *emit, void *ctx)
 {
-	struct sink s = { .emit = emit, .ctx = ctx, .fd = -1 };
+	struct sink s = { .emit = emit, .ctx = ctx, .w = { .fd = -1 } };
 	struct cursor *cur;
 	size_t n = 0, fanin, bufsize;
 	int ret = -1;
@@ -880,7 +726,7 @@ runsort_finish(struct runsort *rs, const struct runsort_input *first,
 	}
 	ret = merge(cur, n, &s);
 	for (size_t i = 0; i < n; i++)
-		free(cur[i].buf);
+		runfile_reader_free(&cur[i].run);
 	free(cur);
 	return ret;
 }

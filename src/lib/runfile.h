@@ -1,0 +1,64 @@
+/*
+ * runfile.h - the temporary run files of runsort.h: creating one, writing
+ * records to it through a buffer, and reading them back in order.
+ *
+ * A run file is a sequence of records, each [u32 keylen][key][u32 reclen]
+ * [record] in host byte order, the same bytes as a record in runsort's
+ * arena.  The files are unlinked from the start (O_TMPFILE where the file
+ * system has it), so that nothing is left behind by a crash; the caller
+ * owns the descriptor and closes it.
+ */
+#ifndef LEAFPACK_RUNFILE_H
+#define LEAFPACK_RUNFILE_H
+
+#include <stddef.h>
+#include <sys/uio.h>
+
+/* Opens a new, already unlinked run file in dir for reading and writing;
+ * the descriptor, or -1 with errno set. */
+int runfile_open(const char *dir);
+
+/* Writes iov[0..n) completely to fd, retrying short writes and EINTR (the
+ * iovecs are consumed); 0, or -1 with errno set. */
+int runfile_write_iov(int fd, struct iovec *iov, int n);
+
+/* A buffered writer to a run file: the caller sets fd, and buf of cap
+ * bytes (its own memory), with len 0. */
+struct runfile_writer {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+/* Writes out what is buffered; 0, or -1 with errno set. */
+int runfile_flush(struct runfile_writer *w);
+
+/* Appends n bytes through the buffer (written directly when bigger than
+ * it); 0, or -1 with errno set. */
+int runfile_write(struct runfile_writer *w, const void *p, size_t n);
+
+/* Appends one record, framed as above; 0, or -1 with errno set. */
+int runfile_put(struct runfile_writer *w, const char *key, size_t keylen,
+    const char *rec, size_t reclen);
+
+/* A reader of a run file from its current offset. */
+struct runfile_reader {
+	int fd;
+	char *buf;		/* allocated at the first read */
+	size_t cap, start, end;
+};
+
+/* Starts a reader of fd with a buffer of bufsize bytes (grown for a record
+ * bigger than that). */
+void runfile_reader_init(struct runfile_reader *r, int fd, size_t bufsize);
+
+/* Stores the next record and its key (pointers valid until the following
+ * call) and returns 1, returns 0 at the end of the file, or -1 with errno
+ * set (EIO for a file that ends inside a record). */
+int runfile_next(struct runfile_reader *r, const char **key, size_t *keylen,
+    const char **rec, size_t *reclen);
+
+/* Frees the reader's buffer; the descriptor stays open. */
+void runfile_reader_free(struct runfile_reader *r);
+
+#endif
