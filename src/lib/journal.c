@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/xattr.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -70,26 +68,6 @@ journal_state_name(enum journal_state state)
 		return "committed";
 	}
 	return "?";
-}
-
-static char *
-concat3(const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char *s = malloc(la + lb + lc + 1);
-
-	if (s == NULL)
-		return NULL;
-	memcpy(s, a, la);
-	memcpy(s + la, b, lb);
-	memcpy(s + la + lb, c, lc + 1);
-	return s;
-}
-
-char *
-journal_name(const char *name)
-{
-	return concat3(".", name, ".journal");
 }
 
 int
@@ -162,160 +140,6 @@ journal_identity_matches(int dirfd, const char *name,
 		return 0;
 	journal_identity_from_stat(&now, &st);
 	return journal_identity_equal(&now, id);
-}
-
-/* ---- hashing ---- */
-
-/*
- * A word-at-a-time multiply-rotate mix finished with murmur3's fmix64: fast
- * enough not to show next to JSON validation, and it only has to catch
- * accidents (a filter between the two programs, a truncated stream), not
- * adversaries.
- */
-#define HASH_SEED 0x6c656166706163ebULL	/* "leafpac" */
-#define HASH_MUL 0x9e3779b97f4a7c15ULL
-
-static uint64_t
-fmix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t
-hash_word(uint64_t state, const unsigned char *p)
-{
-	uint64_t w = 0;
-
-	for (int i = 7; i >= 0; i--)
-		w = (w << 8) | p[i];
-	state ^= w * HASH_MUL;
-	state = (state << 27) | (state >> 37);
-	return state * 5 + 0x52dce729;
-}
-
-void
-journal_hash_init(struct journal_hash *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->state = HASH_SEED;
-}
-
-void
-journal_hash_update(struct journal_hash *h, const void *data, size_t len)
-{
-	const unsigned char *p = data, *end = p + len, *nl = p;
-
-	h->bytes += len;
-	while ((nl = memchr(nl, '\n', (size_t)(end - nl))) != NULL) {
-		h->records++;
-		nl++;
-	}
-	if (h->ntail > 0) {
-		while (h->ntail < 8 && p < end)
-			h->tail[h->ntail++] = *p++;
-		if (h->ntail < 8)
-			return;
-		h->state = hash_word(h->state, h->tail);
-		h->ntail = 0;
-	}
-	for (; end - p >= 8; p += 8)
-		h->state = hash_word(h->state, p);
-	while (p < end)
-		h->tail[h->ntail++] = *p++;
-}
-
-uint64_t
-journal_hash_final(const struct journal_hash *h)
-{
-	unsigned char last[8] = { 0 };
-	uint64_t state;
-
-	memcpy(last, h->tail, h->ntail);
-	state = hash_word(h->state, last);
-	return fmix64(state ^ h->bytes);
-}
-
-/* ---- temporaries ---- */
-
-int
-journal_temp_create(int dirfd, const char *name, const char *suffix,
-    mode_t mode, char **created)
-{
-	char tail[64];
-	uint32_t rnd;
-	int fd;
-
-	for (int tries = 0; tries < 100; tries++) {
-		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-			rnd = (uint32_t)time(NULL) ^ ((uint32_t)tries << 16) ^
-			    (uint32_t)clock();
-		snprintf(tail, sizeof(tail), ".%s.%ld.%08x", suffix,
-		    (long)getpid(), (unsigned)rnd);
-		*created = concat3(".", name, tail);
-		if (*created == NULL)
-			return -1;
-		fd = share_openat(dirfd, *created,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-		if (fd >= 0)
-			return fd;
-		free(*created);
-		*created = NULL;
-		if (errno != EEXIST)
-			return -1;
-	}
-	errno = EEXIST;
-	return -1;
-}
-
-/* Matches "<prefix><digits>.<something>", storing the digits in *pid. */
-static int
-match_temp(const char *entry, const char *prefix, long long *pid)
-{
-	size_t len = strlen(prefix);
-	const char *p;
-	long long n = 0;
-
-	if (strncmp(entry, prefix, len) != 0)
-		return 0;
-	p = entry + len;
-	if (*p < '0' || *p > '9')
-		return 0;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (n > (LLONG_MAX - 9) / 10)
-			return 0;
-		n = n * 10 + (*p - '0');
-	}
-	if (p[0] != '.' || p[1] == '\0')
-		return 0;
-	if (pid != NULL)
-		*pid = n;
-	return 1;
-}
-
-enum journal_file
-journal_classify(const char *entry, const char *name, long long *pid)
-{
-	size_t len = strlen(name);
-	const char *rest;
-
-	if (strcmp(entry, name) == 0)
-		return JOURNAL_FILE_OUTPUT;
-	if (entry[0] != '.' || strncmp(entry + 1, name, len) != 0)
-		return JOURNAL_FILE_OTHER;
-	rest = entry + 1 + len;
-	if (strcmp(rest, ".journal") == 0)
-		return JOURNAL_FILE_JOURNAL;
-	if (strcmp(rest, ".staged") == 0)
-		return JOURNAL_FILE_STAGED;
-	if (match_temp(rest, ".tmp.", pid) ||
-	    match_temp(rest, ".journal.tmp.", pid))
-		return JOURNAL_FILE_TEMP;
-	return JOURNAL_FILE_OTHER;
 }
 
 /* ---- JSON form ---- */

@@ -26,9 +26,12 @@
  * lets a later run remove those of dead processes.
  *
  * This module is the storage only: what a journal holds, reading and
- * writing it, the record on the output, identities, the hash and the
- * names of temporaries.  What the states mean, who may hold a leaf and
- * which sources an output holds is the claim protocol, claim.h.
+ * writing it, the record on the output and identities; the hash of the
+ * stream is journalhash.h, the names of a leaf's own files (the journal,
+ * the temporaries) and telling them from sources journalfile.h, both
+ * included here so that callers need only this header.  What the states
+ * mean, who may hold a leaf and which sources an output holds is the
+ * claim protocol, claim.h.
  *
  * All functions return 0 (or a documented count) on success and -1 with
  * errno set on failure; none prints anything.
@@ -40,6 +43,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include "journalfile.h"
+#include "journalhash.h"
 
 #define JOURNAL_VERSION 1
 
@@ -66,15 +72,6 @@ struct journal_entry {
 	unsigned int mode;	/* st_mode (type and permission bits) */
 	unsigned int uid;
 	unsigned int gid;
-};
-
-/* Records, bytes and hash of a stream of JSONL bytes (see journal_hash_*). */
-struct journal_hash {
-	uint64_t state;
-	unsigned long long records;	/* count of '\n' bytes */
-	unsigned long long bytes;
-	unsigned char tail[8];		/* bytes not yet mixed in */
-	size_t ntail;
 };
 
 struct journal {
@@ -112,12 +109,6 @@ void journal_free(struct journal *j);
 
 /* "merging", "merged" or "committed". */
 const char *journal_state_name(enum journal_state state);
-
-/*
- * The journal's name in the leaf directory for output name NAME:
- * ".NAME.journal", malloc()ed (caller frees), or NULL (ENOMEM).
- */
-char *journal_name(const char *name);
 
 /*
  * Reads DIR/.NAME.journal (dirfd = DIR) into *j (initialized by this call;
@@ -234,44 +225,5 @@ int journal_identity_equal(const struct journal_identity *a,
  */
 int journal_identity_matches(int dirfd, const char *name,
     const struct journal_identity *id);
-
-/*
- * The records / bytes / hash of a byte stream, computed the same way by
- * json-merge over what it writes and by jsonl-write over what it writes, so
- * that jsonl-write can tell it received exactly json-merge's output.  The
- * result does not depend on how the stream is cut into update() calls.
- */
-void journal_hash_init(struct journal_hash *h);
-void journal_hash_update(struct journal_hash *h, const void *data, size_t len);
-uint64_t journal_hash_final(const struct journal_hash *h);
-
-/*
- * Creates a new temporary DIR/.NAME.SUFFIX.PID.RAND (suffix "tmp" for the
- * next output, "journal.tmp" for the next journal) with
- * O_CREAT|O_EXCL|O_WRONLY|O_CLOEXEC and mode, retrying on name clashes.
- * Returns the open fd and stores its malloc()ed name (relative to DIR) in
- * *created, or -1.
- */
-int journal_temp_create(int dirfd, const char *name, const char *suffix,
-    mode_t mode, char **created);
-
-/* What a directory entry is with respect to output name NAME. */
-enum journal_file {
-	JOURNAL_FILE_OTHER,	/* anything else (a possible source) */
-	JOURNAL_FILE_OUTPUT,	/* NAME itself */
-	JOURNAL_FILE_JOURNAL,	/* .NAME.journal */
-	JOURNAL_FILE_TEMP,	/* .NAME.tmp.PID.RAND or .NAME.journal.tmp.PID.RAND */
-	JOURNAL_FILE_STAGED	/* .NAME.staged: the mark of a staged commit
-				 * (staging.h) */
-};
-
-/*
- * Classifies directory entry entry for output name NAME; for a temporary
- * stores its PID in *pid (pid may be NULL).  json-merge never reads an
- * entry that is not JOURNAL_FILE_OTHER as a source.
- */
-enum journal_file journal_classify(const char *entry, const char *name,
-    long long *pid);
-
 
 #endif
