@@ -34,6 +34,10 @@ while [ "$1" = -o ]; do shift 2; done
 host=$1
 shift
 [ "$1" != -- ] || shift
+# sshd gives the session the login shell of the user; GNU parallel's
+# remote wrapper runs the command with $SHELL (CI runs us without one).
+SHELL=/bin/sh
+export SHELL
 case $host in
 down)
 	echo "ssh: connect to host down port 22: Connection refused" >&2
