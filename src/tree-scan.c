@@ -472,7 +472,7 @@ queues_empty(const struct scan *s)
 static void
 dispatch(struct scan *s)
 {
-	unsigned room[CLI_WORKERS_MAX];
+	unsigned room[CLI_WORKERS_MAX] = { 0 };
 	size_t pending = 0;
 	struct dirnode *n;
 

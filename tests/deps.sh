@@ -12,6 +12,8 @@ mandoc shellcheck strace parallel time procps attr iproute2 openssh-server
 openssh-client python3"
 # The fuzz harnesses (tests/fuzz/README.md): clang and its libFuzzer runtime.
 packages="$packages clang libclang-rt-14-dev"
+# make lint, which make check runs: cppcheck, clang-tidy, scan-build.
+packages="$packages cppcheck clang-tidy clang-tools"
 [ "${1:-}" = bench ] && packages="$packages bfs fd-find miller python3"
 missing=
 for p in $packages; do

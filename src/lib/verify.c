@@ -96,7 +96,7 @@ static int
 compare_keys(const struct sortkey_buf *a, const struct sortkey_buf *b)
 {
 	size_t n = a->len < b->len ? a->len : b->len;
-	int r = memcmp(a->data, b->data, n);
+	int r = n == 0 ? 0 : memcmp(a->data, b->data, n);
 
 	if (r != 0)
 		return r;
@@ -169,7 +169,8 @@ check_lines(struct check *c, int fd, const struct jsonscan_keypath *key,
 			ret = failed(c, c->name);
 			break;
 		}
-		memcpy(prev.data, r.sortkey.data, r.sortkey.len);
+		if (r.sortkey.len > 0)
+			memcpy(prev.data, r.sortkey.data, r.sortkey.len);
 		prev.len = r.sortkey.len;
 		prev_line = r.lineno;
 	}

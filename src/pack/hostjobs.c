@@ -195,6 +195,9 @@ batch_size(const struct hosts_run *r, long long leaves)
 	for (size_t i = 0; i < r->nhosts; i++)
 		if (r->hosts[i].why == NULL)
 			slots += r->hosts[i].jobs;
+	/* judge_hosts() left at least one host, and each has a job. */
+	if (slots < 1)
+		slots = 1;
 	n = (leaves + 4 * slots - 1) / (4 * slots);
 	if (n > 8 * r->ctx->parallel)
 		n = 8 * r->ctx->parallel;

@@ -83,7 +83,8 @@ root_id(const char *path, uint64_t *id)
 	if (errno != 0)
 		diag_warn("%s", diag_quote(path));
 	closedir(d);
-	qsort(names, n, sizeof(*names), compare_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), compare_names);
 	*id = fnv1a(*id, "names", 6);
 	for (size_t i = 0; i < n; i++) {
 		*id = fnv1a(*id, names[i], strlen(names[i]) + 1);
