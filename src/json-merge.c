@@ -295,6 +295,7 @@ struct leaf {
 	bool listed;			/* names holds the listing */
 	bool busy;			/* a live run holds the leaf */
 	bool staged_mark;		/* the listing met .NAME.staged */
+	bool temps_seen;		/* the listing met a temporary */
 	bool claim_staged;		/* the claim is in --staging DIR */
 	bool waiting;			/* its records wait in a staging
 					 * directory: left */
@@ -321,6 +322,9 @@ leaf_init(struct leaf *l)
 	    buf_reserve(&l->out.buf, WRITE_SIZE) < 0 ||
 	    (l->journal_name = journal_name(opt.output)) == NULL)
 		diag_err(EXITCODE_FAILED, "out of memory");
+	/* In the leaf stream our claim goes to jsonl-write, which looks at
+	 * every source again before it publishes anything. */
+	l->load.trust_reader = opt.streaming && opt.claim != OPT_CLAIM_NEVER;
 }
 
 /* Starts the leaf dir: no counts yet, its clock running. */
@@ -641,6 +645,7 @@ list_sources(struct leaf *l)
 	sources_rules_init(&l->rules, opt.globs, opt.nglobs, opt.output,
 	    opt.min_age_ms);
 	l->rules.staged = &l->staged_mark;
+	l->rules.temps = &l->temps_seen;
 	if (sources_list(l->dirfd, &l->rules, &l->names, &l->nnames) < 0) {
 		diag_warnx("%s: %s", diag_quote(l->dir), strerror(errno));
 		return -1;
@@ -988,6 +993,7 @@ claim_leaf(struct leaf *l)
 	else if (opt.claim == OPT_CLAIM_ALWAYS || opt.streaming ||
 	    stdout_is_pipe())
 		mode = CLAIM_TAKE;
+	l->claim.temps_unseen = l->listed && !l->temps_seen;
 	r = claim_take(&l->claim, mode);
 	/* No inode for the claim: it goes to the staging directory (and
 	 * jsonl-write builds the output there). */

@@ -193,11 +193,14 @@ append_still_matching(int dirfd, const struct journal_entry *from, size_t n,
 }
 
 /* claim_absorbed(), of the output open as outfd (its fstat outst) when
- * outfd >= 0: the record and the identity of the very file read. */
+ * outfd >= 0: the record and the identity of the very file read.  With
+ * known set, outfd -1 means the caller found no output (a look at it
+ * again would cost a round trip and tell nothing: an output that came
+ * since is not the base of our claim, which jsonl-write checks). */
 static int
 absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
-    const struct journal *j, struct journal_entry **out, size_t *nout,
-    bool *recorded)
+    bool known, const struct journal *j, struct journal_entry **out,
+    size_t *nout, bool *recorded)
 {
 	struct journal attr;
 	struct stat st;
@@ -208,8 +211,10 @@ absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
 	*recorded = false;
 	/* The record on the output describes exactly that inode's bytes: it
 	 * came into place with them, so it wins over any journal file. */
-	r = outfd >= 0 ? journal_attr_load_fd(outfd, name, outst, &attr) :
-	    journal_attr_load(dirfd, name, &attr);
+	if (outfd >= 0)
+		r = journal_attr_load_fd(outfd, name, outst, &attr);
+	else
+		r = known ? 0 : journal_attr_load(dirfd, name, &attr);
 	if (r == -1)
 		return -1;
 	if (r == 1) {
@@ -222,7 +227,9 @@ absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
 		if (outfd >= 0) {
 			st = *outst;
 			have_output = 1;
-		} else if (!(have_output = share_fstatat(dirfd, name, &st,
+		} else if (known)
+			have_output = 0;
+		else if (!(have_output = share_fstatat(dirfd, name, &st,
 		    AT_SYMLINK_NOFOLLOW) == 0) && errno != ENOENT)
 			return -1;
 		if (have_output && j->state == JOURNAL_COMMITTED &&
@@ -253,7 +260,8 @@ claim_absorbed(int dirfd, const char *name, const struct journal *j,
 {
 	bool recorded;
 
-	return absorbed(dirfd, name, -1, NULL, j, out, nout, &recorded);
+	return absorbed(dirfd, name, -1, NULL, false, j, out, nout,
+	    &recorded);
 }
 
 bool
@@ -305,7 +313,7 @@ claim_look(struct claim *c, int dirfd, const char *output, int outfd,
 		note_busy(c, &c->previous);
 		return CLAIM_BUSY;
 	}
-	if (absorbed(dirfd, output, outfd, outst, c->had_journal ?
+	if (absorbed(dirfd, output, outfd, outst, true, c->had_journal ?
 	    &c->previous : NULL, &c->absorbed, &c->nabsorbed, &recorded) < 0)
 		return errno == EBADMSG ? CLAIM_BAD_RECORD : CLAIM_BAD_DIR;
 	/* A commit record whose sources are all gone (a run killed after
@@ -366,8 +374,10 @@ claim_take(struct claim *c, enum claim_mode mode)
 
 	if (mode == CLAIM_LOOK)
 		return CLAIM_BEGUN;
-	/* Leftovers of dead runs; a failure here harms nothing. */
-	claim_remove_dead_temps(dirfd, output);
+	/* Leftovers of dead runs; a failure here harms nothing.  One made
+	 * since the caller's listing is a live run's. */
+	if (!c->temps_unseen)
+		claim_remove_dead_temps(dirfd, output);
 	if (mode == CLAIM_PREPARE)
 		return CLAIM_BEGUN;
 

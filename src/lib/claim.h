@@ -122,6 +122,11 @@ struct claim {
 	size_t nabsorbed;
 	char busy_host[256];		/* with CLAIM_BUSY ("" if unknown) */
 	long long busy_pid;		/* with CLAIM_BUSY (0 if unknown) */
+	bool temps_unseen;		/* set by the caller: its listing of the
+					 * leaf met no temporary, so claim_take()
+					 * need not list it again for dead ones
+					 * (one listing less per leaf: round
+					 * trips on a share) */
 };
 
 /*

@@ -38,6 +38,10 @@ struct sourceload {
 	struct buf buf;			/* what was read; buf.len ends it */
 	struct sortkey_buf sortkey;	/* of the element being added */
 	struct jsonscan_buf element;	/* the element, compact */
+	bool trust_reader;		/* set by the caller: a reader after it
+					 * looks at each source again (jsonl-write
+					 * before it publishes), so no fstat after
+					 * the read (a round trip on a share) */
 };
 
 /* What sourceload_read() came to. */

@@ -22,6 +22,7 @@ sources_rules_init(struct sources_rules *rules, const char *const *globs,
 	rules->output = output;
 	rules->min_age_ms = min_age_ms;
 	rules->staged = NULL;
+	rules->temps = NULL;
 	clock_gettime(CLOCK_REALTIME, &rules->now);
 }
 
@@ -107,6 +108,8 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 	rewinddir(dir);
 	if (rules->staged != NULL)
 		*rules->staged = false;
+	if (rules->temps != NULL)
+		*rules->temps = false;
 	for (;;) {
 		errno = 0;
 		if ((de = share_readdir(dir, NULL)) == NULL) {
@@ -117,10 +120,22 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (rules->staged != NULL && de->d_name[0] == '.' &&
-		    journal_classify(de->d_name, rules->output, NULL) ==
-		    JOURNAL_FILE_STAGED)
-			*rules->staged = true;
+		if (de->d_name[0] == '.' && (rules->staged != NULL ||
+		    rules->temps != NULL)) {
+			switch (journal_classify(de->d_name, rules->output,
+			    NULL)) {
+			case JOURNAL_FILE_STAGED:
+				if (rules->staged != NULL)
+					*rules->staged = true;
+				break;
+			case JOURNAL_FILE_TEMP:
+				if (rules->temps != NULL)
+					*rules->temps = true;
+				break;
+			default:
+				break;
+			}
+		}
 		if (!sources_name_matches(rules, de->d_name))
 			continue;
 		if (RESERVE(list, cap, n + 1) < 0)

@@ -31,6 +31,9 @@ struct sources_rules {
 	bool *staged;		/* when not NULL, sources_list() sets it when
 				 * the leaf holds the mark of a staged commit,
 				 * .NAME.staged (staging.h), else clears it */
+	bool *temps;		/* when not NULL, sources_list() sets it when
+				 * the leaf holds a temporary of the output or
+				 * its journal (journalfile.h), else clears it */
 };
 
 /* What an entry is, for the rules. */
