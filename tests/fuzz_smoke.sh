@@ -4,7 +4,7 @@
 # JSONL line against the array scanner.  Builds them with clang and
 # libFuzzer (make fuzz-build; tests/deps.sh installs clang and
 # libclang-rt-14-dev), replays every fixture of tests/fuzz/fixtures/, then
-# fuzzes each for FUZZ_SMOKE_SECONDS (default 30), one after the other,
+# fuzzes each for FUZZ_SMOKE_SECONDS (default 30), two at a time,
 # from the seeds and the corpora that `make fuzz` keeps.  Fails on any
 # crash, sanitizer report or disagreement (the crashing inputs stay in the
 # test's directory); skips only when clang cannot link a libFuzzer program.
@@ -31,10 +31,15 @@ make -C "$LEAFPACK_TOP" -s WERROR=1 FUZZ_CC="$FUZZ_CC" fuzz-build \
 	tail -n 20 make.out >&2
 	fail "make fuzz-build"
 }
+# Two at a time, one per core: make check's time is what they cost.
 FUZZ_WORK=$TEST_WORK sh "$LEAFPACK_TESTS/fuzz/run.sh" "$FUZZ_SMOKE_SECONDS" \
-    scan sortkey line >report 2>&1
+    scan >report.scan 2>&1 &
+first=$!
+FUZZ_WORK=$TEST_WORK sh "$LEAFPACK_TESTS/fuzz/run.sh" "$FUZZ_SMOKE_SECONDS" \
+    sortkey line >report.rest 2>&1
 status=$?
-cat report
+wait "$first" || status=1
+cat report.scan report.rest
 [ $status -eq 0 ] || fail "a fuzz harness failed; make each NAME-crash-* here a" \
     "fixture: python3 tests/fuzz/fixture.py encode WHY <CRASH" \
     ">tests/fuzz/fixtures/NAME-WHAT.txt"
