@@ -42,17 +42,23 @@ JSONC_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 FUSE_CFLAGS := $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
 FUSE_LIBS := $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null || echo -lfuse3)
 
+INCLUDES = -Isrc/lib -Isrc/pack -Isrc/scan -Isrc/merge -Isrc/write
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DLEAFPACK_VERSION='"$(VERSION)"' \
-	-Isrc/lib -Isrc/pack $(WARNINGS) $(JSONC_CFLAGS) $(CFLAGS) -MMD -MP
+	$(INCLUDES) $(WARNINGS) $(JSONC_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDLIBS = $(JSONC_LIBS) -lm $(LDLIBS)
 
 PROGS := $(patsubst src/%.c,%,$(wildcard src/*.c))
 BINS := $(addprefix $(BINDIR)/,$(PROGS))
 LIBSRC := $(wildcard src/lib/*.c)
 LIBOBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(LIBSRC))
-# The driver's own modules: linked into leafpack only.
+# A program's own modules, linked into it only: the driver's in src/pack/,
+# tree-scan's in src/scan/, json-merge's in src/merge/, jsonl-write's in
+# src/write/.
 PACKSRC := $(wildcard src/pack/*.c)
 PACKOBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(PACKSRC))
+SCANOBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/scan/*.c))
+MERGEOBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/merge/*.c))
+WRITEOBJ := $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/write/*.c))
 MANS := $(wildcard man/*.1)
 
 # Helpers the tests and benchmarks run: not installed, never sanitized.
@@ -75,6 +81,18 @@ $(BUILD)/%.o: src/%.c
 $(BINDIR)/leafpack: $(BUILD)/leafpack.o $(PACKOBJ) $(LIBOBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PACKOBJ) $(LIBOBJ) $(ALL_LDLIBS)
+
+$(BINDIR)/tree-scan: $(BUILD)/tree-scan.o $(SCANOBJ) $(LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SCANOBJ) $(LIBOBJ) $(ALL_LDLIBS)
+
+$(BINDIR)/json-merge: $(BUILD)/json-merge.o $(MERGEOBJ) $(LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(MERGEOBJ) $(LIBOBJ) $(ALL_LDLIBS)
+
+$(BINDIR)/jsonl-write: $(BUILD)/jsonl-write.o $(WRITEOBJ) $(LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(WRITEOBJ) $(LIBOBJ) $(ALL_LDLIBS)
 
 $(BINDIR)/%: $(BUILD)/%.o $(LIBOBJ)
 	@mkdir -p $(@D)
@@ -132,14 +150,14 @@ check-shell:
 CLANG_TIDY ?= clang-tidy
 CPPCHECK ?= cppcheck
 SCAN_BUILD ?= scan-build
-LINTSRC = $(wildcard src/*.c src/lib/*.c src/pack/*.c)
+LINTSRC = $(wildcard src/*.c src/*/*.c)
 lint:
 	$(CPPCHECK) --quiet --enable=warning,portability,performance \
-		--std=c11 -D_GNU_SOURCE -Isrc/lib -Isrc/pack --inline-suppr \
+		--std=c11 -D_GNU_SOURCE $(INCLUDES) --inline-suppr \
 		--error-exitcode=1 src
 	@echo "cppcheck: clean"
 	printf '%s\n' $(LINTSRC) | xargs -P 2 -n 4 sh -c '$(CLANG_TIDY) \
-		--quiet "$$@" -- -std=c11 -D_GNU_SOURCE -Isrc/lib -Isrc/pack \
+		--quiet "$$@" -- -std=c11 -D_GNU_SOURCE $(INCLUDES) \
 		$(JSONC_CFLAGS) 2>/dev/null' clang-tidy
 	@echo "clang-tidy: $(words $(LINTSRC)) files clean"
 	rm -rf build/scan
