@@ -4,6 +4,7 @@
  */
 #include "journalhash.h"
 
+#include <endian.h>
 #include <string.h>
 
 /*
@@ -29,10 +30,12 @@ fmix64(uint64_t x)
 static uint64_t
 hash_word(uint64_t state, const unsigned char *p)
 {
-	uint64_t w = 0;
+	uint64_t w;
 
-	for (int i = 7; i >= 0; i--)
-		w = (w << 8) | p[i];
+	/* The word is little-endian whatever the machine: one load here
+	 * (the byte-by-byte form was 35% of json-merge's instructions). */
+	memcpy(&w, p, sizeof(w));
+	w = le64toh(w);
 	state ^= w * HASH_MUL;
 	state = (state << 27) | (state >> 37);
 	return state * 5 + 0x52dce729;
