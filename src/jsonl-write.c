@@ -480,17 +480,33 @@ copy_stdin(struct leaf *leaf)
 		lineno++;
 		if (line[len - 1] == '\n')
 			len--;
+		/* A line bigger than the write buffer is compacted where it
+		 * lies and written from there: it is held once. */
+		if ((size_t)len + 1 > WRITE_SIZE) {
+			clen = jsonscan_compact_value(line, (size_t)len, line,
+			    &err);
+			if (clen < 0)
+				goto invalid;
+			line[clen] = '\n';
+			if ((status = wbuf_flush(leaf)) != EXITCODE_DONE ||
+			    (status = temp_write(leaf, line, (size_t)clen + 1)) !=
+			    EXITCODE_DONE)
+				break;
+			continue;
+		}
 		if ((status = wbuf_room(leaf, (size_t)len + 1)) != EXITCODE_DONE)
 			break;
 		clen = jsonscan_compact_value(line, (size_t)len,
 		    out->data + out->len, &err);
-		if (clen < 0) {
-			status = fail("stdin:%llu:%lu: %s", lineno, err.column,
-			    err.reason);
-			break;
-		}
+		if (clen < 0)
+			goto invalid;
 		out->len += (size_t)clen;
 		out->data[out->len++] = '\n';
+		continue;
+invalid:
+		status = fail("stdin:%llu:%lu: %s", lineno, err.column,
+		    err.reason);
+		break;
 	}
 	if (status == EXITCODE_DONE && ferror(stdin))
 		status = fail("stdin: %s", strerror(errno));

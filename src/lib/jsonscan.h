@@ -114,8 +114,9 @@ void jsonscan_keypath_free(struct jsonscan_keypath *kp);
  * Validates one complete JSON text in buf[0..len): exactly one value of any
  * type with optional whitespace around it (no byte order mark; a JSONL
  * line).  Writes its compact form to out, which must have room for len
- * bytes, and returns the compact length; on invalid input returns -1 and
- * fills *err.  No memory is allocated.
+ * bytes (out may be buf itself: the text is then compacted in place, and
+ * on invalid input buf is left undefined), and returns the compact length;
+ * on invalid input returns -1 and fills *err.  No memory is allocated.
  */
 ssize_t jsonscan_compact_value(const char *buf, size_t len, char *out,
     struct jsonscan_error *err);
@@ -192,10 +193,27 @@ void jsonscan_array_init(struct jsonscan_array *s,
  * column over the whole input) on invalid input, or with errno ENOMEM and
  * err->reason "out of memory" when out cannot grow; the scan cannot go on
  * after an error.
+ *
+ * With out NULL the element is only validated: nothing is written and kv
+ * (which may then be NULL too) is NONE.  That is how a caller finds the end
+ * of an element bigger than its buffer without holding it twice.
  */
 enum jsonscan_status jsonscan_array_next(struct jsonscan_array *s,
     const char *buf, size_t len, int eof, size_t *used,
     struct jsonscan_buf *out, struct jsonscan_keyval *kv,
     struct jsonscan_error *err);
+
+/*
+ * Like jsonscan_array_next(), but compacts the element over its own input:
+ * its compact bytes are buf[0..*elemlen) (compaction never lengthens, so
+ * the output never overtakes the input), kv->data points into buf.  For an
+ * element too big to hold twice.  Only JSONSCAN_ELEMENT leaves buf meaning
+ * anything before *used: after any other status buf[0..len) may have been
+ * overwritten, so the caller must know the element to be whole in buf
+ * (from a validating call on a copy of the state) before calling this.
+ */
+enum jsonscan_status jsonscan_array_next_inplace(struct jsonscan_array *s,
+    char *buf, size_t len, int eof, size_t *used, size_t *elemlen,
+    struct jsonscan_keyval *kv, struct jsonscan_error *err);
 
 #endif

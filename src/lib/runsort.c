@@ -67,6 +67,9 @@ struct cursor {
 #define SPILL_BUFFER (1024 * 1024)
 /* Record bytes from which the arena asks for transparent huge pages. */
 #define HUGE_ARENA (8 * 1024 * 1024)
+
+/* Record bytes from which a record is a run of its own (giant()). */
+#define GIANT_RECORD (16 * 1024 * 1024)
 /* Arena pages runsort_reset() keeps for the next user. */
 #define RESET_KEEP (4 * 1024 * 1024)
 
@@ -375,20 +378,6 @@ fail:
 	return -1;
 }
 
-/* Replaces the empty arena by one of the given size. */
-static int
-remap_arena(struct runsort *rs, size_t size)
-{
-	char *p = map_arena(size);
-
-	if (p == NULL)
-		return -1;
-	munmap(rs->arena, rs->size);
-	rs->arena = p;
-	rs->size = size;
-	return 0;
-}
-
 /* Stores a record that is known to fit. */
 static void
 put_record(struct runsort *rs, const char *key, size_t keylen,
@@ -432,16 +421,38 @@ check_fit(const struct runsort *rs, size_t keylen, size_t reclen)
 	    (rs->count + 1) * sizeof(struct entry) > rs->size;
 }
 
-/* Makes an empty arena fit a record of need bytes: back to the allowed
- * size after a giant record, or up to one bigger than the whole arena. */
+/* True when a record of need bytes is to be a run of its own: it cannot
+ * fit even in an empty arena, or it is so big that writing it out and
+ * reading it back costs little next to holding it twice (see put_giant). */
 static int
-size_arena(struct runsort *rs, size_t need)
+giant(const struct runsort *rs, size_t need)
 {
-	need += sizeof(struct entry);
-	if (rs->size > rs->memory && need <= rs->memory)
-		return remap_arena(rs, rs->memory);
-	if (need > rs->size)
-		return remap_arena(rs, round_arena(need));
+	return need + sizeof(struct entry) > rs->size || need > GIANT_RECORD;
+}
+
+/*
+ * Writes a record bigger than the whole arena as a run of its own, straight
+ * from the caller's memory, after spilling what the arena holds (so that
+ * the order of equal keys stays the order of adding).  Growing the arena
+ * for it instead would hold the record twice, once in the caller's buffer
+ * and once in the arena.
+ */
+static int
+put_giant(struct runsort *rs, const char *key, size_t keylen,
+    const char *record, size_t reclen)
+{
+	struct runfile_writer w = { .fd = -1 };
+
+	if (spill(rs) < 0 || (w.fd = runfile_open(rs->tmpdir)) < 0)
+		return -1;
+	/* No buffer: runfile_put() writes the pieces with one writev(). */
+	if (runfile_put(&w, key, keylen, record, reclen) < 0 ||
+	    add_run(rs, w.fd) < 0) {
+		close(w.fd);
+		return -1;
+	}
+	rs->spilled++;
+	rs->records++;
 	return 0;
 }
 
@@ -453,8 +464,9 @@ runsort_add(struct runsort *rs, const char *key, size_t keylen,
 
 	if (r < 0)
 		return -1;
-	if (r > 0 && (spill(rs) < 0 ||
-	    size_arena(rs, 8 + keylen + reclen) < 0))
+	if (giant(rs, 8 + keylen + reclen))
+		return put_giant(rs, key, keylen, record, reclen);
+	if (r > 0 && spill(rs) < 0)
 		return -1;
 	put_record(rs, key, keylen, record, reclen);
 	return 0;
@@ -468,12 +480,8 @@ runsort_try_add(struct runsort *rs, const char *key, size_t keylen,
 
 	if (r < 0)
 		return -1;
-	if (r > 0) {
-		if (rs->count > 0)
-			return 1;
-		if (size_arena(rs, 8 + keylen + reclen) < 0)
-			return -1;
-	}
+	if (r > 0 || giant(rs, 8 + keylen + reclen))
+		return 1;
 	put_record(rs, key, keylen, record, reclen);
 	return 0;
 }
@@ -759,10 +767,6 @@ runsort_reset(struct runsort *rs)
 	rs->records = 0;
 	free(rs->spillbuf);
 	rs->spillbuf = NULL;
-	if (rs->arena != NULL && rs->size != rs->memory) {
-		munmap(rs->arena, rs->size);
-		rs->arena = NULL;
-	}
 	if (rs->arena == NULL) {
 		rs->huge = 0;
 		rs->size = rs->memory;

@@ -14,8 +14,10 @@
  * touched only as far as it is filled, holding the records from its start
  * and a 32-byte index entry per record from its end.  When the two meet the
  * arena is sorted and written as a run.  While merging, the runs share a
- * read-buffer budget of the same size.  A single record bigger than the
- * whole arena still works (the arena grows for it alone).
+ * read-buffer budget of the same size.  A record bigger than the whole
+ * arena, or than 16 MiB, becomes a run of its own, written from the
+ * caller's memory, so that it is never held twice (a run reader holds it
+ * once more while merging, after the caller let go of it).
  */
 #ifndef LEAFPACK_RUNSORT_H
 #define LEAFPACK_RUNSORT_H
@@ -61,8 +63,9 @@ int runsort_add(struct runsort *rs, const char *key, size_t keylen,
 
 /*
  * Like runsort_add(), but never spills: returns 1 (and adds nothing) when
- * the record does not fit in the arena's free space.  A record that does
- * not fit even in an empty arena is added anyway (the arena grows).
+ * the record does not fit in the arena's free space, even when the arena is
+ * empty (a record bigger than the whole arena or 16 MiB is only ever
+ * spilled).
  */
 int runsort_try_add(struct runsort *rs, const char *key, size_t keylen,
     const char *record, size_t reclen);

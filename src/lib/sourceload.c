@@ -79,11 +79,11 @@ refill(struct buf *b, int fd, const char *name, off_t *off, off_t size,
 	return n;
 }
 
-/* Adds one element to the sorter as mode says: SOURCELOAD_OK, SCAN_FULL
- * or SOURCELOAD_SORTER_FAILED. */
+/* Adds one element (rec[0..reclen), its key in kv) to the sorter as mode
+ * says: SOURCELOAD_OK, SCAN_FULL or SOURCELOAD_SORTER_FAILED. */
 static int
 add(struct sourceload *s, struct runsort *sorter, enum scan_mode mode,
-    const struct jsonscan_keyval *kv)
+    const struct jsonscan_keyval *kv, const char *rec, size_t reclen)
 {
 	int r;
 
@@ -92,11 +92,51 @@ add(struct sourceload *s, struct runsort *sorter, enum scan_mode mode,
 	if (sortkey_from_keyval(kv, &s->sortkey) == SORTKEY_ERROR)
 		return SOURCELOAD_SORTER_FAILED;
 	r = (mode == SCAN_TRY ? runsort_try_add : runsort_add)(sorter,
-	    (const char *)s->sortkey.data, s->sortkey.len, s->element.data,
-	    s->element.len);
+	    (const char *)s->sortkey.data, s->sortkey.len, rec, reclen);
 	if (r != 0)
 		return r > 0 ? SCAN_FULL : SOURCELOAD_SORTER_FAILED;
 	return SOURCELOAD_OK;
+}
+
+/*
+ * The next element at b->data + pos, into *rec and *reclen.  An ordinary
+ * element is compacted into s->element.  One that did not fit in the
+ * buffer (big) is held once: a validating scan from a copy of the scanner's
+ * state finds its end, then it is compacted over its own bytes in the
+ * buffer.  While validating only (SCAN_CHECK) nothing is written at all.
+ */
+static enum jsonscan_status
+next(struct sourceload *s, enum scan_mode mode, int big, size_t pos,
+    int eof, size_t *used, const char **rec, size_t *reclen,
+    struct jsonscan_keyval *kv, struct jsonscan_error *err)
+{
+	struct buf *b = &s->buf;
+	enum jsonscan_status st;
+
+	*rec = NULL;
+	*reclen = 0;
+	memset(kv, 0, sizeof(*kv));
+	if (mode == SCAN_CHECK)
+		return jsonscan_array_next(&s->scan, b->data + pos,
+		    b->len - pos, eof, used, NULL, NULL, err);
+	if (!big) {
+		s->element.len = 0;
+		st = jsonscan_array_next(&s->scan, b->data + pos, b->len - pos,
+		    eof, used, &s->element, kv, err);
+		*rec = s->element.data;
+		*reclen = s->element.len;
+		return st;
+	}
+	s->saved = s->scan;
+	st = jsonscan_array_next(&s->scan, b->data + pos, b->len - pos, eof,
+	    used, NULL, NULL, err);
+	if (st != JSONSCAN_ELEMENT)
+		return st;
+	s->scan = s->saved;
+	st = jsonscan_array_next_inplace(&s->scan, b->data + pos, b->len - pos,
+	    eof, used, reclen, kv, err);
+	*rec = b->data + pos;
+	return st;
 }
 
 /*
@@ -110,19 +150,24 @@ scan(struct sourceload *s, struct runsort *sorter, int fd, off_t size,
 {
 	struct buf *b = &s->buf;
 	struct jsonscan_keyval kv;
-	size_t pos = 0, used;
+	const char *rec;
+	size_t pos = 0, used, reclen;
 	off_t off = 0;
-	int eof = 0, r;
+	int eof = 0, big = 0, r;
 
 	b->len = 0;
 	jsonscan_array_init(&s->scan, s->key);
 	for (;;) {
-		s->element.len = 0;
-		switch (jsonscan_array_next(&s->scan, b->data + pos,
-		    b->len - pos, eof, &used, &s->element, &kv, err)) {
+		/* Once the buffer has grown, what it holds may be one big
+		 * element read whole (the second read of a source), which
+		 * must not be copied out of it either. */
+		switch (next(s, mode, big || b->len - pos > READ_SIZE, pos,
+		    eof, &used, &rec, &reclen, &kv, err)) {
 		case JSONSCAN_ELEMENT:
 			pos += used;
-			if ((r = add(s, sorter, mode, &kv)) != SOURCELOAD_OK)
+			big = 0;
+			if ((r = add(s, sorter, mode, &kv, rec, reclen)) !=
+			    SOURCELOAD_OK)
 				return r;
 			break;
 		case JSONSCAN_MORE:
@@ -132,6 +177,11 @@ scan(struct sourceload *s, struct runsort *sorter, int fd, off_t size,
 				errno = EIO;
 				return SOURCELOAD_UNREADABLE;
 			}
+			/* A full buffer with an element cut at its end and
+			 * nothing before it: the element is bigger than the
+			 * buffer, which grows for it. */
+			if (pos == 0 && b->len == b->cap)
+				big = 1;
 			buf_consume(b, pos);
 			pos = 0;
 			if (refill(b, fd, s->name, &off, size, &eof) < 0)
@@ -150,6 +200,20 @@ scan(struct sourceload *s, struct runsort *sorter, int fd, off_t size,
 	}
 }
 
+/* Gives back what one big element made the buffers grow to, so that it is
+ * not held on through the merge and the next sources. */
+static void
+shrink(struct sourceload *s)
+{
+	if (s->buf.cap > READ_SIZE) {
+		buf_free(&s->buf);
+		/* On failure the next read grows it from nothing. */
+		(void)buf_reserve(&s->buf, READ_SIZE);
+	}
+	if (s->element.cap > READ_SIZE)
+		jsonscan_buf_free(&s->element);
+}
+
 enum sourceload_result
 sourceload_read(struct sourceload *s, struct runsort *sorter, int fd,
     const char *name, const struct stat *st, struct jsonscan_error *err)
@@ -163,8 +227,10 @@ sourceload_read(struct sourceload *s, struct runsort *sorter, int fd,
 	runsort_mark(sorter, &mark);
 	for (;;) {
 		r = scan(s, sorter, fd, st->st_size, mode, err);
-		if (r == SOURCELOAD_SORTER_FAILED)
+		if (r == SOURCELOAD_SORTER_FAILED) {
+			shrink(s);
 			return r;
+		}
 		if (mode == SCAN_TRY && r != SOURCELOAD_OK) {
 			/* Nothing was spilled while trying. */
 			if (runsort_rollback(sorter, &mark) < 0)
@@ -193,6 +259,7 @@ sourceload_read(struct sourceload *s, struct runsort *sorter, int fd,
 		else if (!sourceload_same_file(st, &after))
 			r = SOURCELOAD_CHANGED;
 	}
+	shrink(s);
 	if (r != SOURCELOAD_OK && runsort_rollback(sorter, &mark) < 0)
 		return SOURCELOAD_LOST;
 	return r;

@@ -14,7 +14,10 @@
  * fails between its two reads can its records not be taken back.
  *
  * The file is read with large pread(2)s from offset 0 into a buffer of
- * 1 MiB (grown for an element that does not fit, and kept so); a short
+ * 1 MiB, grown for an element that does not fit until the source ends.
+ * Such a big element is held once: it is validated where it lies, then
+ * compacted over its own bytes and handed to the sorter from there (which
+ * writes one bigger than its whole arena straight to a run file).  A short
  * read that reaches the size fstat(2) gave is taken as the end.  Nothing
  * is printed.
  */
@@ -35,6 +38,7 @@ struct sourceload {
 	const char *name;		/* the source being read (borrowed),
 					 * for the watcher (share.h) */
 	struct jsonscan_array scan;
+	struct jsonscan_array saved;	/* scan before a big element */
 	struct buf buf;			/* what was read; buf.len ends it */
 	struct sortkey_buf sortkey;	/* of the element being added */
 	struct jsonscan_buf element;	/* the element, compact */
