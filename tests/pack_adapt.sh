@@ -26,8 +26,12 @@ run() {
 run 20
 fewest=$(sed -n 's/.*share latency .* median, .* p99; 32 slots, down to \([0-9]*\) while the share was slow$/\1/p' err)
 [ -n "$fewest" ] || fail "the summary: $(cat err)"
-[ "$fewest" -le 8 ] || fail "did not settle near the knee: $(cat err)"
 echo "settled at $fewest slots" >&2
+# Under the sanitizers every process runs several times slower, so fewer
+# requests are in flight and the share may never climb past its knee: the
+# slots then rightly stay up.  There only the records are checked.
+sanitized || [ "$fewest" -le 8 ] ||
+	fail "did not settle near the knee: $(cat err)"
 run 3 --no-adapt --stats=json
 tail -n 1 err | jq -e '.slots_fewest == 32' >/dev/null ||
     fail "--no-adapt: $(tail -n 1 err)"
