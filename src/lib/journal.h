@@ -4,7 +4,8 @@
  * interrupted or --keep-sources run already put into the output.
  *
  * For a leaf DIR and output name NAME the journal is DIR/.NAME.journal.  It
- * is JSON (written and read with json-c):
+ * is JSON (written and read as a stream, journaljson.h: a journal names
+ * every source of its leaf, and costs a buffer, not a document):
  *
  *   {"version":1, "state":"merging"|"merged"|"committed",
  *    "holder":{"host":..,"pid":..,"pgid":..},
