@@ -316,6 +316,13 @@ claim_look(struct claim *c, int dirfd, const char *output, int outfd,
 	if (absorbed(dirfd, output, outfd, outst, true, c->had_journal ?
 	    &c->previous : NULL, &c->absorbed, &c->nabsorbed, &recorded) < 0)
 		return errno == EBADMSG ? CLAIM_BAD_RECORD : CLAIM_BAD_DIR;
+	/* Only the previous journal's header is looked at from here on (who
+	 * held it, when, its state): its entries, one per source, are in
+	 * absorbed now, or held nothing. */
+	journal_entries_free(c->previous.kept, c->previous.nkept);
+	journal_entries_free(c->previous.sources, c->previous.nsources);
+	c->previous.kept = c->previous.sources = NULL;
+	c->previous.nkept = c->previous.nsources = 0;
 	/* A commit record whose sources are all gone (a run killed after
 	 * removing them) holds nothing back; clearing it needs a claim. */
 	c->leftover = c->nabsorbed == 0 && (recorded || (c->had_journal &&
@@ -339,6 +346,15 @@ claim_begin(struct claim *c, int dirfd, const char *output, int outfd,
 	if (r != CLAIM_BEGUN)
 		return r;
 	return claim_take(c, mode);
+}
+
+/* Frees our claim's journal, whose kept entries are absorbed's. */
+static void
+mine_free(struct claim *c)
+{
+	c->mine.kept = NULL;
+	c->mine.nkept = 0;
+	journal_free(&c->mine);
 }
 
 /* True when the leaf's journal is still the dead one claim_look() read;
@@ -381,6 +397,9 @@ claim_take(struct claim *c, enum claim_mode mode)
 	if (mode == CLAIM_PREPARE)
 		return CLAIM_BEGUN;
 
+	/* A claim taken again (moved to the staging directory) is made
+	 * anew. */
+	mine_free(c);
 	if (journal_init(mine) < 0)
 		return CLAIM_NO_MEMORY;
 	mine->state = JOURNAL_MERGING;
@@ -391,10 +410,10 @@ claim_take(struct claim *c, enum claim_mode mode)
 		 * dropped): not part of what says it is the one read. */
 		mine->base.ctime_ns = 0;
 	}
-	for (size_t i = 0; i < c->nabsorbed; i++)
-		if (journal_entries_append(&mine->kept, &mine->nkept,
-		    &c->absorbed[i]) < 0)
-			return CLAIM_NO_MEMORY;
+	/* The kept sources are absorbed itself, borrowed (mine_free()): a
+	 * copy would cost another entry per source. */
+	mine->kept = c->absorbed;
+	mine->nkept = c->nabsorbed;
 	/* A dead run's journal is replaced, if it is still that one (another
 	 * run may have taken it over since we looked); none is created
 	 * exclusively, so that of two runs starting at once one gets the
@@ -524,7 +543,7 @@ claim_free(struct claim *c)
 	/* Without a journal file, journal_load() still left a host name in
 	 * previous (after an error nothing: freeing it is harmless). */
 	journal_free(&c->previous);
-	journal_free(&c->mine);
+	mine_free(c);
 	journal_entries_free(c->absorbed, c->nabsorbed);
 	memset(c, 0, sizeof(*c));
 	c->dirfd = -1;
