@@ -75,27 +75,34 @@ journal_state_name(enum journal_state state)
 }
 
 int
-journal_entries_append(struct journal_entry **entries, size_t *n,
+journal_entries_take(struct journal_entry **entries, size_t *n,
     const struct journal_entry *entry)
 {
 	struct journal_entry *grown;
-	char *copy;
 
-	copy = strdup(entry->name);
-	if (copy == NULL)
-		return -1;
 	/* Grow by powers of two: n is a power of two exactly when full. */
 	if ((*n & (*n - 1)) == 0) {
 		grown = reallocarray(*entries, *n ? *n * 2 : 1, sizeof(**entries));
-		if (grown == NULL) {
-			free(copy);
+		if (grown == NULL)
 			return -1;
-		}
 		*entries = grown;
 	}
-	(*entries)[*n] = *entry;
-	(*entries)[*n].name = copy;
-	(*n)++;
+	(*entries)[(*n)++] = *entry;
+	return 0;
+}
+
+int
+journal_entries_append(struct journal_entry **entries, size_t *n,
+    const struct journal_entry *entry)
+{
+	struct journal_entry e = *entry;
+
+	if ((e.name = strdup(entry->name)) == NULL)
+		return -1;
+	if (journal_entries_take(entries, n, &e) < 0) {
+		free(e.name);
+		return -1;
+	}
 	return 0;
 }
 

@@ -202,6 +202,11 @@ void journal_entries_free(struct journal_entry *entries, size_t n);
 int journal_entries_append(struct journal_entry **entries, size_t *n,
     const struct journal_entry *entry);
 
+/* journal_entries_append() without the copy: the array takes entry->name
+ * over (only when it returns 0). */
+int journal_entries_take(struct journal_entry **entries, size_t *n,
+    const struct journal_entry *entry);
+
 /* Fills id from st (st_ino, st_size, st_mtim, st_ctim: the change time,
  * which no user can set, so that a source rewritten with its mtime set
  * back, as rsync -t does, is still seen to have changed). */
