@@ -179,15 +179,23 @@ compare_entries(const void *a, const void *b)
 	    ((const struct journal_entry *)b)->name);
 }
 
+/* Appends the entries of from that are still the files they name to
+ * *out: copies, or with steal their names moved (from's left NULL: a
+ * leaf of many sources holds one name per source, not two). */
 static int
-append_still_matching(int dirfd, const struct journal_entry *from, size_t n,
-    struct journal_entry **out, size_t *nout)
+append_still_matching(int dirfd, struct journal_entry *from, size_t n,
+    struct journal_entry **out, size_t *nout, bool steal)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!journal_identity_matches(dirfd, from[i].name, &from[i].id))
 			continue;
-		if (journal_entries_append(out, nout, &from[i]) == -1)
+		if (!steal) {
+			if (journal_entries_append(out, nout, &from[i]) == -1)
+				return -1;
+		} else if (journal_entries_take(out, nout, &from[i]) == -1)
 			return -1;
+		else
+			from[i].name = NULL;
 	}
 	return 0;
 }
@@ -199,7 +207,7 @@ append_still_matching(int dirfd, const struct journal_entry *from, size_t n,
  * since is not the base of our claim, which jsonl-write checks). */
 static int
 absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
-    bool known, const struct journal *j, struct journal_entry **out,
+    bool known, struct journal *j, bool steal, struct journal_entry **out,
     size_t *nout, bool *recorded)
 {
 	struct journal attr;
@@ -220,8 +228,8 @@ absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
 	if (r == 1) {
 		*recorded = true;
 		failed = append_still_matching(dirfd, attr.kept, attr.nkept,
-		    out, nout) == -1 || append_still_matching(dirfd,
-		    attr.sources, attr.nsources, out, nout) == -1;
+		    out, nout, true) == -1 || append_still_matching(dirfd,
+		    attr.sources, attr.nsources, out, nout, true) == -1;
 		journal_free(&attr);
 	} else if (j != NULL) {
 		if (outfd >= 0) {
@@ -235,12 +243,12 @@ absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
 		if (have_output && j->state == JOURNAL_COMMITTED &&
 		    st.st_ino == j->output_ino)
 			failed = append_still_matching(dirfd, j->kept, j->nkept,
-			    out, nout) == -1 || append_still_matching(dirfd,
-			    j->sources, j->nsources, out, nout) == -1;
+			    out, nout, steal) == -1 || append_still_matching(dirfd,
+			    j->sources, j->nsources, out, nout, steal) == -1;
 		else if (have_output && j->has_base &&
 		    st.st_ino == j->base.ino)
 			failed = append_still_matching(dirfd, j->kept, j->nkept,
-			    out, nout) == -1;
+			    out, nout, steal) == -1;
 	}
 	if (failed) {
 		journal_entries_free(*out, *nout);
@@ -260,8 +268,9 @@ claim_absorbed(int dirfd, const char *name, const struct journal *j,
 {
 	bool recorded;
 
-	return absorbed(dirfd, name, -1, NULL, false, j, out, nout,
-	    &recorded);
+	/* Copies: j is the caller's, and stays whole. */
+	return absorbed(dirfd, name, -1, NULL, false, (struct journal *)j,
+	    false, out, nout, &recorded);
 }
 
 bool
@@ -314,8 +323,16 @@ claim_look(struct claim *c, int dirfd, const char *output, int outfd,
 		return CLAIM_BUSY;
 	}
 	if (absorbed(dirfd, output, outfd, outst, true, c->had_journal ?
-	    &c->previous : NULL, &c->absorbed, &c->nabsorbed, &recorded) < 0)
+	    &c->previous : NULL, true, &c->absorbed, &c->nabsorbed,
+	    &recorded) < 0)
 		return errno == EBADMSG ? CLAIM_BAD_RECORD : CLAIM_BAD_DIR;
+	/* Only the previous journal's header is looked at from here on (who
+	 * held it, when, its state): its entries, one per source, are in
+	 * absorbed now, or held nothing. */
+	journal_entries_free(c->previous.kept, c->previous.nkept);
+	journal_entries_free(c->previous.sources, c->previous.nsources);
+	c->previous.kept = c->previous.sources = NULL;
+	c->previous.nkept = c->previous.nsources = 0;
 	/* A commit record whose sources are all gone (a run killed after
 	 * removing them) holds nothing back; clearing it needs a claim. */
 	c->leftover = c->nabsorbed == 0 && (recorded || (c->had_journal &&
@@ -339,6 +356,15 @@ claim_begin(struct claim *c, int dirfd, const char *output, int outfd,
 	if (r != CLAIM_BEGUN)
 		return r;
 	return claim_take(c, mode);
+}
+
+/* Frees our claim's journal, whose kept entries are absorbed's. */
+static void
+mine_free(struct claim *c)
+{
+	c->mine.kept = NULL;
+	c->mine.nkept = 0;
+	journal_free(&c->mine);
 }
 
 /* True when the leaf's journal is still the dead one claim_look() read;
@@ -381,6 +407,9 @@ claim_take(struct claim *c, enum claim_mode mode)
 	if (mode == CLAIM_PREPARE)
 		return CLAIM_BEGUN;
 
+	/* A claim taken again (moved to the staging directory) is made
+	 * anew. */
+	mine_free(c);
 	if (journal_init(mine) < 0)
 		return CLAIM_NO_MEMORY;
 	mine->state = JOURNAL_MERGING;
@@ -391,10 +420,10 @@ claim_take(struct claim *c, enum claim_mode mode)
 		 * dropped): not part of what says it is the one read. */
 		mine->base.ctime_ns = 0;
 	}
-	for (size_t i = 0; i < c->nabsorbed; i++)
-		if (journal_entries_append(&mine->kept, &mine->nkept,
-		    &c->absorbed[i]) < 0)
-			return CLAIM_NO_MEMORY;
+	/* The kept sources are absorbed itself, borrowed (mine_free()): a
+	 * copy would cost another entry per source. */
+	mine->kept = c->absorbed;
+	mine->nkept = c->nabsorbed;
 	/* A dead run's journal is replaced, if it is still that one (another
 	 * run may have taken it over since we looked); none is created
 	 * exclusively, so that of two runs starting at once one gets the
@@ -524,7 +553,7 @@ claim_free(struct claim *c)
 	/* Without a journal file, journal_load() still left a host name in
 	 * previous (after an error nothing: freeing it is harmless). */
 	journal_free(&c->previous);
-	journal_free(&c->mine);
+	mine_free(c);
 	journal_entries_free(c->absorbed, c->nabsorbed);
 	memset(c, 0, sizeof(*c));
 	c->dirfd = -1;

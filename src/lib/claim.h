@@ -117,7 +117,8 @@ struct claim {
 					 * that are gone */
 	struct journal previous;	/* it, when had_journal */
 	bool claimed;			/* ours is in place */
-	struct journal mine;
+	struct journal mine;		/* its kept entries are absorbed,
+					 * borrowed: never free it alone */
 	struct journal_entry *absorbed;	/* already in the output, sorted */
 	size_t nabsorbed;
 	char busy_host[256];		/* with CLAIM_BUSY ("" if unknown) */

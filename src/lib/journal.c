@@ -12,10 +12,14 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
+#include "journaljson.h"
 #include "share.h"
 #include "xstd.h"
+
+/* Linux takes no attribute value bigger than this (linux/limits.h). */
+#ifndef XATTR_SIZE_MAX
+#define XATTR_SIZE_MAX 65536
+#endif
 
 const char *
 journal_this_host(void)
@@ -71,27 +75,34 @@ journal_state_name(enum journal_state state)
 }
 
 int
-journal_entries_append(struct journal_entry **entries, size_t *n,
+journal_entries_take(struct journal_entry **entries, size_t *n,
     const struct journal_entry *entry)
 {
 	struct journal_entry *grown;
-	char *copy;
 
-	copy = strdup(entry->name);
-	if (copy == NULL)
-		return -1;
 	/* Grow by powers of two: n is a power of two exactly when full. */
 	if ((*n & (*n - 1)) == 0) {
 		grown = reallocarray(*entries, *n ? *n * 2 : 1, sizeof(**entries));
-		if (grown == NULL) {
-			free(copy);
+		if (grown == NULL)
 			return -1;
-		}
 		*entries = grown;
 	}
-	(*entries)[*n] = *entry;
-	(*entries)[*n].name = copy;
-	(*n)++;
+	(*entries)[(*n)++] = *entry;
+	return 0;
+}
+
+int
+journal_entries_append(struct journal_entry **entries, size_t *n,
+    const struct journal_entry *entry)
+{
+	struct journal_entry e = *entry;
+
+	if ((e.name = strdup(entry->name)) == NULL)
+		return -1;
+	if (journal_entries_take(entries, n, &e) < 0) {
+		free(e.name);
+		return -1;
+	}
 	return 0;
 }
 
@@ -142,356 +153,24 @@ journal_identity_matches(int dirfd, const char *name,
 	return journal_identity_equal(&now, id);
 }
 
-/* ---- JSON form ---- */
-
-static char *
-hex_encode(const char *s)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t len = strlen(s);
-	char *hex = malloc(2 * len + 1);
-
-	if (hex == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		hex[2 * i] = digits[(unsigned char)s[i] >> 4];
-		hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
-	}
-	hex[2 * len] = '\0';
-	return hex;
-}
-
-static int
-hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes hex into a new string; NULL (EBADMSG) on bad or NUL bytes. */
-static char *
-hex_decode(const char *hex)
-{
-	size_t len = strlen(hex);
-	char *s;
-
-	if (len % 2 != 0 || len == 0) {
-		errno = EBADMSG;
-		return NULL;
-	}
-	s = malloc(len / 2 + 1);
-	if (s == NULL)
-		return NULL;
-	for (size_t i = 0; i < len / 2; i++) {
-		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-			free(s);
-			errno = EBADMSG;
-			return NULL;
-		}
-		s[i] = (char)(hi << 4 | lo);
-	}
-	s[len / 2] = '\0';
-	return s;
-}
-
-/* json_object_object_add() only fails on allocation failure. */
-static int
-add(struct json_object *obj, const char *key, struct json_object *value)
-{
-	if (value == NULL || json_object_object_add(obj, key, value) != 0) {
-		json_object_put(value);
-		return -1;
-	}
-	return 0;
-}
-
-/* Adds id's fields to obj (owned by the caller either way). */
-static int
-identity_to_json(struct json_object *obj, const struct journal_identity *id)
-{
-	return add(obj, "ino", json_object_new_uint64(id->ino)) == -1 ||
-	    add(obj, "size", json_object_new_int64(id->size)) == -1 ||
-	    add(obj, "mtime_ns", json_object_new_int64(id->mtime_ns)) == -1 ||
-	    (id->ctime_ns != 0 && add(obj, "ctime_ns",
-	    json_object_new_int64(id->ctime_ns)) == -1) ? -1 : 0;
-}
-
 /*
- * True when name can be stored as a plain JSON string that reads back as
- * the same bytes: printable ASCII without quotes or backslashes.  Plain
- * names keep the commit record small enough for an extended attribute
- * (about 4 KB on ext4) on leaves of tens of sources; others go hex-encoded.
+ * Parses the journal read from fd (a file) or, with fd -1, the len bytes
+ * at text (an attribute's value) into *j and dates it with st's mtime.
+ * -1 (EBADMSG) with j freed on malformation, or with the read's errno.
  */
 static int
-name_is_plain(const char *name)
+parse(int fd, const char *name, const char *text, size_t len,
+    const struct stat *st, struct journal *j)
 {
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
-			return 0;
-	return 1;
-}
+	int r;
 
-static int
-entry_to_json(struct json_object *obj, const struct journal_entry *e)
-{
-	int plain = name_is_plain(e->name);
-	char *hex = plain ? NULL : hex_encode(e->name);
-	int ret;
+	r = fd >= 0 ? journal_json_read_fd(fd, name, (size_t)st->st_size, j) :
+	    journal_json_read_mem(text, len, j);
+	if (r < 0) {
+		int saved = errno;
 
-	if (!plain && hex == NULL)
-		return -1;
-	ret = (plain ? add(obj, "name", json_object_new_string(e->name)) :
-	    add(obj, "name_hex", json_object_new_string(hex))) == -1 ||
-	    identity_to_json(obj, &e->id) == -1 ||
-	    add(obj, "mode", json_object_new_int64(e->mode)) == -1 ||
-	    add(obj, "uid", json_object_new_int64(e->uid)) == -1 ||
-	    add(obj, "gid", json_object_new_int64(e->gid)) == -1 ? -1 : 0;
-	free(hex);
-	return ret;
-}
-
-static struct json_object *
-entries_to_json(const struct journal_entry *e, size_t n)
-{
-	struct json_object *array = json_object_new_array();
-
-	if (array == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *obj = json_object_new_object();
-
-		if (obj == NULL || entry_to_json(obj, &e[i]) == -1 ||
-		    json_object_array_add(array, obj) != 0) {
-			json_object_put(obj);
-			json_object_put(array);
-			return NULL;
-		}
-	}
-	return array;
-}
-
-/* The journal as one line of JSON, malloc()ed; NULL (ENOMEM) on failure. */
-static char *
-journal_serialize(const struct journal *j)
-{
-	struct json_object *root, *holder, *base = NULL;
-	char hash[17], *text = NULL;
-
-	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)j->hash);
-	root = json_object_new_object();
-	if (root == NULL)
-		goto out;
-	/* Once added to root, holder and base are freed with it. */
-	holder = json_object_new_object();
-	if (add(root, "version", json_object_new_int(j->version)) == -1 ||
-	    add(root, "state", json_object_new_string(
-	    journal_state_name(j->state))) == -1 ||
-	    add(root, "holder", holder) == -1 ||
-	    add(holder, "host", json_object_new_string(
-	    j->host ? j->host : "")) == -1 ||
-	    add(holder, "pid", json_object_new_int64(j->pid)) == -1 ||
-	    (j->pgid > 0 && add(holder, "pgid",
-	    json_object_new_int64(j->pgid)) == -1))
-		goto out;
-	if (j->has_base) {
-		base = json_object_new_object();
-		if (add(root, "base", base) == -1 ||
-		    identity_to_json(base, &j->base) == -1)
-			goto out;
-	} else if (json_object_object_add(root, "base", NULL) != 0)
-		goto out;
-	if (add(root, "output_ino", json_object_new_uint64(j->output_ino)) == -1 ||
-	    add(root, "kept", entries_to_json(j->kept, j->nkept)) == -1 ||
-	    add(root, "sources", entries_to_json(j->sources,
-	    j->nsources)) == -1 ||
-	    add(root, "records", json_object_new_uint64(j->records)) == -1 ||
-	    add(root, "bytes", json_object_new_uint64(j->bytes)) == -1 ||
-	    add(root, "hash", json_object_new_string(hash)) == -1)
-		goto out;
-	text = strdup(json_object_to_json_string_ext(root,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-out:
-	json_object_put(root);
-	if (text == NULL)
-		errno = ENOMEM;
-	return text;
-}
-
-static int
-get_field(struct json_object *obj, const char *key, enum json_type type,
-    struct json_object **value)
-{
-	if (!json_object_object_get_ex(obj, key, value) ||
-	    !json_object_is_type(*value, type))
-		return -1;
-	return 0;
-}
-
-static int
-get_u64(struct json_object *obj, const char *key, unsigned long long *out)
-{
-	struct json_object *v;
-
-	if (get_field(obj, key, json_type_int, &v) == -1)
-		return -1;
-	errno = 0;
-	*out = json_object_get_uint64(v);
-	/* json-c keeps negative numbers as int64; refuse those. */
-	if (json_object_get_int64(v) < 0 && *out == 0)
-		return -1;
-	return 0;
-}
-
-static int
-get_i64(struct json_object *obj, const char *key, long long *out)
-{
-	struct json_object *v;
-
-	if (get_field(obj, key, json_type_int, &v) == -1)
-		return -1;
-	*out = json_object_get_int64(v);
-	return 0;
-}
-
-static int
-identity_from_json(struct json_object *obj, struct journal_identity *id)
-{
-	id->ctime_ns = 0;
-	return get_u64(obj, "ino", &id->ino) == -1 ||
-	    get_i64(obj, "size", &id->size) == -1 ||
-	    get_i64(obj, "mtime_ns", &id->mtime_ns) == -1 ||
-	    (json_object_object_get_ex(obj, "ctime_ns", NULL) &&
-	    get_i64(obj, "ctime_ns", &id->ctime_ns) == -1) ? -1 : 0;
-}
-
-static int
-entries_from_json(struct json_object *root, const char *key,
-    struct journal_entry **out, size_t *nout)
-{
-	struct json_object *array, *obj, *hex;
-	struct journal_entry e;
-	unsigned long long mode, uid, gid;
-	size_t n;
-
-	if (get_field(root, key, json_type_array, &array) == -1)
-		return -1;
-	n = json_object_array_length(array);
-	for (size_t i = 0; i < n; i++) {
-		obj = json_object_array_get_idx(array, i);
-		int plain = json_object_object_get_ex(obj, "name", NULL);
-
-		if (!json_object_is_type(obj, json_type_object) ||
-		    get_field(obj, plain ? "name" : "name_hex",
-		    json_type_string, &hex) == -1 ||
-		    identity_from_json(obj, &e.id) == -1 ||
-		    get_u64(obj, "mode", &mode) == -1 ||
-		    get_u64(obj, "uid", &uid) == -1 ||
-		    get_u64(obj, "gid", &gid) == -1)
-			return -1;
-		e.mode = (unsigned)mode;
-		e.uid = (unsigned)uid;
-		e.gid = (unsigned)gid;
-		e.name = plain ? strdup(json_object_get_string(hex)) :
-		    hex_decode(json_object_get_string(hex));
-		if (e.name == NULL)
-			return -1;
-		/* journal_entries_append() copies the name. */
-		if (journal_entries_append(out, nout, &e) == -1) {
-			free(e.name);
-			return -1;
-		}
-		free(e.name);
-	}
-	return 0;
-}
-
-/* Parses text into *j (already initialized); -1 on any malformation. */
-static int
-journal_parse(const char *text, size_t len, struct journal *j)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *root, *v, *holder, *base;
-	const char *s;
-	long long version;
-	unsigned long long hash;
-	int ret = -1;
-
-	if (tok == NULL)
-		return -1;
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success)
-		goto out;
-	/* Only whitespace may follow the object. */
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-		if (text[i] != '\n' && text[i] != ' ')
-			goto out;
-	if (!json_object_is_type(root, json_type_object) ||
-	    get_i64(root, "version", &version) == -1 ||
-	    version != JOURNAL_VERSION ||
-	    get_field(root, "state", json_type_string, &v) == -1)
-		goto out;
-	s = json_object_get_string(v);
-	if (strcmp(s, "merging") == 0)
-		j->state = JOURNAL_MERGING;
-	else if (strcmp(s, "merged") == 0)
-		j->state = JOURNAL_MERGED;
-	else if (strcmp(s, "committed") == 0)
-		j->state = JOURNAL_COMMITTED;
-	else
-		goto out;
-	if (get_field(root, "holder", json_type_object, &holder) == -1 ||
-	    get_field(holder, "host", json_type_string, &v) == -1 ||
-	    get_i64(holder, "pid", &j->pid) == -1 ||
-	    (json_object_object_get_ex(holder, "pgid", NULL) &&
-	    get_i64(holder, "pgid", &j->pgid) == -1))
-		goto out;
-	free(j->host);
-	j->host = strdup(json_object_get_string(v));
-	if (j->host == NULL || !json_object_object_get_ex(root, "base", &base))
-		goto out;
-	j->has_base = base != NULL;
-	if (j->has_base && (!json_object_is_type(base, json_type_object) ||
-	    identity_from_json(base, &j->base) == -1))
-		goto out;
-	if (get_u64(root, "output_ino", &j->output_ino) == -1 ||
-	    entries_from_json(root, "kept", &j->kept, &j->nkept) == -1 ||
-	    entries_from_json(root, "sources", &j->sources,
-	    &j->nsources) == -1 ||
-	    get_u64(root, "records", &j->records) == -1 ||
-	    get_u64(root, "bytes", &j->bytes) == -1 ||
-	    get_field(root, "hash", json_type_string, &v) == -1 ||
-	    sscanf(json_object_get_string(v), "%16llx", &hash) != 1)
-		goto out;
-	j->hash = hash;
-	ret = 0;
-out:
-	json_object_put(root);
-	json_tokener_free(tok);
-	return ret;
-}
-
-/*
- * Parses text (len bytes, NUL-terminated here, freed here) into *j and
- * dates it with st's mtime.  -1 (EBADMSG) with j freed on malformation.
- */
-static int
-parse_text(char *text, size_t len, const struct stat *st, struct journal *j)
-{
-	int bad;
-
-	text[len] = '\0';
-	bad = journal_parse(text, len, j) == -1;
-	free(text);
-	if (bad) {
 		journal_free(j);
-		errno = EBADMSG;
+		errno = saved;
 		return -1;
 	}
 	j->file_mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL +
@@ -559,8 +238,6 @@ journal_load(int dirfd, const char *name, struct journal *j)
 {
 	struct stat st;
 	char *jname, *text = NULL;
-	size_t len = 0;
-	ssize_t got;
 	int fd, r;
 
 	place(&dirfd, &name);
@@ -581,15 +258,17 @@ journal_load(int dirfd, const char *name, struct journal *j)
 		errno = EBADMSG;
 		goto fail_fd;
 	}
-	text = malloc((size_t)st.st_size + 1);
-	if (text == NULL)
-		goto fail_fd;
-	if ((got = share_read_all(fd, jname, text, (size_t)st.st_size)) == -1)
-		goto fail_fd;
-	len = (size_t)got;
+	if (parse(fd, jname, NULL, 0, &st, j) < 0) {
+		/* j is freed. */
+		r = errno;
+		share_close(fd, jname);
+		free(jname);
+		errno = r;
+		return -1;
+	}
 	share_close(fd, jname);
 	free(jname);
-	return parse_text(text, len, &st, j) == -1 ? -1 : 1;
+	return 1;
 fail_fd:
 	r = load_failed(fd, jname, text, j);
 	free_keeping_errno(jname);
@@ -649,7 +328,9 @@ journal_attr_load_fd(int fd, const char *name, const struct stat *st,
 	}
 	if (r < 0)
 		return load_failed(-1, NULL, text, j);
-	if (parse_text(text, (size_t)len, st, j) == -1)
+	r = parse(-1, NULL, text, (size_t)len, st, j);
+	free_keeping_errno(text);
+	if (r == -1)
 		return -1;
 	if (j->state == JOURNAL_COMMITTED && j->output_ino == st->st_ino)
 		return 1;
@@ -691,16 +372,18 @@ journal_attr_store(int fd, const char *name, const struct journal *j)
 {
 	const char *off = getenv("LEAFPACK_NO_XATTR");
 	char *text;
+	size_t len;
 	int ret, saved;
 
 	if (off != NULL && strcmp(off, "1") == 0) {
 		errno = ENOTSUP;
 		return -1;
 	}
-	text = journal_serialize(j);
-	if (text == NULL)
+	/* No value bigger than the system takes is ever built: a record
+	 * past that goes to the journal file (E2BIG, as fsetxattr says). */
+	if (journal_json_text(j, XATTR_SIZE_MAX, &text, &len) < 0)
 		return -1;
-	ret = share_fsetxattr(fd, name, JOURNAL_ATTR, text, strlen(text),
+	ret = share_fsetxattr(fd, name, JOURNAL_ATTR, text, len,
 	    XATTR_CREATE);
 	saved = errno;
 	free(text);
@@ -718,24 +401,14 @@ static int
 write_temp(int dirfd, const char *name, const struct journal *j, int durable,
     char **temp)
 {
-	char *text;
-	size_t len;
 	int fd, saved;
 
-	text = journal_serialize(j);
-	if (text == NULL)
-		return -1;
 	fd = journal_temp_create(dirfd, name, "journal.tmp", 0666, temp);
-	if (fd == -1) {
-		free(text);
+	if (fd == -1)
 		return -1;
-	}
-	len = strlen(text);
-	text[len] = '\n';	/* replaces the NUL: written as one line */
-	if (share_write_all(fd, *temp, text, len + 1) == -1 ||
+	if (journal_json_write(fd, *temp, j) == -1 ||
 	    (durable && share_fsync(fd, *temp) == -1)) {
 		saved = errno;
-		free(text);
 		share_close(fd, *temp);
 		share_unlinkat(dirfd, *temp, 0);
 		free(*temp);
@@ -743,7 +416,6 @@ write_temp(int dirfd, const char *name, const struct journal *j, int durable,
 		errno = saved;
 		return -1;
 	}
-	free(text);
 	return fd;
 }
 
@@ -793,29 +465,19 @@ journal_store(int dirfd, const char *name, const struct journal *j,
 static int
 create_excl(int dirfd, const char *jname, const struct journal *j)
 {
-	char *text = journal_serialize(j);
-	size_t len;
 	int fd, saved;
 
-	if (text == NULL)
-		return -1;
 	fd = share_openat(dirfd, jname, O_WRONLY | O_CREAT | O_EXCL |
 	    O_CLOEXEC | O_NOFOLLOW, 0666);
-	if (fd == -1) {
-		free(text);
+	if (fd == -1)
 		return -1;
-	}
-	len = strlen(text);
-	text[len] = '\n';
-	if (share_write_all(fd, jname, text, len + 1) == -1 ||
+	if (journal_json_write(fd, jname, j) == -1 ||
 	    share_close(fd, jname) == -1) {
 		saved = errno;
 		share_unlinkat(dirfd, jname, 0);
-		free(text);
 		errno = saved;
 		return -1;
 	}
-	free(text);
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  * interrupted or --keep-sources run already put into the output.
  *
  * For a leaf DIR and output name NAME the journal is DIR/.NAME.journal.  It
- * is JSON (written and read with json-c):
+ * is JSON (written and read as a stream, journaljson.h: a journal names
+ * every source of its leaf, and costs a buffer, not a document):
  *
  *   {"version":1, "state":"merging"|"merged"|"committed",
  *    "holder":{"host":..,"pid":..,"pgid":..},
@@ -199,6 +200,11 @@ void journal_entries_free(struct journal_entry *entries, size_t n);
  * elements.  Returns -1 (ENOMEM) and leaves the array as it was on failure.
  */
 int journal_entries_append(struct journal_entry **entries, size_t *n,
+    const struct journal_entry *entry);
+
+/* journal_entries_append() without the copy: the array takes entry->name
+ * over (only when it returns 0). */
+int journal_entries_take(struct journal_entry **entries, size_t *n,
     const struct journal_entry *entry);
 
 /* Fills id from st (st_ino, st_size, st_mtim, st_ctim: the change time,

@@ -133,8 +133,8 @@ claim_leaf(struct leaf *l)
 		/* The claim that could not be written, made again.  A dead
 		 * run's journal in the leaf was found still that one just
 		 * now; the claim is new where it goes (nothing there to
-		 * find unchanged: looking would take the leaf for busy). */
-		journal_free(&l->claim.mine);
+		 * find unchanged: looking would take the leaf for busy).
+		 * claim_take() makes its journal anew. */
 		l->claim.had_journal = false;
 		r = claim_take(&l->claim, mode);
 		l->stats.inodes = 0;

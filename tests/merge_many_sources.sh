@@ -1,0 +1,65 @@
+# A leaf of very many small sources (issue 14): the claim, its journal and
+# the commit record cost json-merge and jsonl-write a bounded buffer, not
+# a JSON document per source (that was 1.8 KB a source: 90 MB here), and
+# every record arrives exactly once, through a commit that keeps the
+# sources and a second one that finds them all in the output and removes
+# them.  Peak RSS is checked against --memory plus 16 MiB.
+. "$LEAFPACK_TESTS/lib.sh"
+[ -x "$TESTBIN/gentree" ] || skip "tests/bin/gentree not built (make tests)"
+
+n=50000
+"$TESTBIN/gentree" --seed 14 --entities 1 --types 1 --dates 1 --files $n \
+    --records 1 tree >/dev/null || fail "gentree failed"
+leaf=$(find tree -mindepth 3 -maxdepth 3 -type d | head -n 1)
+[ "$(ls "$leaf" | wc -l)" -eq $n ] || fail "gentree made $(ls "$leaf" | wc -l) files"
+mkdir tmp
+TMPDIR=$PWD/tmp
+export TMPDIR
+
+# rss NAME COMMAND...: runs COMMAND, its peak RSS in KiB left in NAME.rss
+# (where /usr/bin/time is missing, or under the sanitizers, whose shadow
+# memory is no measure of ours, nothing is measured).
+measure=false
+[ -x /usr/bin/time ] && ! sanitized && measure=true
+rss() {
+	name=$1
+	shift
+	if $measure; then
+		/usr/bin/time -f %M -o "$name.rss" "$@"
+	else
+		"$@"
+	fi
+}
+
+# within NAME: the peak RSS of NAME within --memory 4M plus 16 MiB.
+within() {
+	$measure || return 0
+	kib=$(tail -n 1 "$1.rss")
+	[ "$kib" -lt $(( (4 + 16) * 1024 )) ] ||
+		fail "$1: peak RSS $kib KiB, more than --memory 4M + 16 MiB"
+}
+
+# The first commit keeps the sources: the record names all of them.
+rss merge1 "$BIN/json-merge" --min-age 0 --memory 4M "$leaf" |
+    rss write1 "$BIN/jsonl-write" "$leaf/consolidated.jsonl" ||
+	fail "first pipeline failed"
+within merge1
+within write1
+[ "$(wc -l <"$leaf/consolidated.jsonl")" -eq $n ] ||
+	fail "first commit: $(wc -l <"$leaf/consolidated.jsonl") records"
+[ "$(ls "$leaf" | wc -l)" -eq $((n + 1)) ] || fail "sources went"
+
+# The second finds every source in the output (kept: none read again)
+# and, with --remove-sources, removes them.
+rss merge2 "$BIN/json-merge" --min-age 0 --memory 4M "$leaf" |
+    rss write2 "$BIN/jsonl-write" --remove-sources \
+    "$leaf/consolidated.jsonl" || fail "second pipeline failed"
+within merge2
+within write2
+[ "$(ls -A "$leaf")" = consolidated.jsonl ] ||
+	fail "left in the leaf: $(ls -A "$leaf" | head -n 5)"
+[ "$(wc -l <"$leaf/consolidated.jsonl")" -eq $n ] ||
+	fail "second commit: $(wc -l <"$leaf/consolidated.jsonl") records"
+[ "$(sort "$leaf/consolidated.jsonl" | uniq -d | wc -l)" -eq 0 ] ||
+	fail "a record twice"
+[ -z "$(ls -A tmp)" ] || fail "left in TMPDIR: $(ls -A tmp)"
