@@ -171,12 +171,26 @@ test_store_load(void)
 		CHECK(strcmp(back.sources[i].name, j.sources[i].name) == 0);
 		CHECK(journal_identity_equal(&back.sources[i].id,
 		    &j.sources[i].id));
-		CHECK(back.sources[i].mode == j.sources[i].mode &&
-		    back.sources[i].uid == j.sources[i].uid);
+		/* A committed journal leaves the owner out. */
+		CHECK(back.sources[i].mode == 0 && back.sources[i].uid == 0 &&
+		    back.sources[i].gid == 0);
 	}
 	for (size_t i = 0; i < back.nkept && i < j.nkept; i++)
 		CHECK(strcmp(back.kept[i].name, j.kept[i].name) == 0);
 	journal_free(&back);
+
+	/* A merged one keeps it: the commit gives the output the first
+	 * source's mode and owner. */
+	j.state = JOURNAL_MERGED;
+	CHECK(journal_store(AT_FDCWD, "o.jsonl", &j, 0) == 0);
+	CHECK(journal_load(AT_FDCWD, "o.jsonl", &back) == 1);
+	CHECK(back.state == JOURNAL_MERGED && back.nsources == j.nsources);
+	for (size_t i = 0; i < back.nsources && i < j.nsources; i++)
+		CHECK(back.sources[i].mode == j.sources[i].mode &&
+		    back.sources[i].uid == j.sources[i].uid &&
+		    back.sources[i].gid == j.sources[i].gid);
+	journal_free(&back);
+	j.state = JOURNAL_COMMITTED;
 
 	/* No base: null, and back. */
 	j.has_base = 0;

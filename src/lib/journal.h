@@ -16,7 +16,9 @@
  * ("pgid", the holder's process group, is optional: journals written before
  * it was added load with pgid 0, unknown), with entry =
  * {"name":..,"ino":..,"size":..,"mtime_ns":..,"ctime_ns":..,"mode":..,
- * "uid":..,"gid":..} ("ctime_ns" optional as well: 0, unknown); a name that is not printable ASCII without quotes or
+ * "uid":..,"gid":..} ("ctime_ns" optional as well: 0, unknown; a committed
+ * journal or record leaves out "mode", "uid" and "gid", which only the
+ * commit itself reads); a name that is not printable ASCII without quotes or
  * backslashes is stored as "name_hex" instead, so that any bytes survive
  * (plain names keep the record small enough for an extended attribute).
  * It is only ever replaced whole (a temporary .NAME.journal.tmp.PID.RAND
