@@ -128,6 +128,85 @@ done:
 	return t.s;
 }
 
+/*
+ * Like stream() of doc whole, but the way json-merge takes an element too
+ * big to hold twice: a validating call (no output) from a copy of the
+ * state finds its end, then the element is compacted over its own bytes
+ * (jsonscan_array_next_inplace) in a copy of doc.  Must give what
+ * stream() gives.
+ */
+static char *
+stream_inplace(const char *doc, size_t len, const char *keypath)
+{
+	struct jsonscan_keypath kp;
+	struct jsonscan_array *s = malloc(sizeof(*s));
+	struct jsonscan_array *saved = malloc(sizeof(*saved));
+	char *buf = malloc(len + 1);
+	struct jsonscan_keyval kv;
+	struct jsonscan_error err;
+	struct text t = { 0 };
+	size_t pos = 0, used, elen;
+	enum jsonscan_status st;
+
+	if (s == NULL || saved == NULL || buf == NULL ||
+	    (keypath && jsonscan_keypath_parse(keypath, &kp) < 0))
+		abort();
+	memcpy(buf, doc, len);
+	jsonscan_array_init(s, keypath ? &kp : NULL);
+	text_add(&t, "", 0);
+	for (;;) {
+		*saved = *s;
+		st = jsonscan_array_next(s, buf + pos, len - pos, 1, &used,
+		    NULL, NULL, &err);
+		if (st == JSONSCAN_ELEMENT) {
+			*s = *saved;
+			st = jsonscan_array_next_inplace(s, buf + pos,
+			    len - pos, 1, &used, &elen, &kv, &err);
+		}
+		switch (st) {
+		case JSONSCAN_ELEMENT:
+			text_printf(&t, "%s[", kind[kv.type]);
+			text_add(&t, kv.data ? kv.data : "", kv.len);
+			text_add(&t, "]", 1);
+			text_add(&t, buf + pos, elen);
+			text_add(&t, "\n", 1);
+			break;
+		case JSONSCAN_MORE:
+			text_printf(&t, "MORE at eof");
+			goto done;
+		case JSONSCAN_END:
+			text_printf(&t, "END");
+			goto done;
+		case JSONSCAN_ERROR:
+			text_printf(&t, "ERROR %lu:%lu @%llu %s", err.line,
+			    err.column, err.offset, err.reason);
+			goto done;
+		}
+		pos += used;
+	}
+done:
+	if (keypath)
+		jsonscan_keypath_free(&kp);
+	free(buf);
+	free(saved);
+	free(s);
+	return t.s;
+}
+
+/* Checks that doc in place gives what it gives scanned whole. */
+static void
+check_inplace(const char *doc, size_t len, const char *keypath)
+{
+	char *want = stream(doc, len, len, 1, keypath);
+	char *got = stream_inplace(doc, len, keypath);
+
+	if (strcmp(got, want) != 0)
+		failed("in place, key %s:\n  got  %s\n  want %s",
+		    keypath ? keypath : "none", got, want);
+	free(want);
+	free(got);
+}
+
 /* Checks the whole-buffer result of doc against want. */
 static void
 check_stream(const char *doc, const char *keypath, const char *want)
@@ -445,6 +524,9 @@ main(void)
 	check_splits(sample, sizeof(sample) - 1, NULL);
 	check_splits(sample, sizeof(sample) - 1, "timestamp");
 	check_splits(sample, sizeof(sample) - 1, "meta.ts");
+	check_inplace(sample, sizeof(sample) - 1, NULL);
+	check_inplace(sample, sizeof(sample) - 1, "timestamp");
+	check_inplace(sample, sizeof(sample) - 1, "meta.ts");
 	{
 		char *got = stream(sample, sizeof(sample) - 1,
 		    sizeof(sample) - 1, 1, "timestamp");
@@ -469,6 +551,7 @@ main(void)
 			memcpy(doc, sample, sizeof(sample));
 			doc[i] = (char)(i % 2 ? 0xFF : ',');
 			check_splits(doc, sizeof(sample) - 1, "timestamp");
+			check_inplace(doc, sizeof(sample) - 1, "timestamp");
 		}
 		for (i = 0; i < sizeof(sample) - 1; i += 5)
 			check_splits(sample, i, NULL);
