@@ -1,6 +1,7 @@
 # One record far bigger than --memory and than any buffer is held once:
 # json-merge validates it where it lies, compacts it over its own bytes and
-# writes it to a run of its own, jsonl-write compacts a long line in place.
+# writes it to a run of its own, the merge of such runs holds one of them
+# at a time, jsonl-write compacts a long line in place.
 # Peak memory stays near the record's size (it was three times that), the
 # bytes and the order of equal keys are those of an in-memory merge, and an
 # error inside such a record is still placed exactly.
@@ -62,6 +63,30 @@ for memory in 1M 64M 1G; do
 	same want out
 	bounded "json-merge --memory $memory"
 done
+[ -z "$(ls -A tmp)" ] || fail "left in TMPDIR: $(ls -A tmp)"
+
+# Six records of 17 MiB, each a run of its own: the merge reads each when
+# its turn comes, into one buffer, rather than all six at once (102 MiB).
+mkdir -p six
+python3 - <<'PY' || fail "python3 failed"
+import json
+blob = "z" * (17 * 1024 * 1024)
+recs = [{"timestamp": "2024-01-01T00:00:%02dZ" % (10 - i), "i": i, "blob": blob}
+        for i in range(6)]
+for i, r in enumerate(recs):
+    with open("six/s%d.txt" % i, "w") as f:
+        json.dump([r], f)
+with open("want_six", "w") as f:
+    for r in reversed(recs):
+        f.write(json.dumps(r, separators=(",", ":")) + "\n")
+PY
+for memory in 1M 64M; do
+	peak "$BIN/json-merge" --min-age 0 --no-claim --memory "$memory" six \
+	    >out 2>err || fail "json-merge --memory $memory (six): $(cat err)"
+	same want_six out
+	bounded "json-merge --memory $memory, six records of 17 MiB"
+done
+rm -rf six want_six
 [ -z "$(ls -A tmp)" ] || fail "left in TMPDIR: $(ls -A tmp)"
 
 # jsonl-write takes the 48 MiB line (here with spaces to remove) from stdin.

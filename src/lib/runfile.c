@@ -117,6 +117,7 @@ runfile_reader_init(struct runfile_reader *r, int fd, size_t bufsize)
 	r->buf = NULL;
 	r->cap = bufsize;
 	r->start = r->end = 0;
+	r->pending = 0;
 }
 
 /* Makes at least want bytes available from r->start; 0 if the run ended
@@ -184,6 +185,67 @@ runfile_next(struct runfile_reader *r, const char **key, size_t *keylen,
 	*reclen = rl;
 	r->start += 8 + kl + rl;
 	return 1;
+}
+
+int
+runfile_next_lazy(struct runfile_reader *r, const char **key, size_t *keylen,
+    const char **rec, size_t *reclen)
+{
+	size_t kl, rl;
+	int f;
+
+	if (r->pending != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((f = fill(r, 4)) <= 0)
+		return f;
+	kl = load32(r->buf + r->start);
+	if ((f = fill(r, 8 + kl)) <= 0)
+		return f < 0 ? -1 : (errno = EIO, -1);
+	rl = load32(r->buf + r->start + 4 + kl);
+	if (8 + kl + rl <= r->cap)
+		return runfile_next(r, key, keylen, rec, reclen);
+	/* The header stays where it is (nothing moves the buffer until the
+	 * next call), the body is the caller's to read. */
+	*key = r->buf + r->start + 4;
+	*keylen = kl;
+	*rec = NULL;
+	*reclen = rl;
+	r->start += 8 + kl;
+	r->pending = rl;
+	return 1;
+}
+
+int
+runfile_body(struct runfile_reader *r, char *dst, size_t reclen)
+{
+	size_t got = r->end - r->start;
+
+	if (reclen != r->pending) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (got > reclen)
+		got = reclen;
+	memcpy(dst, r->buf + r->start, got);
+	r->start += got;
+	while (got < reclen) {
+		ssize_t n = read(r->fd, dst + got, reclen - got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	r->pending = 0;
+	return 0;
 }
 
 void

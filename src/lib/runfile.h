@@ -46,6 +46,7 @@ struct runfile_reader {
 	int fd;
 	char *buf;		/* allocated at the first read */
 	size_t cap, start, end;
+	size_t pending;		/* bytes of a body runfile_next_lazy() left */
 };
 
 /* Starts a reader of fd with a buffer of bufsize bytes (grown for a record
@@ -57,6 +58,19 @@ void runfile_reader_init(struct runfile_reader *r, int fd, size_t bufsize);
  * set (EIO for a file that ends inside a record). */
 int runfile_next(struct runfile_reader *r, const char **key, size_t *keylen,
     const char **rec, size_t *reclen);
+
+/*
+ * Like runfile_next(), but a record that does not fit in the reader's
+ * buffer is left unread: *rec is set to NULL, and runfile_body() must read
+ * it before the next call.  So a merge of many runs, each at such a record,
+ * holds one of them at a time (in the caller's buffer), not one per run.
+ */
+int runfile_next_lazy(struct runfile_reader *r, const char **key,
+    size_t *keylen, const char **rec, size_t *reclen);
+
+/* Reads the body runfile_next_lazy() left, of reclen bytes, into dst; the
+ * key it gave stays valid.  0, or -1 with errno set (EIO: cut short). */
+int runfile_body(struct runfile_reader *r, char *dst, size_t reclen);
 
 /* Frees the reader's buffer; the descriptor stays open. */
 void runfile_reader_free(struct runfile_reader *r);

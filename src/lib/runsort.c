@@ -1,4 +1,5 @@
 #include "runsort.h"
+#include "alloc.h"
 #include "runfile.h"
 
 #include <errno.h>
@@ -42,6 +43,8 @@ struct runsort {
 	unsigned long spilled;
 	unsigned long long records;
 	int huge;		/* the arena asked for huge pages */
+	struct buf big;		/* while merging: the one record too big
+				 * for its run's buffer (sink_put) */
 };
 
 /* One input of a merge: a spilled run, the sorted arena, or the caller's. */
@@ -341,6 +344,7 @@ struct sink {
 	runsort_emit_fn *emit;
 	void *ctx;
 	struct runfile_writer w;
+	struct buf *big;	/* for a record too big for its run's buffer */
 };
 
 /*
@@ -544,7 +548,7 @@ next_from_input(struct cursor *c)
 static int
 next_from_run(struct cursor *c)
 {
-	return runfile_next(&c->run, &c->key, &c->keylen, &c->rec,
+	return runfile_next_lazy(&c->run, &c->key, &c->keylen, &c->rec,
 	    &c->reclen);
 }
 
@@ -577,8 +581,16 @@ heap_down(struct cursor **h, size_t n, size_t i)
 }
 
 static int
-sink_put(struct sink *s, const struct cursor *c)
+sink_put(struct sink *s, struct cursor *c)
 {
+	/* A record bigger than its run's buffer is read now, into the one
+	 * buffer such records share (see runfile_next_lazy). */
+	if (c->rec == NULL) {
+		if (buf_reserve(s->big, c->reclen) < 0 ||
+		    runfile_body(&c->run, s->big->data, c->reclen) < 0)
+			return -1;
+		c->rec = s->big->data;
+	}
 	if (s->emit != NULL)
 		return s->emit(s->ctx, c->rec, c->reclen);
 	return runfile_put(&s->w, c->key, c->keylen, c->rec, c->reclen);
@@ -651,7 +663,7 @@ static int
 merge_first_runs(struct runsort *rs, size_t n)
 {
 	struct cursor *cur = calloc(n, sizeof(*cur));
-	struct sink s = { .w = { .fd = -1 } };
+	struct sink s = { .w = { .fd = -1 }, .big = &rs->big };
 	int ret = -1;
 
 	if (cur == NULL)
@@ -689,7 +701,8 @@ int
 runsort_finish(struct runsort *rs, const struct runsort_input *first,
     runsort_emit_fn *emit, void *ctx)
 {
-	struct sink s = { .emit = emit, .ctx = ctx, .w = { .fd = -1 } };
+	struct sink s = { .emit = emit, .ctx = ctx, .w = { .fd = -1 },
+	    .big = &rs->big };
 	struct cursor *cur;
 	size_t n = 0, fanin, bufsize;
 	int ret = -1;
@@ -767,6 +780,7 @@ runsort_reset(struct runsort *rs)
 	rs->records = 0;
 	free(rs->spillbuf);
 	rs->spillbuf = NULL;
+	buf_free(&rs->big);
 	if (rs->arena == NULL) {
 		rs->huge = 0;
 		rs->size = rs->memory;
@@ -788,6 +802,7 @@ runsort_free(struct runsort *rs)
 		close(rs->runs[i].fd);
 	free(rs->runs);
 	free(rs->spillbuf);
+	buf_free(&rs->big);
 	free(rs->tmpdir);
 	free(rs);
 }

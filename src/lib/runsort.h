@@ -16,8 +16,10 @@
  * arena is sorted and written as a run.  While merging, the runs share a
  * read-buffer budget of the same size.  A record bigger than the whole
  * arena, or than 16 MiB, becomes a run of its own, written from the
- * caller's memory, so that it is never held twice (a run reader holds it
- * once more while merging, after the caller let go of it).
+ * caller's memory, so that it is never held twice.  While merging, a record
+ * bigger than its run's read buffer is read only when its turn comes, into
+ * one buffer such records share: however many runs hold one, one is in
+ * memory at a time.
  */
 #ifndef LEAFPACK_RUNSORT_H
 #define LEAFPACK_RUNSORT_H
