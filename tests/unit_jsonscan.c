@@ -130,8 +130,8 @@ done:
 
 /*
  * Like stream() of doc whole, but the way json-merge takes an element too
- * big to hold twice: a validating call (no output) from a copy of the
- * state finds its end, then the element is compacted over its own bytes
+ * big to hold twice: a validating call (no output) from a mark finds its
+ * end, then (rewound to the mark) the element is compacted over its bytes
  * (jsonscan_array_next_inplace) in a copy of doc.  Must give what
  * stream() gives.
  */
@@ -140,7 +140,7 @@ stream_inplace(const char *doc, size_t len, const char *keypath)
 {
 	struct jsonscan_keypath kp;
 	struct jsonscan_array *s = malloc(sizeof(*s));
-	struct jsonscan_array *saved = malloc(sizeof(*saved));
+	struct jsonscan_mark mark;
 	char *buf = malloc(len + 1);
 	struct jsonscan_keyval kv;
 	struct jsonscan_error err;
@@ -148,18 +148,18 @@ stream_inplace(const char *doc, size_t len, const char *keypath)
 	size_t pos = 0, used, elen;
 	enum jsonscan_status st;
 
-	if (s == NULL || saved == NULL || buf == NULL ||
+	if (s == NULL || buf == NULL ||
 	    (keypath && jsonscan_keypath_parse(keypath, &kp) < 0))
 		abort();
 	memcpy(buf, doc, len);
 	jsonscan_array_init(s, keypath ? &kp : NULL);
 	text_add(&t, "", 0);
 	for (;;) {
-		*saved = *s;
+		jsonscan_array_mark(s, &mark);
 		st = jsonscan_array_next(s, buf + pos, len - pos, 1, &used,
 		    NULL, NULL, &err);
 		if (st == JSONSCAN_ELEMENT) {
-			*s = *saved;
+			jsonscan_array_rewind(s, &mark);
 			st = jsonscan_array_next_inplace(s, buf + pos,
 			    len - pos, 1, &used, &elen, &kv, &err);
 		}
@@ -188,7 +188,6 @@ done:
 	if (keypath)
 		jsonscan_keypath_free(&kp);
 	free(buf);
-	free(saved);
 	free(s);
 	return t.s;
 }

@@ -977,6 +977,24 @@ out:
 	return status;
 }
 
+void
+jsonscan_array_mark(const struct jsonscan_array *s, struct jsonscan_mark *m)
+{
+	m->offset = s->offset;
+	m->line = s->line;
+	m->column = s->column;
+	m->phase = s->phase;
+}
+
+void
+jsonscan_array_rewind(struct jsonscan_array *s, const struct jsonscan_mark *m)
+{
+	s->offset = m->offset;
+	s->line = m->line;
+	s->column = m->column;
+	s->phase = m->phase;
+}
+
 enum jsonscan_status
 jsonscan_array_next(struct jsonscan_array *s, const char *buf, size_t len,
     int eof, size_t *used, struct jsonscan_buf *out,

@@ -168,6 +168,26 @@ struct jsonscan_array {
 };
 
 /*
+ * A point between two elements of a scan to go back to: the scan without
+ * its nesting stack, which holds nothing there (so a mark is small, where
+ * a copy of the scan is 12 KiB).
+ */
+struct jsonscan_mark {
+	unsigned long long offset;
+	unsigned long line, column;
+	int phase;
+};
+
+/* Marks where s is; s must be between elements (not after JSONSCAN_MORE
+ * cut one: there it is still before it, which is fine). */
+void jsonscan_array_mark(const struct jsonscan_array *s,
+    struct jsonscan_mark *m);
+
+/* Takes s back to the mark m made of it. */
+void jsonscan_array_rewind(struct jsonscan_array *s,
+    const struct jsonscan_mark *m);
+
+/*
  * Starts a scan; key (may be NULL, not owned, must outlive the scan) is the
  * key path extracted from each element.
  */
@@ -210,7 +230,9 @@ enum jsonscan_status jsonscan_array_next(struct jsonscan_array *s,
  * element too big to hold twice.  Only JSONSCAN_ELEMENT leaves buf meaning
  * anything before *used: after any other status buf[0..len) may have been
  * overwritten, so the caller must know the element to be whole in buf
- * (from a validating call on a copy of the state) before calling this.
+ * (from a validating call, then jsonscan_array_rewind()), or not care:
+ * with eof set there is no JSONSCAN_MORE, and an error's place is exact
+ * whatever was overwritten (the output never overtakes the input).
  */
 enum jsonscan_status jsonscan_array_next_inplace(struct jsonscan_array *s,
     char *buf, size_t len, int eof, size_t *used, size_t *elemlen,

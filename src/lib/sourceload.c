@@ -99,11 +99,13 @@ add(struct sourceload *s, struct runsort *sorter, enum scan_mode mode,
 }
 
 /*
- * The next element at b->data + pos, into *rec and *reclen.  An ordinary
- * element is compacted into s->element.  One that did not fit in the
- * buffer (big) is held once: a validating scan from a copy of the scanner's
- * state finds its end, then it is compacted over its own bytes in the
- * buffer.  While validating only (SCAN_CHECK) nothing is written at all.
+ * The next element at b->data + pos, into *rec and *reclen.  With the rest
+ * of the file in the buffer (eof) it is compacted over its own bytes: no
+ * copy, and no JSONSCAN_MORE to find the buffer overwritten.  Before that,
+ * an ordinary element is compacted into s->element, and a big one (it did
+ * not fit, or the buffer has grown) is held once: a validating scan finds
+ * its end, then it is compacted over its bytes.  While validating only
+ * (SCAN_CHECK) nothing is written at all.
  */
 static enum jsonscan_status
 next(struct sourceload *s, enum scan_mode mode, int big, size_t pos,
@@ -111,6 +113,7 @@ next(struct sourceload *s, enum scan_mode mode, int big, size_t pos,
     struct jsonscan_keyval *kv, struct jsonscan_error *err)
 {
 	struct buf *b = &s->buf;
+	struct jsonscan_mark mark;
 	enum jsonscan_status st;
 
 	*rec = NULL;
@@ -119,7 +122,7 @@ next(struct sourceload *s, enum scan_mode mode, int big, size_t pos,
 	if (mode == SCAN_CHECK)
 		return jsonscan_array_next(&s->scan, b->data + pos,
 		    b->len - pos, eof, used, NULL, NULL, err);
-	if (!big) {
+	if (!eof && !big) {
 		s->element.len = 0;
 		st = jsonscan_array_next(&s->scan, b->data + pos, b->len - pos,
 		    eof, used, &s->element, kv, err);
@@ -127,12 +130,14 @@ next(struct sourceload *s, enum scan_mode mode, int big, size_t pos,
 		*reclen = s->element.len;
 		return st;
 	}
-	s->saved = s->scan;
-	st = jsonscan_array_next(&s->scan, b->data + pos, b->len - pos, eof,
-	    used, NULL, NULL, err);
-	if (st != JSONSCAN_ELEMENT)
-		return st;
-	s->scan = s->saved;
+	if (!eof) {
+		jsonscan_array_mark(&s->scan, &mark);
+		st = jsonscan_array_next(&s->scan, b->data + pos,
+		    b->len - pos, eof, used, NULL, NULL, err);
+		if (st != JSONSCAN_ELEMENT)
+			return st;
+		jsonscan_array_rewind(&s->scan, &mark);
+	}
 	st = jsonscan_array_next_inplace(&s->scan, b->data + pos, b->len - pos,
 	    eof, used, reclen, kv, err);
 	*rec = b->data + pos;

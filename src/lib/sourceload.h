@@ -15,11 +15,14 @@
  *
  * The file is read with large pread(2)s from offset 0 into a buffer of
  * 1 MiB, grown for an element that does not fit until the source ends.
- * Such a big element is held once: it is validated where it lies, then
- * compacted over its own bytes and handed to the sorter from there (which
- * writes one bigger than its whole arena straight to a run file).  A short
- * read that reaches the size fstat(2) gave is taken as the end.  Nothing
- * is printed.
+ * Once the rest of the file is in the buffer (a small source: at once),
+ * each element is compacted over its own bytes and handed to the sorter
+ * from there.  Before that, an element is compacted into a buffer of its
+ * own, unless it is big (it did not fit, or the buffer has grown): such an
+ * element is held once, validated where it lies and then compacted over
+ * its bytes (the sorter writes one bigger than its whole arena, or than 16
+ * MiB, straight to a run file).  A short read that reaches the size
+ * fstat(2) gave is taken as the end.  Nothing is printed.
  */
 #ifndef LEAFPACK_SOURCELOAD_H
 #define LEAFPACK_SOURCELOAD_H
@@ -38,7 +41,6 @@ struct sourceload {
 	const char *name;		/* the source being read (borrowed),
 					 * for the watcher (share.h) */
 	struct jsonscan_array scan;
-	struct jsonscan_array saved;	/* scan before a big element */
 	struct buf buf;			/* what was read; buf.len ends it */
 	struct sortkey_buf sortkey;	/* of the element being added */
 	struct jsonscan_buf element;	/* the element, compact */
