@@ -11,9 +11,10 @@ n=50000
 "$TESTBIN/gentree" --seed 14 --entities 1 --types 1 --dates 1 --files $n \
     --records 1 tree >/dev/null || fail "gentree failed"
 leaf=$(find tree -mindepth 3 -maxdepth 3 -type d | head -n 1)
-# entries LEAF: how many names it holds (dot files too).
+# entries LEAF: how many names it holds, dot files left out (the journal
+# of a record too big for an attribute stays beside kept sources).
 entries() {
-	find "$1" -mindepth 1 -maxdepth 1 | wc -l
+	find "$1" -mindepth 1 -maxdepth 1 ! -name '.*' | wc -l
 }
 [ "$(entries "$leaf")" -eq $n ] || fail "gentree made $(entries "$leaf") files"
 mkdir tmp
@@ -60,8 +61,9 @@ rss merge2 "$BIN/json-merge" --min-age 0 --memory 4M "$leaf" |
     "$leaf/consolidated.jsonl" || fail "second pipeline failed"
 within merge2
 within write2
-[ "$(entries "$leaf")" -eq 1 ] && [ -f "$leaf/consolidated.jsonl" ] ||
-	fail "left in the leaf: $(find "$leaf" -mindepth 1 | head -n 5)"
+left=$(find "$leaf" -mindepth 1 ! -name consolidated.jsonl | head -n 5)
+[ -z "$left" ] || fail "left in the leaf: $left"
+[ -f "$leaf/consolidated.jsonl" ] || fail "no output"
 [ "$(wc -l <"$leaf/consolidated.jsonl")" -eq $n ] ||
 	fail "second commit: $(wc -l <"$leaf/consolidated.jsonl") records"
 [ "$(sort "$leaf/consolidated.jsonl" | uniq -d | wc -l)" -eq 0 ] ||
