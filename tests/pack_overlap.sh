@@ -45,8 +45,28 @@ overlap() {
 	[ -z "$left" ] || fail "$n runs $*: left: $left"
 }
 
-overlap 2 -P 4
 need_cmd jq
+
+# A claim whose json-merge is gone, in a group where a child of the driver
+# has not yet become jsonl-write (a process still named leafpack): held.
+rm -rf root
+gen root --entities 1 --types 1 --dates 1 --files 2
+leaf=$(find root -mindepth 3 -maxdepth 3 -type d)
+cp "$(command -v sleep)" leafpack
+# shellcheck disable=SC2016 # expanded by the inner sh
+setsid sh -c './leafpack 30 & echo $! >fake.pid
+    "$1" --min-age 0 --claim "$2" >/dev/null' \
+    sh "$BIN/json-merge" "$leaf" || fail "the first claim"
+expect_status 4 "$BIN/json-merge" --min-age 0 --claim --stats=json "$leaf"
+tail -n 1 err | jq -e '.busy == true' >/dev/null ||
+	fail "a claim whose partner is about to exec was taken: $(cat err)"
+kill "$(cat fake.pid)"
+sleep 0.2
+expect_status 0 "$BIN/json-merge" --min-age 0 --claim --stats=json "$leaf"
+tail -n 1 err | jq -e '.busy == false' >/dev/null ||
+	fail "an abandoned claim stayed held: $(cat err)"
+
+overlap 2 -P 4
 overlap 2 --jq .
 overlap 4 --jq . -P 4
 

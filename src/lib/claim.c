@@ -64,9 +64,14 @@ pid_alive(long long pid)
  * True when process group pgid, not ours, has a jsonl-write that is not a
  * zombie.  The holder's json-merge may have exited while its jsonl-write
  * (same group: a shell pipeline, or leafpack's) still commits: that claim
- * is held, not abandoned.  Only a jsonl-write counts: the group of a
- * script without job control is the script's, which lives on after its
- * pipeline failed.  Our own group is left out: there, a dead holder is a
+ * is held, not abandoned.  Only a jsonl-write counts, or a leafpack: the
+ * driver starts a leaf's json-merge first and its jsonl-write after, in
+ * json-merge's group, so a json-merge of a small leaf on a loaded machine
+ * can be done before its partner has left the driver's fork for exec (seen:
+ * another run took the claim over, and the partner met no claim).  The
+ * driver itself never runs in a leaf's group.  The group of a script
+ * without job control is the script's, which lives on after its pipeline
+ * failed: that is why nothing else counts.  Our own group is left out: there, a dead holder is a
  * pipeline of ours that failed before, never a partner still at work.
  * Only asked when the holder itself is dead, so the walk over /proc is
  * rare.
@@ -111,7 +116,8 @@ group_alive(long long pgid)
 			continue;
 		*paren = '\0';
 		alive = (comm = strchr(buf, '(')) != NULL &&
-		    strcmp(comm + 1, "jsonl-write") == 0;
+		    (strcmp(comm + 1, "jsonl-write") == 0 ||
+		    strcmp(comm + 1, "leafpack") == 0);
 	}
 	closedir(proc);
 	return alive;
