@@ -48,15 +48,26 @@ overlap() {
 need_cmd jq
 
 # A claim whose json-merge is gone, in a group where a child of the driver
-# has not yet become jsonl-write (a process still named leafpack): held.
-rm -rf root
+# has not yet become jsonl-write (a process named leafpack whose parent is
+# named leafpack): held.  A script named leafpack stands for the driver, a
+# copy of sleep named leafpack for its child.
+rm -rf root fake
 gen root --entities 1 --types 1 --dates 1 --files 2
 leaf=$(find root -mindepth 3 -maxdepth 3 -type d)
-cp "$(command -v sleep)" leafpack
+mkdir -p fake/driver fake/child
+cp "$(command -v sleep)" fake/child/leafpack
+printf '#!/bin/sh\nfake/child/leafpack 30 &\necho $! >fake.pid\nwait\n' \
+    >fake/driver/leafpack
+chmod +x fake/driver/leafpack
 # shellcheck disable=SC2016 # expanded by the inner sh
-setsid sh -c './leafpack 30 & echo $! >fake.pid
-    "$1" --min-age 0 --claim "$2" >/dev/null' \
+setsid sh -c 'fake/driver/leafpack & "$1" --min-age 0 --claim "$2" >/dev/null' \
     sh "$BIN/json-merge" "$leaf" || fail "the first claim"
+n=0
+until [ -s fake.pid ]; do
+	n=$((n + 1))
+	[ $n -gt 100 ] && fail "the stand-in did not start"
+	sleep 0.05
+done
 expect_status 4 "$BIN/json-merge" --min-age 0 --claim --stats=json "$leaf"
 tail -n 1 err | jq -e '.busy == true' >/dev/null ||
 	fail "a claim whose partner is about to exec was taken: $(cat err)"

@@ -61,31 +61,62 @@ pid_alive(long long pid)
 }
 
 /*
+ * Reads /proc/PID/stat ("pid (comm) S ppid pgrp ..."; comm may hold
+ * anything) into buf: true when the process is neither a zombie nor dead,
+ * with its name in *comm, its parent in *ppid and its group in *pgrp.
+ */
+static bool
+proc_stat(const char *pid, char *buf, size_t size, char **comm,
+    long long *ppid, long long *pgrp)
+{
+	char path[64], *paren, *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = xread(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	if (paren == NULL || paren[1] != ' ' || paren[2] == 'Z' ||
+	    paren[2] == 'X' || (*comm = strchr(buf, '(')) == NULL)
+		return false;
+	*paren = '\0';
+	(*comm)++;
+	/* Past the state: the parent's pid, then the group. */
+	*ppid = strtoll(paren + 3, &end, 10);
+	*pgrp = strtoll(end, NULL, 10);
+	return true;
+}
+
+/*
  * True when process group pgid, not ours, has a jsonl-write that is not a
  * zombie.  The holder's json-merge may have exited while its jsonl-write
  * (same group: a shell pipeline, or leafpack's) still commits: that claim
- * is held, not abandoned.  Only a jsonl-write counts, or a leafpack: the
- * driver starts a leaf's json-merge first and its jsonl-write after, in
- * json-merge's group, so a json-merge of a small leaf on a loaded machine
- * can be done before its partner has left the driver's fork for exec (seen:
- * another run took the claim over, and the partner met no claim).  The
- * driver itself never runs in a leaf's group.  The group of a script
- * without job control is the script's, which lives on after its pipeline
- * failed: that is why nothing else counts.  Our own group is left out: there, a dead holder is a
- * pipeline of ours that failed before, never a partner still at work.
- * Only asked when the holder itself is dead, so the walk over /proc is
- * rare.
+ * is held, not abandoned.  Only a jsonl-write counts, or a leafpack whose
+ * parent is a leafpack: the driver starts a leaf's json-merge first and
+ * its jsonl-write after, in json-merge's group, so a json-merge of a small
+ * leaf on a loaded machine can be done before its partner has left the
+ * driver's fork for exec (seen: another run took the claim over, and the
+ * partner met no claim).  The group of a script without job control is the
+ * script's, which lives on after its pipeline failed (maybe with a driver
+ * in it): that is why nothing else counts.  Our own group is left out:
+ * there, a dead holder is a pipeline of ours that failed before, never a
+ * partner still at work.  Only asked when the holder itself is dead, so
+ * the walk over /proc is rare.
  */
 static bool
 group_alive(long long pgid)
 {
 	struct dirent *de;
-	char path[sizeof(de->d_name) + 16], buf[512], *paren, *comm, *end;
-	long long grp;
+	char buf[512], parent[512], ppidname[32], *comm, *pcomm;
+	long long ppid, grp, pp, pg;
 	bool alive = false;
 	DIR *proc;
-	ssize_t n;
-	int fd;
 
 	if (pgid <= 1 || pgid > INT_MAX || pgid == (long long)getpgrp())
 		return false;
@@ -94,30 +125,17 @@ group_alive(long long pgid)
 	if ((proc = opendir("/proc")) == NULL)
 		return true;	/* it has members: say held, the safe side */
 	while (!alive && (de = readdir(proc)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+		    !proc_stat(de->d_name, buf, sizeof(buf), &comm, &ppid,
+		    &grp) || grp != pgid)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = xread(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* "pid (comm) S ppid pgrp ...": comm may hold anything. */
-		paren = strrchr(buf, ')');
-		if (paren == NULL || paren[1] != ' ' || paren[2] == 'Z' ||
-		    paren[2] == 'X')
-			continue;
-		/* Past the state: the parent's pid, then the group. */
-		(void)strtoll(paren + 3, &end, 10);
-		grp = strtoll(end, NULL, 10);
-		if (grp != pgid)
-			continue;
-		*paren = '\0';
-		alive = (comm = strchr(buf, '(')) != NULL &&
-		    (strcmp(comm + 1, "jsonl-write") == 0 ||
-		    strcmp(comm + 1, "leafpack") == 0);
+		if (strcmp(comm, "jsonl-write") == 0)
+			alive = true;
+		else if (strcmp(comm, "leafpack") == 0) {
+			snprintf(ppidname, sizeof(ppidname), "%lld", ppid);
+			alive = proc_stat(ppidname, parent, sizeof(parent),
+			    &pcomm, &pp, &pg) && strcmp(pcomm, "leafpack") == 0;
+		}
 	}
 	closedir(proc);
 	return alive;
