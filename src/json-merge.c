@@ -363,7 +363,7 @@ merge_leaf(struct leaf *l)
 		return EXITCODE_FAILED;
 	if ((partial = consume_sources(l)) < 0)
 		return EXITCODE_FAILED;
-	if (opt.skip_unchanged && claim_idle(&l->claim, l->nconsumed)) {
+	if (opt.skip_unchanged && claim_idle(&l->claim, l->consumed.count)) {
 		/* Nothing new and nothing kept: in the leaf stream the leaf
 		 * is left as it is, rather than rewritten the same. */
 		if (claim_withdraw_idle(&l->claim, l->outfd) < 0) {

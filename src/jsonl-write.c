@@ -244,6 +244,7 @@ struct leaf {
 	struct journal_hash hash;	/* of all that went into the temp */
 	struct journal claim;	/* json-merge's, when have_claim */
 	bool have_claim;
+	struct buf first_name;	/* first_source()'s */
 	struct journal record;	/* the commit record (borrows the claim's
 				 * entries) */
 	bool in_attr;		/* it is on the temporary's attribute */
@@ -423,6 +424,7 @@ leaf_close(struct leaf *leaf)
 {
 	claim_record_free(&leaf->record);
 	journal_free(&leaf->claim);
+	buf_free(&leaf->first_name);
 	journal_redirect_clear();
 	remove_temp();
 	share_close_quietly(&leaf->fd, leaf->temp);
@@ -595,6 +597,19 @@ check_claim(struct leaf *leaf)
 	    leaf_path(leaf, leaf->name));
 }
 
+/* The byte-order first source json-merge consumed in *first (NULL when
+ * none was; valid until the next call), or -1 (errno). */
+static int
+first_source(struct leaf *leaf, const struct journal_entry **first)
+{
+	static struct journal_entry e;
+	int r = journal_entries_first(&leaf->claim.sources, &e,
+	    &leaf->first_name);
+
+	*first = r == 1 ? &e : NULL;
+	return r < 0 ? -1 : 0;
+}
+
 /*
  * The rule of jsonl-write(1): the mode and ids of the first consumed
  * source in byte order of names; else those of the existing output; else
@@ -603,17 +618,15 @@ check_claim(struct leaf *leaf)
 static int
 set_mode_owner(struct leaf *leaf)
 {
-	const struct journal_entry *first = NULL, *s;
+	const struct journal_entry *first = NULL;
 	struct stat st;
 	mode_t mode, mask;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 
-	for (size_t i = 0; leaf->have_claim && i < leaf->claim.nsources; i++) {
-		s = &leaf->claim.sources[i];
-		if (first == NULL || strcmp(s->name, first->name) < 0)
-			first = s;
-	}
+	if (leaf->have_claim && first_source(leaf, &first) < 0)
+		return fail("%s: the claim's sources: %s",
+		    diag_quote(leaf->dir), strerror(errno));
 	mask = umask(0);
 	umask(mask);
 	mode = 0666 & ~mask;
@@ -706,19 +719,26 @@ restage_temp(struct leaf *leaf, bool force)
 static int
 recheck_sources(struct leaf *leaf)
 {
-	const struct journal_entry *e = claim_changed_source(leaf->dirfd,
-	    &leaf->claim);
+	struct buf name = { 0 };
+	int r = claim_changed_source(leaf->dirfd, &leaf->claim, &name);
 
-	if (e == NULL)
+	if (r == 0)
 		return EXITCODE_DONE;
 	remove_temp();
-	diag_warnx("%s: changed since it was read: nothing published for "
-	    "%s; a later run consolidates it", leaf_path(leaf, e->name),
-	    diag_quote(leaf->dir));
+	if (r > 0)
+		diag_warnx("%s: changed since it was read: nothing published "
+		    "for %s; a later run consolidates it",
+		    leaf_path(leaf, name.data), diag_quote(leaf->dir));
+	else
+		diag_warnx("%s: the claim's sources: %s: nothing published; "
+		    "a later run consolidates it", diag_quote(leaf->dir),
+		    strerror(errno));
+	buf_free(&name);
 	if (claim_give_back(leaf->dirfd, leaf->name, &leaf->claim) == -1)
 		diag_warn("%s", leaf_path(leaf, leaf->jname));
 	leaf->counts.records = leaf->counts.bytes = 0;
-	leaf->counts.sources_kept = leaf->claim.nkept + leaf->claim.nsources;
+	leaf->counts.sources_kept = leaf->claim.kept.count +
+	    leaf->claim.sources.count;
 	leaf->have_claim = false;
 	return EXITCODE_PARTIAL;
 }
@@ -809,7 +829,11 @@ count_removal(void *ctx, const struct journal_entry *e,
 		break;
 	case CLAIM_KEPT_ERROR:
 		errno = err;
-		diag_warn("%s", leaf_path(leaf, e->name));
+		if (e != NULL)
+			diag_warn("%s", leaf_path(leaf, e->name));
+		else
+			diag_warn("%s: the claim's sources; the rest are kept",
+			    diag_quote(leaf->dir));
 		leaf->counts.sources_kept++;
 		break;
 	}
@@ -835,7 +859,7 @@ after_commit(struct leaf *leaf)
 			partial = after_commit_warn(leaf->dir);
 			record_needed = true;
 		}
-	} else if (leaf->claim.nkept + leaf->claim.nsources > 0)
+	} else if (leaf->claim.kept.count + leaf->claim.sources.count > 0)
 		record_needed = true;	/* the kept sources */
 	/*
 	 * Not synced: a lost unlink brings back a claim of a dead process
@@ -848,19 +872,6 @@ after_commit(struct leaf *leaf)
 	    record_needed) == -1)
 		partial = after_commit_warn(leaf_path(leaf, leaf->jname));
 	return partial ? EXITCODE_PARTIAL : EXITCODE_DONE;
-}
-
-/* The byte-order first source json-merge consumed, or NULL. */
-static const struct journal_entry *
-first_source(const struct journal *claim)
-{
-	const struct journal_entry *first = NULL;
-
-	for (size_t i = 0; i < claim->nsources; i++)
-		if (first == NULL ||
-		    strcmp(claim->sources[i].name, first->name) < 0)
-			first = &claim->sources[i];
-	return first;
 }
 
 /* A staged commit that failed: said, and when the leaf was not marked
@@ -938,7 +949,10 @@ staged_commit(struct leaf *leaf)
 	 * read keeps the whole leaf back. */
 	if ((status = recheck_sources(leaf)) != EXITCODE_DONE)
 		return status;
-	if ((first = first_source(&leaf->claim)) == NULL)
+	if (first_source(leaf, &first) < 0)
+		return fail("%s: the claim's sources: %s", diag_quote(leaf->dir),
+		    strerror(errno));
+	if (first == NULL)
 		return staged_nothing_new(leaf);
 	if (share_fsync(leaf->fd, leaf->temp) < 0)
 		return temp_failed(leaf);

@@ -215,11 +215,12 @@ examine(const struct filter *f, const char *path, struct verdict *v,
 {
 	struct sources_rules rules;
 	struct claim_view view;
+	struct spill names;
+	struct spill_cursor c;
 	struct stat st;
-	char **names;
-	size_t count, i;
+	const char *name;
 	bool staged = false;
-	int dfd;
+	int dfd, r;
 
 	memset(v, 0, sizeof(*v));
 	watch_set_dir(path);
@@ -243,28 +244,35 @@ examine(const struct filter *f, const char *path, struct verdict *v,
 	/* The mark of a staged commit (staging.h): json-merge must finish
 	 * the leaf, or say where its records wait. */
 	rules.staged = &staged;
-	if (!v->busy && sources_list(dfd, &rules, &names, &count) < 0)
+	if (!v->busy && sources_list(dfd, &rules, &names) < 0)
 		v->error = errno;
 	else if (!v->busy) {
 		v->unfinished |= staged;
-		for (i = 0; i < count; i++) {
-			if (share_fstatat(dfd, names[i], &st,
+		spill_cursor_init(&c, &names);
+		while ((r = sources_next(&c, &name)) == 1) {
+			if (share_fstatat(dfd, name, &st,
 			    AT_SYMLINK_NOFOLLOW) < 0)
 				continue;
-			switch (sources_classify(&rules, names[i], &st)) {
+			switch (sources_classify(&rules, name, &st)) {
 			case SOURCES_ELIGIBLE:
-				if (!claim_view_holds(&view, names[i], &st))
+				if ((r = claim_view_holds(&view, name,
+				    &st)) == 0)
 					v->fresh++;
 				break;
 			case SOURCES_TOO_YOUNG:
 				v->young++;
-				add_young(v, young, names[i]);
+				add_young(v, young, name);
 				break;
 			default:
 				break;
 			}
+			if (r < 0)
+				break;
 		}
-		sources_names_free(names, count);
+		if (r < 0)
+			v->error = errno;
+		spill_cursor_free(&c);
+		spill_free(&names);
 	}
 	claim_view_free(&view);
 	share_close_quietly(&dfd, NULL);

@@ -6,6 +6,7 @@
  * Runs in the current directory; prints each failure, exits 1 if any.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,107 @@ write_file(const char *name, const char *text)
 	}
 }
 
+/* True when the lists hold the same entries in the same order: names and
+ * identities, and the owners when with_owner (else a's are 0). */
+static bool
+same_entries(const struct spill *a, const struct spill *b, bool with_owner)
+{
+	struct spill_cursor ca, cb;
+	struct journal_entry ea, eb;
+	bool same = true;
+	int ra, rb;
+
+	spill_cursor_init(&ca, a);
+	spill_cursor_init(&cb, b);
+	while (same) {
+		ra = journal_entries_next(&ca, &ea);
+		rb = journal_entries_next(&cb, &eb);
+		if (ra != rb || ra < 0)
+			same = false;
+		if (ra != 1 || rb != 1)
+			break;
+		same = strcmp(ea.name, eb.name) == 0 &&
+		    journal_identity_equal(&ea.id, &eb.id) && (with_owner ?
+		    ea.mode == eb.mode && ea.uid == eb.uid && ea.gid == eb.gid :
+		    ea.mode == 0 && ea.uid == 0 && ea.gid == 0);
+	}
+	spill_cursor_free(&ca);
+	spill_cursor_free(&cb);
+	return same;
+}
+
+/* A list bigger than its memory goes to a file and comes back whole, in
+ * order; sorted in memory and through runs; read by two readers at once;
+ * looked up by a walk asked in order and out of it. */
+static void
+test_spill(void)
+{
+	enum { N = 20000 };
+	struct spill list = { 0 }, small = { 0 };
+	struct spill_cursor c, c2;
+	struct claim_walk w = { 0 };
+	struct journal_entry e;
+	struct stat st;
+	char name[64], prev[64] = "";
+	size_t n = 0;
+	int r;
+
+	CHECK(stat(".", &st) == 0);
+	for (size_t i = 0; i < N; i++) {
+		/* Not in order: i * 7919 mod N visits every i once. */
+		snprintf(name, sizeof(name), "src-%08zu.txt", i * 7919 % N);
+		journal_entry_from_stat(&e, name, &st);
+		e.id.ino = i * 7919 % N;
+		CHECK(journal_entries_add(&list, &e) == 0);
+		if (i < 50)
+			CHECK(journal_entries_add(&small, &e) == 0);
+	}
+	CHECK(list.count == N && list.spilled && !small.spilled);
+	CHECK(list.mem.cap <= 2 * SPILL_MEMORY);
+	spill_cursor_init(&c, &list);
+	spill_cursor_init(&c2, &list);
+	for (size_t i = 0; (r = journal_entries_next(&c, &e)) == 1; i++) {
+		snprintf(name, sizeof(name), "src-%08zu.txt", i * 7919 % N);
+		CHECK(strcmp(e.name, name) == 0 && e.id.ino == i * 7919 % N);
+		if (i % 3 == 0)
+			CHECK(journal_entries_next(&c2, &e) == 1);
+		n++;
+	}
+	CHECK(r == 0 && n == N);
+	spill_cursor_free(&c);
+	spill_cursor_free(&c2);
+	CHECK(journal_entries_sort(&list) == 0 && list.count == N);
+	CHECK(journal_entries_sort(&small) == 0 && small.count == 50);
+	n = 0;
+	spill_cursor_init(&c, &list);
+	while ((r = journal_entries_next(&c, &e)) == 1) {
+		CHECK(strcmp(prev, e.name) < 0);
+		snprintf(prev, sizeof(prev), "%s", e.name);
+		n++;
+	}
+	CHECK(r == 0 && n == N);
+	spill_cursor_free(&c);
+	/* The walk: in order, then back to the start, then an absent name,
+	 * then a known name with another identity. */
+	for (size_t i = 0; i < N; i += 97) {
+		snprintf(name, sizeof(name), "src-%08zu.txt", i);
+		st.st_ino = i;
+		CHECK(claim_entries_hold(&list, &w, name, &st) == 1);
+	}
+	snprintf(name, sizeof(name), "src-%08d.txt", 3);
+	st.st_ino = 3;
+	CHECK(claim_entries_hold(&list, &w, name, &st) == 1);
+	CHECK(claim_entries_hold(&list, &w, name, &st) == 1);
+	CHECK(claim_entries_hold(&list, &w, "src-00000003.txu", &st) == 0);
+	snprintf(name, sizeof(name), "src-%08d.txt", 4);
+	CHECK(claim_entries_hold(&list, &w, name, &st) == 0);
+	st.st_ino = 4;
+	CHECK(claim_entries_hold(&list, &w, name, &st) == 1);
+	claim_walk_free(&w);
+	spill_free(&list);
+	spill_free(&small);
+}
+
 static void
 test_store_load(void)
 {
@@ -140,11 +242,10 @@ test_store_load(void)
 	CHECK(journal_init(&j) == 0);
 	CHECK(stat(".", &st) == 0);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		CHECK(journal_entry_from_stat(&e, names[i], &st) == 0);
+		journal_entry_from_stat(&e, names[i], &st);
 		e.id.ino = 1000 + i;
-		CHECK(journal_entries_append(i % 2 ? &j.kept : &j.sources,
-		    i % 2 ? &j.nkept : &j.nsources, &e) == 0);
-		free(e.name);
+		CHECK(journal_entries_add(i % 2 ? &j.kept : &j.sources,
+		    &e) == 0);
 	}
 	j.state = JOURNAL_COMMITTED;
 	j.has_base = 1;
@@ -166,17 +267,11 @@ test_store_load(void)
 	CHECK(back.has_base && journal_identity_equal(&back.base, &j.base));
 	CHECK(back.output_ino == 42 && back.records == 7 && back.bytes == 99 &&
 	    back.hash == j.hash);
-	CHECK(back.nkept == j.nkept && back.nsources == j.nsources);
-	for (size_t i = 0; i < back.nsources && i < j.nsources; i++) {
-		CHECK(strcmp(back.sources[i].name, j.sources[i].name) == 0);
-		CHECK(journal_identity_equal(&back.sources[i].id,
-		    &j.sources[i].id));
-		/* A committed journal leaves the owner out. */
-		CHECK(back.sources[i].mode == 0 && back.sources[i].uid == 0 &&
-		    back.sources[i].gid == 0);
-	}
-	for (size_t i = 0; i < back.nkept && i < j.nkept; i++)
-		CHECK(strcmp(back.kept[i].name, j.kept[i].name) == 0);
+	CHECK(back.kept.count == j.kept.count &&
+	    back.sources.count == j.sources.count);
+	/* A committed journal leaves the owner out. */
+	CHECK(same_entries(&back.sources, &j.sources, false));
+	CHECK(same_entries(&back.kept, &j.kept, false));
 	journal_free(&back);
 
 	/* A merged one keeps it: the commit gives the output the first
@@ -184,11 +279,9 @@ test_store_load(void)
 	j.state = JOURNAL_MERGED;
 	CHECK(journal_store(AT_FDCWD, "o.jsonl", &j, 0) == 0);
 	CHECK(journal_load(AT_FDCWD, "o.jsonl", &back) == 1);
-	CHECK(back.state == JOURNAL_MERGED && back.nsources == j.nsources);
-	for (size_t i = 0; i < back.nsources && i < j.nsources; i++)
-		CHECK(back.sources[i].mode == j.sources[i].mode &&
-		    back.sources[i].uid == j.sources[i].uid &&
-		    back.sources[i].gid == j.sources[i].gid);
+	CHECK(back.state == JOURNAL_MERGED &&
+	    back.sources.count == j.sources.count);
+	CHECK(same_entries(&back.sources, &j.sources, true));
 	journal_free(&back);
 	j.state = JOURNAL_COMMITTED;
 
@@ -234,72 +327,84 @@ test_store_load(void)
 	}
 }
 
-/* Makes a file NAME and stores its entry in *e. */
+/* Makes a file NAME and adds its entry to list. */
 static void
-make_source(const char *name, struct journal_entry *e)
+make_source(const char *name, struct spill *list)
 {
+	struct journal_entry e;
 	struct stat st;
 
 	write_file(name, "[1]");
-	if (stat(name, &st) == -1 || journal_entry_from_stat(e, name, &st)) {
+	if (stat(name, &st) == -1) {
 		perror(name);
 		exit(1);
 	}
+	journal_entry_from_stat(&e, name, &st);
+	CHECK(journal_entries_add(list, &e) == 0);
+}
+
+/* The name of the first entry of list, or "" when it is empty. */
+static const char *
+first_name(const struct spill *list)
+{
+	static char name[64];
+	struct spill_cursor c;
+	struct journal_entry e;
+
+	spill_cursor_init(&c, list);
+	snprintf(name, sizeof(name), "%s",
+	    journal_entries_next(&c, &e) == 1 ? e.name : "");
+	spill_cursor_free(&c);
+	return name;
 }
 
 static void
 test_absorbed(void)
 {
 	struct journal j;
-	struct journal_entry e, *out;
+	struct spill out;
 	struct stat st;
-	size_t n;
 
 	journal_init(&j);
-	make_source("k1.txt", &e);
-	journal_entries_append(&j.kept, &j.nkept, &e);
-	free(e.name);
-	make_source("k2.txt", &e);
-	journal_entries_append(&j.kept, &j.nkept, &e);
-	free(e.name);
-	make_source("s1.txt", &e);
-	journal_entries_append(&j.sources, &j.nsources, &e);
-	free(e.name);
+	make_source("k2.txt", &j.kept);
+	make_source("k1.txt", &j.kept);
+	make_source("s1.txt", &j.sources);
 	write_file("a.jsonl", "1\n");
 	stat("a.jsonl", &st);
 
-	/* Committed, and the output is the committed one: kept + sources. */
+	/* Committed, and the output is the committed one: kept + sources,
+	 * sorted by name. */
 	j.state = JOURNAL_COMMITTED;
 	j.output_ino = st.st_ino;
-	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
-	    n == 3);
-	journal_entries_free(out, n);
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out) == 0 &&
+	    out.count == 3 && strcmp(first_name(&out), "k1.txt") == 0);
+	spill_free(&out);
 	/* A changed source no longer counts. */
-	write_file("k2.txt", "[1,2]");
-	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
-	    n == 2 && strcmp(out[0].name, "k1.txt") == 0);
-	journal_entries_free(out, n);
+	write_file("k1.txt", "[1,2]");
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out) == 0 &&
+	    out.count == 2 && strcmp(first_name(&out), "k2.txt") == 0);
+	spill_free(&out);
 	/* Not the committed output but the base: kept only. */
 	j.output_ino = st.st_ino + 1;
 	j.has_base = 1;
 	journal_identity_from_stat(&j.base, &st);
-	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
-	    n == 1);
-	journal_entries_free(out, n);
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out) == 0 &&
+	    out.count == 1);
+	spill_free(&out);
 	/* A claim (not committed) reading this output: kept too. */
 	j.state = JOURNAL_MERGED;
 	j.output_ino = st.st_ino;
-	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
-	    n == 1);
-	journal_entries_free(out, n);
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out) == 0 &&
+	    out.count == 1);
+	spill_free(&out);
 	/* Neither: none; no output: none; no journal: none. */
 	j.base.ino = st.st_ino + 1;
-	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out, &n) == 0 &&
-	    n == 0 && out == NULL);
-	CHECK(claim_absorbed(AT_FDCWD, "missing.jsonl", &j, &out, &n) == 0 &&
-	    n == 0);
-	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", NULL, &out, &n) == 0 &&
-	    n == 0);
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", &j, &out) == 0 &&
+	    out.count == 0);
+	CHECK(claim_absorbed(AT_FDCWD, "missing.jsonl", &j, &out) == 0 &&
+	    out.count == 0);
+	CHECK(claim_absorbed(AT_FDCWD, "a.jsonl", NULL, &out) == 0 &&
+	    out.count == 0);
 	journal_free(&j);
 }
 
@@ -350,6 +455,7 @@ main(void)
 {
 	test_hash();
 	test_classify();
+	test_spill();
 	test_store_load();
 	test_absorbed();
 	test_holders();

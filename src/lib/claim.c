@@ -196,32 +196,24 @@ claim_remove_dead_temps(int dirfd, const char *name)
 
 /* ---- absorbed sources ---- */
 
-static int
-compare_entries(const void *a, const void *b)
-{
-	return strcmp(((const struct journal_entry *)a)->name,
-	    ((const struct journal_entry *)b)->name);
-}
-
 /* Appends the entries of from that are still the files they name to
- * *out: copies, or with steal their names moved (from's left NULL: a
- * leaf of many sources holds one name per source, not two). */
+ * out. */
 static int
-append_still_matching(int dirfd, struct journal_entry *from, size_t n,
-    struct journal_entry **out, size_t *nout, bool steal)
+append_still_matching(int dirfd, const struct spill *from, struct spill *out)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (!journal_identity_matches(dirfd, from[i].name, &from[i].id))
-			continue;
-		if (!steal) {
-			if (journal_entries_append(out, nout, &from[i]) == -1)
-				return -1;
-		} else if (journal_entries_take(out, nout, &from[i]) == -1)
-			return -1;
-		else
-			from[i].name = NULL;
-	}
-	return 0;
+	struct spill_cursor c;
+	struct journal_entry e;
+	int r;
+
+	spill_cursor_init(&c, from);
+	while ((r = journal_entries_next(&c, &e)) == 1)
+		if (journal_identity_matches(dirfd, e.name, &e.id) &&
+		    journal_entries_add(out, &e) < 0) {
+			r = -1;
+			break;
+		}
+	spill_cursor_free(&c);
+	return r;
 }
 
 /* claim_absorbed(), of the output open as outfd (its fstat outst) when
@@ -231,15 +223,13 @@ append_still_matching(int dirfd, struct journal_entry *from, size_t n,
  * since is not the base of our claim, which jsonl-write checks). */
 static int
 absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
-    bool known, struct journal *j, bool steal, struct journal_entry **out,
-    size_t *nout, bool *recorded)
+    bool known, const struct journal *j, struct spill *out, bool *recorded)
 {
 	struct journal attr;
 	struct stat st;
-	int have_output, r, failed = 0;
+	int have_output, r, failed = 0, saved;
 
-	*out = NULL;
-	*nout = 0;
+	memset(out, 0, sizeof(*out));
 	*recorded = false;
 	/* The record on the output describes exactly that inode's bytes: it
 	 * came into place with them, so it wins over any journal file. */
@@ -251,10 +241,11 @@ absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
 		return -1;
 	if (r == 1) {
 		*recorded = true;
-		failed = append_still_matching(dirfd, attr.kept, attr.nkept,
-		    out, nout, true) == -1 || append_still_matching(dirfd,
-		    attr.sources, attr.nsources, out, nout, true) == -1;
+		failed = append_still_matching(dirfd, &attr.kept, out) == -1 ||
+		    append_still_matching(dirfd, &attr.sources, out) == -1;
+		saved = errno;
 		journal_free(&attr);
+		errno = saved;
 	} else if (j != NULL) {
 		if (outfd >= 0) {
 			st = *outst;
@@ -266,50 +257,87 @@ absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
 			return -1;
 		if (have_output && j->state == JOURNAL_COMMITTED &&
 		    st.st_ino == j->output_ino)
-			failed = append_still_matching(dirfd, j->kept, j->nkept,
-			    out, nout, steal) == -1 || append_still_matching(dirfd,
-			    j->sources, j->nsources, out, nout, steal) == -1;
+			failed = append_still_matching(dirfd, &j->kept,
+			    out) == -1 || append_still_matching(dirfd,
+			    &j->sources, out) == -1;
 		else if (have_output && j->has_base &&
 		    st.st_ino == j->base.ino)
-			failed = append_still_matching(dirfd, j->kept, j->nkept,
-			    out, nout, steal) == -1;
+			failed = append_still_matching(dirfd, &j->kept,
+			    out) == -1;
 	}
-	if (failed) {
-		journal_entries_free(*out, *nout);
-		*out = NULL;
-		*nout = 0;
-		errno = ENOMEM;
+	if (failed || journal_entries_sort(out) < 0) {
+		saved = errno;
+		spill_free(out);
+		/* Not EBADMSG, which callers read as a malformed record. */
+		errno = saved == EBADMSG ? EIO : saved;
 		return -1;
 	}
-	if (*nout > 1)
-		qsort(*out, *nout, sizeof(**out), compare_entries);
 	return 0;
 }
 
 int
 claim_absorbed(int dirfd, const char *name, const struct journal *j,
-    struct journal_entry **out, size_t *nout)
+    struct spill *out)
 {
 	bool recorded;
 
-	/* Copies: j is the caller's, and stays whole. */
-	return absorbed(dirfd, name, -1, NULL, false, (struct journal *)j,
-	    false, out, nout, &recorded);
+	return absorbed(dirfd, name, -1, NULL, false, j, out, &recorded);
 }
 
-bool
-claim_entries_hold(const struct journal_entry *entries, size_t n,
+/* The walk one entry on: 0, or -1. */
+static int
+walk_step(struct claim_walk *w)
+{
+	int r = journal_entries_next(&w->c, &w->e);
+
+	if (r < 0)
+		return -1;
+	w->state = r == 1 ? 1 : 2;
+	return 0;
+}
+
+int
+claim_entries_hold(const struct spill *list, struct claim_walk *w,
     const char *name, const struct stat *st)
 {
-	struct journal_entry key = { .name = (char *)name };
 	struct journal_identity id;
-	const struct journal_entry *e;
+	int c;
 
-	if (n == 0)
-		return false;
-	e = bsearch(&key, entries, n, sizeof(key), compare_entries);
+	if (list->count == 0)
+		return 0;
+	if (w->state != 0 && strcmp(name, w->last.data) <= 0) {
+		spill_cursor_free(&w->c);
+		w->state = 0;
+	}
+	if (w->state == 0) {
+		spill_cursor_init(&w->c, list);
+		if (walk_step(w) < 0)
+			goto fail;
+	}
+	w->last.len = 0;
+	if (buf_append(&w->last, name, strlen(name) + 1) < 0)
+		goto fail;
 	journal_identity_from_stat(&id, st);
-	return e != NULL && journal_identity_equal(&e->id, &id);
+	while (w->state == 1 && (c = strcmp(w->e.name, name)) <= 0) {
+		if (c == 0 && journal_identity_equal(&w->e.id, &id))
+			return 1;
+		if (walk_step(w) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	/* Begun again at the next question. */
+	spill_cursor_free(&w->c);
+	w->state = 0;
+	return -1;
+}
+
+void
+claim_walk_free(struct claim_walk *w)
+{
+	spill_cursor_free(&w->c);
+	buf_free(&w->last);
+	memset(w, 0, sizeof(*w));
 }
 
 /* ---- json-merge: claiming a leaf ---- */
@@ -347,19 +375,16 @@ claim_look(struct claim *c, int dirfd, const char *output, int outfd,
 		return CLAIM_BUSY;
 	}
 	if (absorbed(dirfd, output, outfd, outst, true, c->had_journal ?
-	    &c->previous : NULL, true, &c->absorbed, &c->nabsorbed,
-	    &recorded) < 0)
+	    &c->previous : NULL, &c->absorbed, &recorded) < 0)
 		return errno == EBADMSG ? CLAIM_BAD_RECORD : CLAIM_BAD_DIR;
 	/* Only the previous journal's header is looked at from here on (who
 	 * held it, when, its state): its entries, one per source, are in
 	 * absorbed now, or held nothing. */
-	journal_entries_free(c->previous.kept, c->previous.nkept);
-	journal_entries_free(c->previous.sources, c->previous.nsources);
-	c->previous.kept = c->previous.sources = NULL;
-	c->previous.nkept = c->previous.nsources = 0;
+	spill_free(&c->previous.kept);
+	spill_free(&c->previous.sources);
 	/* A commit record whose sources are all gone (a run killed after
 	 * removing them) holds nothing back; clearing it needs a claim. */
-	c->leftover = c->nabsorbed == 0 && (recorded || (c->had_journal &&
+	c->leftover = c->absorbed.count == 0 && (recorded || (c->had_journal &&
 	    c->previous.state == JOURNAL_COMMITTED));
 	return CLAIM_BEGUN;
 }
@@ -386,8 +411,7 @@ claim_begin(struct claim *c, int dirfd, const char *output, int outfd,
 static void
 mine_free(struct claim *c)
 {
-	c->mine.kept = NULL;
-	c->mine.nkept = 0;
+	memset(&c->mine.kept, 0, sizeof(c->mine.kept));
 	journal_free(&c->mine);
 }
 
@@ -447,7 +471,6 @@ claim_take(struct claim *c, enum claim_mode mode)
 	/* The kept sources are absorbed itself, borrowed (mine_free()): a
 	 * copy would cost another entry per source. */
 	mine->kept = c->absorbed;
-	mine->nkept = c->nabsorbed;
 	/* A dead run's journal is replaced, if it is still that one (another
 	 * run may have taken it over since we looked); none is created
 	 * exclusively, so that of two runs starting at once one gets the
@@ -473,10 +496,10 @@ claim_take(struct claim *c, enum claim_mode mode)
 	return CLAIM_BEGUN;
 }
 
-bool
-claim_holds(const struct claim *c, const char *name, const struct stat *st)
+int
+claim_holds(struct claim *c, const char *name, const struct stat *st)
 {
-	return claim_entries_hold(c->absorbed, c->nabsorbed, name, st);
+	return claim_entries_hold(&c->absorbed, &c->walk, name, st);
 }
 
 /* True when the leaf's journal is still our claim; else notes the
@@ -499,27 +522,25 @@ claim_still_ours(struct claim *c)
 }
 
 int
-claim_finish(struct claim *c, struct journal_entry *consumed, size_t n,
+claim_finish(struct claim *c, struct spill *consumed,
     const struct journal_hash *written)
 {
 	struct journal *mine = &c->mine;
 
 	if (!c->claimed) {
-		journal_entries_free(consumed, n);
+		spill_free(consumed);
 		return 0;
 	}
 	/* A run that took the leaf over at the same time as we did (both
 	 * found the same dead claim) replaced ours: it has the leaf. */
 	if (!claim_still_ours(c)) {
-		journal_entries_free(consumed, n);
+		spill_free(consumed);
 		c->claimed = false;
 		errno = EBUSY;
 		return -1;
 	}
-	journal_entries_free(mine->sources, mine->nsources);
 	mine->state = JOURNAL_MERGED;
-	mine->sources = consumed;
-	mine->nsources = n;
+	spill_move(&mine->sources, consumed);
 	mine->records = written->records;
 	mine->bytes = written->bytes;
 	mine->hash = journal_hash_final(written);
@@ -553,7 +574,7 @@ claim_abort(struct claim *c, bool remove_if_new)
 bool
 claim_idle(const struct claim *c, size_t nconsumed)
 {
-	return nconsumed == 0 && c->nabsorbed == 0;
+	return nconsumed == 0 && c->absorbed.count == 0;
 }
 
 int
@@ -578,7 +599,8 @@ claim_free(struct claim *c)
 	 * previous (after an error nothing: freeing it is harmless). */
 	journal_free(&c->previous);
 	mine_free(c);
-	journal_entries_free(c->absorbed, c->nabsorbed);
+	spill_free(&c->absorbed);
+	claim_walk_free(&c->walk);
 	memset(c, 0, sizeof(*c));
 	c->dirfd = -1;
 }
@@ -589,7 +611,7 @@ enum claim_check
 claim_check(int dirfd, const char *output, const struct journal_hash *written,
     int flags, struct journal *claim)
 {
-	struct journal_entry *held;
+	struct spill held;
 	struct journal_identity now;
 	struct stat st;
 	size_t nheld;
@@ -611,9 +633,10 @@ claim_check(int dirfd, const char *output, const struct journal_hash *written,
 		/* The output's own record naming sources that are still there
 		 * forbids a plain write, as a committed journal file does.  One
 		 * whose sources are all gone only missed its removal. */
-		if (claim_absorbed(dirfd, output, NULL, &held, &nheld) == -1)
+		if (claim_absorbed(dirfd, output, NULL, &held) == -1)
 			return CLAIM_RECORD_ERROR;
-		journal_entries_free(held, nheld);
+		nheld = held.count;
+		spill_free(&held);
 		return nheld > 0 ? CLAIM_RECORD_HOLDS : CLAIM_NONE;
 	}
 	verdict = CLAIM_READY;
@@ -660,7 +683,7 @@ claim_check(int dirfd, const char *output, const struct journal_hash *written,
 bool
 claim_check_idle(const struct journal *claim)
 {
-	return claim->nsources == 0 && claim->nkept == 0;
+	return claim->sources.count == 0 && claim->kept.count == 0;
 }
 
 int
@@ -693,9 +716,7 @@ claim_record_init(struct journal *record, const struct journal *claim,
 	record->base = claim->base;
 	record->output_ino = ino;
 	record->kept = claim->kept;
-	record->nkept = claim->nkept;
 	record->sources = claim->sources;
-	record->nsources = claim->nsources;
 	record->records = written->records;
 	record->bytes = written->bytes;
 	record->hash = journal_hash_final(written);
@@ -710,23 +731,30 @@ claim_record_free(struct journal *record)
 	memset(record, 0, sizeof(*record));
 }
 
-const struct journal_entry *
-claim_changed_source(int dirfd, const struct journal *claim)
+int
+claim_changed_source(int dirfd, const struct journal *claim, struct buf *name)
 {
-	const struct journal_entry *lists[2] = { claim->kept, claim->sources };
-	size_t counts[2] = { claim->nkept, claim->nsources };
+	const struct spill *lists[2] = { &claim->kept, &claim->sources };
+	struct spill_cursor c;
+	struct journal_entry e;
+	int r = 0;
 
-	for (int l = 0; l < 2; l++)
-		for (size_t i = 0; i < counts[l]; i++) {
-			const struct journal_entry *e = &lists[l][i];
-
+	for (int l = 0; r == 0 && l < 2; l++) {
+		spill_cursor_init(&c, lists[l]);
+		while ((r = journal_entries_next(&c, &e)) == 1)
 			/* One that is gone adds nothing to read again. */
-			if (!journal_identity_matches(dirfd, e->name, &e->id) &&
-			    share_faccessat(dirfd, e->name, F_OK,
+			if (!journal_identity_matches(dirfd, e.name, &e.id) &&
+			    share_faccessat(dirfd, e.name, F_OK,
 			    AT_SYMLINK_NOFOLLOW) == 0)
-				return e;
+				break;
+		if (r == 1) {
+			name->len = 0;
+			if (buf_append(name, e.name, strlen(e.name) + 1) < 0)
+				r = -1;
 		}
-	return NULL;
+		spill_cursor_free(&c);
+	}
+	return r;
 }
 
 int
@@ -743,20 +771,23 @@ claim_remove_sources(int dirfd, const struct journal *claim,
     void (*report)(void *ctx, const struct journal_entry *e,
     enum claim_removal what, int err), void *ctx, bool *record_needed)
 {
-	const struct journal_entry *lists[2] = { claim->kept, claim->sources };
-	size_t counts[2] = { claim->nkept, claim->nsources }, left = 0;
+	const struct spill *lists[2] = { &claim->kept, &claim->sources };
+	struct spill_cursor c;
+	struct journal_entry e;
+	size_t left = 0;
+	int r = 0;
 
-	for (int l = 0; l < 2; l++) {
-		for (size_t i = 0; i < counts[l]; i++) {
-			const struct journal_entry *e = &lists[l][i];
+	for (int l = 0; r == 0 && l < 2; l++) {
+		spill_cursor_init(&c, lists[l]);
+		while ((r = journal_entries_next(&c, &e)) == 1) {
 			enum claim_removal what = CLAIM_REMOVED;
 			int err = 0;
 
-			if (!journal_identity_matches(dirfd, e->name, &e->id))
-				what = share_faccessat(dirfd, e->name, F_OK,
+			if (!journal_identity_matches(dirfd, e.name, &e.id))
+				what = share_faccessat(dirfd, e.name, F_OK,
 				    AT_SYMLINK_NOFOLLOW) == 0 ?
 				    CLAIM_KEPT_CHANGED : CLAIM_GONE;
-			else if (share_unlinkat(dirfd, e->name, 0) == -1 &&
+			else if (share_unlinkat(dirfd, e.name, 0) == -1 &&
 			    errno != ENOENT) {
 				err = errno;
 				what = CLAIM_KEPT_ERROR;
@@ -767,8 +798,18 @@ claim_remove_sources(int dirfd, const struct journal *claim,
 			if (what == CLAIM_KEPT_ERROR)
 				*record_needed = true;
 			if (report != NULL)
-				report(ctx, e, what, err);
+				report(ctx, &e, what, err);
 		}
+		if (r < 0) {
+			/* The rest is not known: the record keeps them. */
+			int err = errno;
+
+			left++;
+			*record_needed = true;
+			if (report != NULL)
+				report(ctx, NULL, CLAIM_KEPT_ERROR, err);
+		}
+		spill_cursor_free(&c);
 	}
 	return left;
 }
@@ -817,8 +858,7 @@ claim_inspect(int dirfd, const char *output, struct claim_view *v)
 		else
 			v->unfinished = true;
 	}
-	r = claim_absorbed(dirfd, output, r == 1 ? &j : NULL, &v->absorbed,
-	    &v->nabsorbed);
+	r = claim_absorbed(dirfd, output, r == 1 ? &j : NULL, &v->absorbed);
 	journal_free(&j);
 	if (r < 0 && errno == EBADMSG) {
 		/* The output's record is malformed: json-merge reports it. */
@@ -827,21 +867,22 @@ claim_inspect(int dirfd, const char *output, struct claim_view *v)
 	}
 	/* Without a claim, sources the output holds are those of a commit
 	 * (its record on the output, or its journal file). */
-	if (!v->busy && !v->unfinished && v->nabsorbed > 0)
+	if (!v->busy && !v->unfinished && v->absorbed.count > 0)
 		v->committed = true;
 	return r;
 }
 
-bool
-claim_view_holds(const struct claim_view *v, const char *name,
+int
+claim_view_holds(struct claim_view *v, const char *name,
     const struct stat *st)
 {
-	return claim_entries_hold(v->absorbed, v->nabsorbed, name, st);
+	return claim_entries_hold(&v->absorbed, &v->walk, name, st);
 }
 
 void
 claim_view_free(struct claim_view *v)
 {
-	journal_entries_free(v->absorbed, v->nabsorbed);
+	spill_free(&v->absorbed);
+	claim_walk_free(&v->walk);
 	memset(v, 0, sizeof(*v));
 }

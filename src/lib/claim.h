@@ -69,17 +69,34 @@ int claim_remove_dead_temps(int dirfd, const char *name);
  *   else O exists and j has a base with O.ino == base.ino  -> kept;
  *   else -> none.
  * Only entries that still exist with the same identity are returned,
- * sorted by name.  *out receives a malloc()ed array of *nout copies (free
- * with journal_entries_free()); it is NULL when *nout is 0.  -1 with errno
+ * sorted by name, in *out (initialized by this call; free it with
+ * spill_free(): a list of bounded memory, journal.h).  -1 with errno
  * EBADMSG when the output's attribute is not a well-formed journal.
  */
 int claim_absorbed(int dirfd, const char *name, const struct journal *j,
-    struct journal_entry **out, size_t *nout);
+    struct spill *out);
 
-/* True when name with lstat st is one of the n sorted entries (same name
- * and identity): its records are in the output already. */
-bool claim_entries_hold(const struct journal_entry *entries, size_t n,
+/*
+ * A walk of a list of entries sorted by name, asked about names in
+ * increasing order (the order of a leaf's listing): one pass over the list
+ * for a whole listing, in a buffer, however many entries it has.  A name
+ * not after the last one asked starts the walk again.  Zero it before the
+ * first claim_entries_hold(); free it with claim_walk_free().
+ */
+struct claim_walk {
+	struct spill_cursor c;
+	struct journal_entry e;	/* the entry the walk is at (state 1) */
+	int state;		/* 0: not begun, 1: at e, 2: past the end */
+	struct buf last;	/* the last name asked, NUL-terminated */
+};
+
+/* 1 when name with lstat st is in the sorted list (same name and
+ * identity): its records are in the output already; 0 when it is not; -1
+ * when the list cannot be read (errno: EIO, ENOMEM), and nothing may be
+ * concluded. */
+int claim_entries_hold(const struct spill *list, struct claim_walk *w,
     const char *name, const struct stat *st);
+void claim_walk_free(struct claim_walk *w);
 
 /* ---- json-merge: claiming a leaf ---- */
 
@@ -119,8 +136,8 @@ struct claim {
 	bool claimed;			/* ours is in place */
 	struct journal mine;		/* its kept entries are absorbed,
 					 * borrowed: never free it alone */
-	struct journal_entry *absorbed;	/* already in the output, sorted */
-	size_t nabsorbed;
+	struct spill absorbed;		/* already in the output, sorted */
+	struct claim_walk walk;		/* claim_holds() in it */
 	char busy_host[256];		/* with CLAIM_BUSY ("" if unknown) */
 	long long busy_pid;		/* with CLAIM_BUSY (0 if unknown) */
 	bool temps_unseen;		/* set by the caller: its listing of the
@@ -153,19 +170,19 @@ enum claim_begin claim_take(struct claim *c, enum claim_mode mode);
  * claim, or a commit record left behind by one. */
 bool claim_unfinished(const struct claim *c);
 
-/* True when the source name with lstat st is in the output already. */
-bool claim_holds(const struct claim *c, const char *name,
-    const struct stat *st);
+/* claim_entries_hold() of the absorbed sources: 1 when the source name
+ * with lstat st is in the output already, 0 when not, -1. */
+int claim_holds(struct claim *c, const char *name, const struct stat *st);
 
 /*
- * Step 2: the claim becomes "merged", with the n consumed sources (moved
- * into the claim: the caller's array is taken over, even on failure) and
+ * Step 2: the claim becomes "merged", with the consumed sources (moved
+ * into the claim: the caller's list is left empty, even on failure) and
  * what was written.  A no-op returning 0 when nothing is claimed.  -1
  * with EBUSY when the journal is no longer ours (another run, which found
  * the same dead claim, took the leaf over at the same time: busy_host and
  * busy_pid name it); the claim is then not held.
  */
-int claim_finish(struct claim *c, struct journal_entry *consumed, size_t n,
+int claim_finish(struct claim *c, struct spill *consumed,
     const struct journal_hash *written);
 
 /*
@@ -261,12 +278,14 @@ void claim_record_free(struct journal *record);
  * Step 3, last, once the new output is durable and before it is renamed
  * into place: the first source of the claim (kept or consumed) that is
  * still there but no longer the file that was read (rewritten since, even
- * with its mtime set back: the identity has the ctime), or NULL when none
- * is.  Its old records are in the new output: publishing it would have a
- * later run read them again.
+ * with its mtime set back: the identity has the ctime): 1, its name in
+ * *name (NUL-terminated); 0 when none is; -1 when the claim's entries
+ * cannot be read (errno), which must be taken as a change.  Its old
+ * records are in the new output: publishing it would have a later run
+ * read them again.
  */
-const struct journal_entry *claim_changed_source(int dirfd,
-    const struct journal *claim);
+int claim_changed_source(int dirfd, const struct journal *claim,
+    struct buf *name);
 
 /*
  * When claim_changed_source() found one: the claim goes back to state
@@ -289,7 +308,9 @@ enum claim_removal {
  * consumed) whose identity still matches, calling report (may be NULL)
  * for each with what became of it.  Returns the number not removed
  * (changed or failed); *record_needed is set when one failed to go (the
- * record must stay: it still says that source is in the output).
+ * record must stay: it still says that source is in the output).  When
+ * the entries cannot be read on (their list's file in $TMPDIR), report
+ * is called once with e NULL and CLAIM_KEPT_ERROR, and the record stays.
  */
 size_t claim_remove_sources(int dirfd, const struct journal *claim,
     void (*report)(void *ctx, const struct journal_entry *e,
@@ -312,16 +333,17 @@ struct claim_view {
 	bool unfinished;	/* a dead run's claim, or a journal or record
 				 * that json-merge must look at */
 	bool committed;		/* a commit whose sources or journal remain */
-	struct journal_entry *absorbed;	/* what the output holds, sorted */
-	size_t nabsorbed;
+	struct spill absorbed;	/* what the output holds, sorted */
+	struct claim_walk walk;	/* claim_view_holds() in it */
 };
 
 /* Reads the leaf's journal and record.  Returns -1 when they cannot be
  * read (a malformed one is not an error: it makes the leaf unfinished). */
 int claim_inspect(int dirfd, const char *output, struct claim_view *v);
 
-/* True when the output holds the source name with lstat st already. */
-bool claim_view_holds(const struct claim_view *v, const char *name,
+/* 1 when the output holds the source name with lstat st already, 0 when
+ * not, -1 (claim_entries_hold()). */
+int claim_view_holds(struct claim_view *v, const char *name,
     const struct stat *st);
 
 void claim_view_free(struct claim_view *v);

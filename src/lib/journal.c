@@ -44,19 +44,11 @@ journal_init(struct journal *j)
 }
 
 void
-journal_entries_free(struct journal_entry *entries, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(entries[i].name);
-	free(entries);
-}
-
-void
 journal_free(struct journal *j)
 {
 	free(j->host);
-	journal_entries_free(j->kept, j->nkept);
-	journal_entries_free(j->sources, j->nsources);
+	spill_free(&j->kept);
+	spill_free(&j->sources);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -74,36 +66,96 @@ journal_state_name(enum journal_state state)
 	return "?";
 }
 
-int
-journal_entries_take(struct journal_entry **entries, size_t *n,
-    const struct journal_entry *entry)
-{
-	struct journal_entry *grown;
+/* An entry's record: the name and its NUL, then these, in this order. */
+#define ENTRY_FIELDS (4 * 8 + 3 * 4)
 
-	/* Grow by powers of two: n is a power of two exactly when full. */
-	if ((*n & (*n - 1)) == 0) {
-		grown = reallocarray(*entries, *n ? *n * 2 : 1, sizeof(**entries));
-		if (grown == NULL)
-			return -1;
-		*entries = grown;
-	}
-	(*entries)[(*n)++] = *entry;
-	return 0;
+int
+journal_entries_add(struct spill *list, const struct journal_entry *e)
+{
+	char rec[NAME_MAX + 1 + ENTRY_FIELDS], *big = NULL, *p;
+	size_t n = strlen(e->name) + 1, len = n + ENTRY_FIELDS;
+	int r;
+
+	/* A name of a directory fits on the stack; one from a journal may
+	 * be anything. */
+	if (len > sizeof(rec) && (big = malloc(len)) == NULL)
+		return -1;
+	p = big != NULL ? big : rec;
+	memcpy(p, e->name, n);
+	memcpy(p + n, &e->id.ino, 8);
+	memcpy(p + n + 8, &e->id.size, 8);
+	memcpy(p + n + 16, &e->id.mtime_ns, 8);
+	memcpy(p + n + 24, &e->id.ctime_ns, 8);
+	memcpy(p + n + 32, &e->mode, 4);
+	memcpy(p + n + 36, &e->uid, 4);
+	memcpy(p + n + 40, &e->gid, 4);
+	r = spill_add(list, p, len);
+	free(big);
+	return r;
 }
 
 int
-journal_entries_append(struct journal_entry **entries, size_t *n,
-    const struct journal_entry *entry)
+journal_entries_next(struct spill_cursor *c, struct journal_entry *e)
 {
-	struct journal_entry e = *entry;
+	const char *rec;
+	size_t len, n;
+	int r;
 
-	if ((e.name = strdup(entry->name)) == NULL)
-		return -1;
-	if (journal_entries_take(entries, n, &e) < 0) {
-		free(e.name);
+	if ((r = spill_next(c, &rec, &len)) <= 0)
+		return r;
+	if (len <= ENTRY_FIELDS || rec[len - ENTRY_FIELDS - 1] != '\0') {
+		errno = EIO;
 		return -1;
 	}
-	return 0;
+	n = len - ENTRY_FIELDS;
+	e->name = (char *)rec;
+	memcpy(&e->id.ino, rec + n, 8);
+	memcpy(&e->id.size, rec + n + 8, 8);
+	memcpy(&e->id.mtime_ns, rec + n + 16, 8);
+	memcpy(&e->id.ctime_ns, rec + n + 24, 8);
+	memcpy(&e->mode, rec + n + 32, 4);
+	memcpy(&e->uid, rec + n + 36, 4);
+	memcpy(&e->gid, rec + n + 40, 4);
+	return 1;
+}
+
+/* The key of an entry's record: its name. */
+static void
+entry_key(const char *rec, size_t len, const char **key, size_t *keylen)
+{
+	*key = rec;
+	*keylen = len > ENTRY_FIELDS ? strnlen(rec, len - ENTRY_FIELDS) : 0;
+}
+
+int
+journal_entries_sort(struct spill *list)
+{
+	return spill_sort(list, entry_key);
+}
+
+int
+journal_entries_first(const struct spill *list, struct journal_entry *e,
+    struct buf *name)
+{
+	struct spill_cursor c;
+	struct journal_entry next;
+	int r, found = 0;
+
+	spill_cursor_init(&c, list);
+	while ((r = journal_entries_next(&c, &next)) == 1) {
+		if (found && strcmp(next.name, name->data) >= 0)
+			continue;
+		name->len = 0;
+		if (buf_append(name, next.name, strlen(next.name) + 1) < 0) {
+			r = -1;
+			break;
+		}
+		*e = next;
+		e->name = name->data;
+		found = 1;
+	}
+	spill_cursor_free(&c);
+	return r < 0 ? -1 : found;
 }
 
 void
@@ -117,18 +169,15 @@ journal_identity_from_stat(struct journal_identity *id, const struct stat *st)
 	    st->st_ctim.tv_nsec;
 }
 
-int
+void
 journal_entry_from_stat(struct journal_entry *e, const char *name,
     const struct stat *st)
 {
-	e->name = strdup(name);
-	if (e->name == NULL)
-		return -1;
+	e->name = (char *)name;
 	journal_identity_from_stat(&e->id, st);
 	e->mode = st->st_mode;
 	e->uid = st->st_uid;
 	e->gid = st->st_gid;
-	return 0;
 }
 
 int

@@ -49,6 +49,7 @@
 
 #include "journalfile.h"
 #include "journalhash.h"
+#include "spill.h"
 
 #define JOURNAL_VERSION 1
 
@@ -70,7 +71,8 @@ struct journal_identity {
 
 /* A source file, as it was when it was read. */
 struct journal_entry {
-	char *name;		/* owned; plain bytes, NUL-terminated */
+	char *name;		/* plain bytes, NUL-terminated; whose is said
+				 * where an entry is made */
 	struct journal_identity id;
 	unsigned int mode;	/* st_mode (type and permission bits) */
 	unsigned int uid;
@@ -86,10 +88,11 @@ struct journal {
 	int has_base;			/* base below is meaningful */
 	struct journal_identity base;	/* the output json-merge read */
 	unsigned long long output_ino;	/* committed: the new output */
-	struct journal_entry *kept;	/* owned: already in the base output */
-	size_t nkept;
-	struct journal_entry *sources;	/* owned: consumed by this run */
-	size_t nsources;
+	/* The entries, one a source, as lists of bounded memory (spill.h:
+	 * a leaf of a million files holds its journal in a buffer, the rest
+	 * in $TMPDIR): read with journal_entries_next(). */
+	struct spill kept;		/* owned: already in the base output */
+	struct spill sources;		/* owned: consumed by this run */
 	unsigned long long records;	/* what json-merge wrote on stdout */
 	unsigned long long bytes;
 	uint64_t hash;
@@ -194,20 +197,25 @@ void journal_redirect_clear(void);
 /* Unlinks DIR/.NAME.journal (ENOENT is an error the caller may ignore). */
 int journal_remove(int dirfd, const char *name);
 
-/* Frees an array of n entries and their names. */
-void journal_entries_free(struct journal_entry *entries, size_t n);
-
 /*
- * Appends a copy of entry (name duplicated) to the array *entries of *n
- * elements.  Returns -1 (ENOMEM) and leaves the array as it was on failure.
+ * The entries of a list (spill.h), each one record: the name, its NUL and
+ * the identity, mode and owner in host byte order.
+ *
+ * journal_entries_add() appends a copy of e.  journal_entries_next() stores
+ * the next entry of the list c reads in *e, whose name points into the
+ * reader (valid until the following call), and returns 1; 0 at the end;
+ * -1 (EIO: not an entry).  journal_entries_sort() orders a list by name
+ * (strcmp()), in bounded memory.
  */
-int journal_entries_append(struct journal_entry **entries, size_t *n,
-    const struct journal_entry *entry);
+int journal_entries_add(struct spill *list, const struct journal_entry *e);
+int journal_entries_next(struct spill_cursor *c, struct journal_entry *e);
+int journal_entries_sort(struct spill *list);
 
-/* journal_entries_append() without the copy: the array takes entry->name
- * over (only when it returns 0). */
-int journal_entries_take(struct journal_entry **entries, size_t *n,
-    const struct journal_entry *entry);
+/* The entry of the list whose name comes first in byte order (strcmp()):
+ * 1, with *e a copy whose name is held in *name; 0 when the list is
+ * empty; -1 (errno). */
+int journal_entries_first(const struct spill *list, struct journal_entry *e,
+    struct buf *name);
 
 /* Fills id from st (st_ino, st_size, st_mtim, st_ctim: the change time,
  * which no user can set, so that a source rewritten with its mtime set
@@ -215,11 +223,9 @@ int journal_entries_take(struct journal_entry **entries, size_t *n,
 void journal_identity_from_stat(struct journal_identity *id,
     const struct stat *st);
 
-/*
- * Fills *e from name and st (the fstat() of the open file); e->name is a
- * malloc()ed copy.  Returns -1 (ENOMEM) on failure.
- */
-int journal_entry_from_stat(struct journal_entry *e, const char *name,
+/* Fills *e from name (borrowed: e->name is name) and st, the fstat() of
+ * the open file. */
+void journal_entry_from_stat(struct journal_entry *e, const char *name,
     const struct stat *st);
 
 /* True when a and b have the same ino, size and mtime_ns, and the same

@@ -199,27 +199,39 @@ put_identity(struct out *o, const struct journal_identity *id, bool first)
  * an extended attribute has on ext4 (no journal file: two fsyncs fewer).
  */
 static void
-put_entries(struct out *o, const char *key, const struct journal_entry *e,
-    size_t n, bool with_owner)
+put_entries(struct out *o, const char *key, const struct spill *list,
+    bool with_owner)
 {
+	struct spill_cursor c;
+	struct journal_entry e;
+	bool first = true;
+	int r;
+
 	put_raw(o, key);
 	put(o, "[", 1);
-	for (size_t i = 0; i < n && o->err == 0; i++) {
-		put_raw(o, i ? ",{" : "{");
-		put_name(o, e[i].name);
-		put_identity(o, &e[i].id, false);
+	spill_cursor_init(&c, list);
+	while (o->err == 0 && (r = journal_entries_next(&c, &e)) != 0) {
+		if (r < 0) {
+			o->err = errno;
+			break;
+		}
+		put_raw(o, first ? "{" : ",{");
+		first = false;
+		put_name(o, e.name);
+		put_identity(o, &e.id, false);
 		if (!with_owner) {
 			put(o, "}", 1);
 			continue;
 		}
 		put_raw(o, ",\"mode\":");
-		put_u64(o, e[i].mode);
+		put_u64(o, e.mode);
 		put_raw(o, ",\"uid\":");
-		put_u64(o, e[i].uid);
+		put_u64(o, e.uid);
 		put_raw(o, ",\"gid\":");
-		put_u64(o, e[i].gid);
+		put_u64(o, e.gid);
 		put(o, "}", 1);
 	}
+	spill_cursor_free(&c);
 	put(o, "]", 1);
 }
 
@@ -250,9 +262,8 @@ put_journal(struct out *o, const struct journal *j)
 		put_raw(o, "null");
 	put_raw(o, ",\"output_ino\":");
 	put_u64(o, j->output_ino);
-	put_entries(o, ",\"kept\":", j->kept, j->nkept,
-	    j->state != JOURNAL_COMMITTED);
-	put_entries(o, ",\"sources\":", j->sources, j->nsources,
+	put_entries(o, ",\"kept\":", &j->kept, j->state != JOURNAL_COMMITTED);
+	put_entries(o, ",\"sources\":", &j->sources,
 	    j->state != JOURNAL_COMMITTED);
 	put_raw(o, ",\"records\":");
 	put_u64(o, j->records);
@@ -799,9 +810,9 @@ entry_member(struct in *in, const char *key, void *ctx)
 	return skip_value(in, 2);
 }
 
-/* One entry of an array, appended to *entries. */
+/* One entry of an array, appended to the list. */
 static int
-read_entry(struct in *in, struct journal_entry **entries, size_t *n)
+read_entry(struct in *in, struct spill *list)
 {
 	struct entry_fields f;
 	/* A committed record leaves the owner out (put_entries). */
@@ -826,8 +837,8 @@ read_entry(struct in *in, struct journal_entry **entries, size_t *n)
 		in->err = errno == ENOMEM ? ENOMEM : EBADMSG;
 		goto out;
 	}
-	if (journal_entries_append(entries, n, &f.e) < 0)
-		in->err = ENOMEM;
+	if (journal_entries_add(list, &f.e) < 0)
+		in->err = errno;
 	else
 		r = 0;
 	if (f.e.name != f.name)
@@ -838,15 +849,13 @@ out:
 	return r;
 }
 
-/* An array of entries: what *entries held is replaced. */
+/* An array of entries: what the list held is replaced. */
 static int
-read_entries(struct in *in, struct journal_entry **entries, size_t *n)
+read_entries(struct in *in, struct spill *list)
 {
 	int c;
 
-	journal_entries_free(*entries, *n);
-	*entries = NULL;
-	*n = 0;
+	spill_free(list);
 	if (expect(in, '[') < 0)
 		return -1;
 	skip_ws(in);
@@ -855,7 +864,7 @@ read_entries(struct in *in, struct journal_entry **entries, size_t *n)
 		return 0;
 	}
 	for (;;) {
-		if (read_entry(in, entries, n) < 0)
+		if (read_entry(in, list) < 0)
 			return -1;
 		skip_ws(in);
 		if ((c = next(in)) == ']')
@@ -990,9 +999,9 @@ journal_member(struct in *in, const char *key, void *ctx)
 	case SEEN_OUTPUT:
 		return read_u64(in, &j->output_ino);
 	case SEEN_KEPT:
-		return read_entries(in, &j->kept, &j->nkept);
+		return read_entries(in, &j->kept);
 	case SEEN_SOURCES:
-		return read_entries(in, &j->sources, &j->nsources);
+		return read_entries(in, &j->sources);
 	case SEEN_RECORDS:
 		return read_u64(in, &j->records);
 	case SEEN_BYTES:

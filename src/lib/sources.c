@@ -79,18 +79,18 @@ sources_classify(const struct sources_rules *rules, const char *name,
 	return SOURCES_ELIGIBLE;
 }
 
-static int
-compare_names(const void *a, const void *b)
+/* The key of a name's record: the name, without its NUL. */
+static void
+name_key(const char *rec, size_t len, const char **key, size_t *keylen)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	*key = rec;
+	*keylen = len > 0 ? len - 1 : 0;
 }
 
 int
-sources_list(int dirfd, const struct sources_rules *rules, char ***names,
-    size_t *count)
+sources_list(int dirfd, const struct sources_rules *rules,
+    struct spill *names)
 {
-	char **list = NULL;
-	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *dir;
 	int fd, saved;
@@ -106,6 +106,7 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 		return -1;
 	}
 	rewinddir(dir);
+	memset(names, 0, sizeof(*names));
 	if (rules->staged != NULL)
 		*rules->staged = false;
 	if (rules->temps != NULL)
@@ -138,30 +139,35 @@ sources_list(int dirfd, const struct sources_rules *rules, char ***names,
 		}
 		if (!sources_name_matches(rules, de->d_name))
 			continue;
-		if (RESERVE(list, cap, n + 1) < 0)
+		if (spill_add(names, de->d_name, strlen(de->d_name) + 1) < 0)
 			goto fail;
-		if ((list[n] = strdup(de->d_name)) == NULL)
-			goto fail;
-		n++;
 	}
 	closedir(dir);
-	if (n > 1)	/* list is NULL when n is 0: not for qsort */
-		qsort(list, n, sizeof(*list), compare_names);
-	*names = list;
-	*count = n;
+	if (spill_sort(names, name_key) < 0)
+		goto fail_sorted;
 	return 0;
 fail:
 	saved = errno;
 	closedir(dir);
-	sources_names_free(list, n);
+	spill_free(names);
+	errno = saved;
+	return -1;
+fail_sorted:
+	saved = errno;
+	spill_free(names);
 	errno = saved;
 	return -1;
 }
 
-void
-sources_names_free(char **names, size_t count)
+int
+sources_next(struct spill_cursor *c, const char **name)
 {
-	for (size_t i = 0; i < count; i++)
-		free(names[i]);
-	free(names);
+	size_t len;
+	int r = spill_next(c, name, &len);
+
+	if (r == 1 && (len == 0 || (*name)[len - 1] != '\0')) {
+		errno = EIO;
+		return -1;
+	}
+	return r;
 }

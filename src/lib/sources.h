@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "spill.h"
+
 /* The default --match glob and --min-age. */
 #define SOURCES_DEFAULT_MATCH "*.txt"
 #define SOURCES_DEFAULT_MIN_AGE_MS (2 * 60 * 1000LL)
@@ -82,14 +84,17 @@ bool sources_held_open(int fd, const char *name);
 /*
  * Lists the names in directory dirfd (not closed; its offset is rewound)
  * that match the rules' globs and are not protocol names, sorted by the
- * bytes of the names (strcmp).  Stores a malloc()ed array of malloc()ed
- * names in *names and its length in *count (free with sources_names_free).
- * Returns 0, or -1 with errno set (the directory could not be read).
+ * bytes of the names (strcmp), into *names (initialized by this call):
+ * a list of bounded memory (spill.h; a leaf of a million sources costs a
+ * buffer, the rest goes to $TMPDIR), each record a name and its NUL.  Free
+ * it with spill_free().  Returns 0, or -1 with errno set (the directory
+ * could not be read, or the list not written).
  */
-int sources_list(int dirfd, const struct sources_rules *rules, char ***names,
-    size_t *count);
+int sources_list(int dirfd, const struct sources_rules *rules,
+    struct spill *names);
 
-/* Frees what sources_list() returned. */
-void sources_names_free(char **names, size_t count);
+/* The next name of a list sources_list() made, valid until the following
+ * call: 1, 0 at the end, or -1 (errno). */
+int sources_next(struct spill_cursor *c, const char **name);
 
 #endif

@@ -309,6 +309,26 @@ write_mark(struct finish *f)
 	return r < 0 ? failed_at(f, "writing the mark") : 0;
 }
 
+
+/* -1 (said) unless every consumed source is still the file that was
+ * read. */
+static int
+sources_unchanged(struct finish *f)
+{
+	struct spill_cursor c;
+	struct journal_entry e;
+	int r;
+
+	spill_cursor_init(&c, &f->claim->sources);
+	while ((r = journal_entries_next(&c, &e)) == 1)
+		if (!journal_identity_matches(f->leaf, e.name, &e.id)) {
+			spill_cursor_free(&c);
+			errno = ESTALE;
+			return failed_at(f, "a source changed");
+		}
+	spill_cursor_free(&c);
+	return r < 0 ? failed_at(f, "reading the claim's sources") : 0;
+}
 /* Step 1: the mark, made (fresh) or found; 0, 1 when there is none and
  * the first source is still there (not fresh: stale), 2 when there is
  * none and the first source is gone (finished, or lost), -1. */
@@ -331,13 +351,8 @@ mark(struct finish *f, bool fresh)
 		if (!fresh)
 			return 1;
 		/* The sources must be the ones that were read. */
-		for (size_t i = 0; i < f->claim->nsources; i++)
-			if (!journal_identity_matches(f->leaf,
-			    f->claim->sources[i].name,
-			    &f->claim->sources[i].id)) {
-				errno = ESTALE;
-				return failed_at(f, "a source changed");
-			}
+		if (sources_unchanged(f) < 0)
+			return -1;
 		if (share_renameat_noreplace(f->leaf, f->en->first,
 		    f->mark) < 0)
 			return failed_at(f, "renaming the first source to "
@@ -371,9 +386,10 @@ static int
 free_inodes(struct finish *f)
 {
 	char *jname = journal_name(f->en->output);
-	const struct journal_entry *lists[2] = { f->claim->kept,
-	    f->claim->sources };
-	size_t counts[2] = { f->claim->nkept, f->claim->nsources };
+	const struct spill *lists[2] = { &f->claim->kept, &f->claim->sources };
+	struct spill_cursor c;
+	struct journal_entry e;
+	int r = 0;
 
 	if (jname == NULL)
 		return failed_at(f, "memory");
@@ -382,20 +398,26 @@ free_inodes(struct finish *f)
 		return failed_at(f, "removing the leaf's journal");
 	}
 	free(jname);
-	for (int l = 0; l < 2; l++)
-		for (size_t i = 0; i < counts[l]; i++) {
-			const struct journal_entry *s = &lists[l][i];
-
-			if (strcmp(s->name, f->en->first) == 0 ||
-			    !journal_identity_matches(f->leaf, s->name, &s->id))
+	for (int l = 0; r == 0 && l < 2; l++) {
+		spill_cursor_init(&c, lists[l]);
+		while ((r = journal_entries_next(&c, &e)) == 1) {
+			if (strcmp(e.name, f->en->first) == 0 ||
+			    !journal_identity_matches(f->leaf, e.name, &e.id))
 				continue;
-			if (share_unlinkat(f->leaf, s->name, 0) < 0) {
+			if (share_unlinkat(f->leaf, e.name, 0) < 0) {
 				if (errno == ENOENT)
 					continue;
-				return failed_at(f, "removing a source");
+				r = -2;
+				break;
 			}
 			f->removed++;
 		}
+		spill_cursor_free(&c);
+	}
+	if (r == -2)
+		return failed_at(f, "removing a source");
+	if (r < 0)
+		return failed_at(f, "reading the claim's sources");
 	if (share_fsync(f->leaf, NULL) < 0)
 		return failed_at(f, "syncing the leaf");
 	return 0;

@@ -173,12 +173,9 @@ restage_claim(struct leaf *l)
 int
 finish_claim(struct leaf *l)
 {
-	int r = claim_finish(&l->claim, l->consumed, l->nconsumed,
-	    &l->out.hash);
+	/* The claim takes the entries over, whatever comes of it. */
+	int r = claim_finish(&l->claim, &l->consumed, &l->out.hash);
 
-	/* The claim took the entries over, whatever came of it. */
-	l->consumed = NULL;
-	l->nconsumed = l->consumedcap = 0;
 	if (r < 0 && errno == EBUSY)
 		/* Another run took the leaf over at the same time. */
 		return claim_failed(l, CLAIM_BUSY);
@@ -237,9 +234,7 @@ finish_staged(struct leaf *l, const struct staging_entry *en)
 	}
 	l->resumed = r == STAGING_DONE;
 	/* What the leaf holds now. */
-	sources_names_free(l->names, l->nnames);
-	l->names = NULL;
-	l->nnames = 0;
+	spill_free(&l->names);
 	l->listed = false;
 	share_close_quietly(&l->outfd, opt.output);
 	return open_output(l);

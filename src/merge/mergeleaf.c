@@ -55,13 +55,9 @@ void
 leaf_reset(struct leaf *l)
 {
 	share_close_quietly(&l->srcfd, l->srcname);
-	sources_names_free(l->names, l->nnames);
-	l->names = NULL;
-	l->nnames = 0;
+	spill_free(&l->names);
 	l->listed = false;
-	journal_entries_free(l->consumed, l->nconsumed);
-	l->consumed = NULL;
-	l->nconsumed = l->consumedcap = 0;
+	spill_free(&l->consumed);
 	claim_free(&l->claim);
 	journal_redirect_clear();
 	share_close_quietly(&l->outfd, opt.output);

@@ -111,13 +111,11 @@ struct leaf {
 					 * directory: left */
 	bool resumed;			/* a staged commit finished here */
 	char entry[STAGING_ENTRY_MAX];	/* its name there */
-	char **names;			/* named like sources */
-	size_t nnames;
+	struct spill names;		/* named like sources, sorted */
 	int srcfd;			/* the source being read */
 	const char *srcname;		/* its name (in names) */
 	char current[PATH_MAX * 2];	/* its path, for messages */
-	struct journal_entry *consumed;	/* for the claim */
-	size_t nconsumed, consumedcap;
+	struct spill consumed;		/* entries, for the claim */
 	enum leaf_failure failure;
 };
 

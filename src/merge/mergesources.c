@@ -40,7 +40,8 @@ source_held(struct leaf *l, const char *name)
 /*
  * Opens the source name (its fstat in *st) if it is to be read.  Returns
  * its descriptor, also held in l->srcfd, or -1 when it is not read, with
- * *skipped 1 when that makes the run partial (it is named on stderr).
+ * *skipped 1 when that makes the run partial (it is named on stderr), -1
+ * when the leaf fails (said).
  */
 static int
 source_open(struct leaf *l, const char *name, struct stat *st, int *skipped)
@@ -81,15 +82,26 @@ source_open(struct leaf *l, const char *name, struct stat *st, int *skipped)
 	case SOURCES_ELIGIBLE:
 		/* Unless its records are in the existing output already, or
 		 * its writer may still be at it. */
-		if (claim_holds(&l->claim, name, st)) {
+		switch (claim_holds(&l->claim, name, st)) {
+		case 1:
 			*skipped = 0;
 			break;
+		case 0:
+			if (!sources_held_open(fd, name))
+				return fd;
+			source_held(l, name);
+			*skipped = 0;
+			break;
+		default:
+			/* Not knowing whether the output holds it, reading it
+			 * could double its records. */
+			diag_warn("%s: the output's list of sources",
+			    diag_quote(l->dir));
+			*skipped = -1;
+			break;
 		}
-		if (!sources_held_open(fd, name))
-			return fd;
-		source_held(l, name);
-		*skipped = 0;
 		break;
+
 	case SOURCES_TOO_YOUNG:
 		source_young(l, name);
 		*skipped = 0;
@@ -136,12 +148,18 @@ source_rejected(struct leaf *l, enum sourceload_result r,
 static int
 source_consumed(struct leaf *l, const char *name, const struct stat *st)
 {
+	struct journal_entry e;
+
 	l->stats.sources++;
 	l->stats.bytes_in += st->st_size;
-	if (RESERVE(l->consumed, l->consumedcap, l->nconsumed + 1) < 0 ||
-	    journal_entry_from_stat(&l->consumed[l->nconsumed], name, st) < 0)
-		return out_of_memory();
-	l->nconsumed++;
+	journal_entry_from_stat(&e, name, st);
+	if (journal_entries_add(&l->consumed, &e) < 0) {
+		if (errno == ENOMEM)
+			return out_of_memory();
+		diag_warn("%s: the list of consumed sources",
+		    diag_quote(l->dir));
+		return -1;
+	}
 	return 0;
 }
 
@@ -191,7 +209,7 @@ list_sources(struct leaf *l)
 	    opt.min_age_ms);
 	l->rules.staged = &l->staged_mark;
 	l->rules.temps = &l->temps_seen;
-	if (sources_list(l->dirfd, &l->rules, &l->names, &l->nnames) < 0) {
+	if (sources_list(l->dirfd, &l->rules, &l->names) < 0) {
 		diag_warnx("%s: %s", diag_quote(l->dir), strerror(errno));
 		return -1;
 	}
@@ -209,39 +227,48 @@ list_sources(struct leaf *l)
 int
 has_work(struct leaf *l)
 {
-	size_t *young = NULL, nyoung = 0, cap = 0;
-	int work = 0;
+	struct spill young = { 0 };
+	struct spill_cursor c;
+	const char *name;
+	int work = 0, r;
 	struct stat st;
 
 	if (claim_unfinished(&l->claim) ||
-	    (l->claim.nabsorbed > 0 && !opt.keep_sources))
+	    (l->claim.absorbed.count > 0 && !opt.keep_sources))
 		return 1;
 	if (list_sources(l) < 0)
 		return -1;
-	for (size_t i = 0; !work && i < l->nnames; i++) {
+	spill_cursor_init(&c, &l->names);
+	while (!work && (r = sources_next(&c, &name)) == 1) {
 		/* Gone, or unreadable: said by the reading, if any. */
-		if (share_fstatat(l->dirfd, l->names[i], &st,
+		if (share_fstatat(l->dirfd, name, &st,
 		    AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		switch (sources_classify(&l->rules, l->names[i], &st)) {
+		switch (sources_classify(&l->rules, name, &st)) {
 		case SOURCES_ELIGIBLE:
-			work = !claim_holds(&l->claim, l->names[i], &st);
+			if ((work = claim_holds(&l->claim, name, &st)) >= 0)
+				work = !work;
 			break;
 		case SOURCES_TOO_YOUNG:
-			if (RESERVE(young, cap, nyoung + 1) < 0) {
-				free(young);
-				return out_of_memory();
-			}
-			young[nyoung++] = i;
+			/* Only their names, in a list of bounded memory. */
+			if (spill_add(&young, name, strlen(name) + 1) < 0)
+				work = -1;
 			break;
 		default:
 			break;
 		}
 	}
+	spill_cursor_free(&c);
+	if (work == 0 && r < 0)
+		work = -1;
 	/* With work the reading counts them, each once. */
-	for (size_t k = 0; !work && k < nyoung; k++)
-		source_young(l, l->names[young[k]]);
-	free(young);
+	spill_cursor_init(&c, &young);
+	while (work == 0 && (r = sources_next(&c, &name)) == 1)
+		source_young(l, name);
+	spill_cursor_free(&c);
+	spill_free(&young);
+	if (work < 0)
+		diag_warn("%s: the list of sources", diag_quote(l->dir));
 	return work;
 }
 
@@ -249,14 +276,24 @@ has_work(struct leaf *l)
 int
 consume_sources(struct leaf *l)
 {
+	struct spill_cursor c;
+	const char *name;
 	int partial = 0, r;
 
 	if (list_sources(l) < 0)
 		return -1;
-	for (size_t i = 0; i < l->nnames; i++) {
-		if ((r = consume_source(l, l->names[i])) < 0)
+	spill_cursor_init(&c, &l->names);
+	while ((r = sources_next(&c, &name)) == 1) {
+		int consumed = consume_source(l, name);
+
+		if (consumed < 0) {
+			spill_cursor_free(&c);
 			return -1;
-		partial |= r;
+		}
+		partial |= consumed;
 	}
-	return partial;
+	if (r < 0)
+		diag_warn("%s: the list of sources", diag_quote(l->dir));
+	spill_cursor_free(&c);
+	return r < 0 ? -1 : partial;
 }
