@@ -25,7 +25,8 @@ from collections import defaultdict
 REFERENCE = {"consolidation": ("leafpack-P2", "floor-P2"),
              "scanning": ("tree-scan-j2", "walk"),
              "sick": ("tree-scan-j4", None),
-             "memory": ("json-merge-64M", None)}
+             "memory": ("json-merge-64M", None),
+             "sources": ("leafpack-4M", None)}
 LABEL = {
     "leafpack-P1": "leafpack -P 1", "leafpack-P2": "leafpack -P 2",
     "python-threads": "seed Python, 4 threads",
@@ -42,6 +43,9 @@ LABEL = {
     "json-merge-64M": "json-merge --memory 64M",
     "json-merge": "json-merge (default --memory)",
     "python-leaf": "seed Python (json.load, sort, dumps)",
+    "leafpack-4M": "leafpack --memory 4M (removing)",
+    "merge-write-4M": "json-merge --memory 4M into jsonl-write (keeping)",
+    "merge-write-again-4M": "the same again, --remove-sources (all held)",
 }
 
 
@@ -471,6 +475,22 @@ def issue5_targets(res, trees):
     return out
 
 
+def issue14_targets(res, trees):
+    """Issue 14, bug 2: a leaf of very many sources within --memory 4M +
+    16 MiB, in every contender of leafpack's."""
+    out = []
+    if not ran(res, "sources"):
+        return out
+    files = trees.get("sources", ["", "?"])[1]
+    for name in ("leafpack-4M", "merge-write-4M", "merge-write-again-4M"):
+        key = ("sources", name, "leaf")
+        rss = res.median(key, 4)
+        out.append(verdict_line("%s files, %s: peak RSS (MiB)" % (
+            files, LABEL[name]), rss / 1024 if rss else None, "<=", 20,
+            " MiB", why=res.failures(key)))
+    return out
+
+
 def scan_targets(res):
     sec, out = "scanning", []
     fastest = [res.median((sec, n, "list"), 1) for n in ("find", "fdfind", "bfs")]
@@ -500,7 +520,8 @@ def verdict_line(text, r, op, want, unit="x", why=""):
 
 def header(res, trees, command, workdir):
     now = datetime.datetime.now(datetime.timezone.utc)
-    local = res.max_runs(("consolidation", "scanning", "sick", "memory"))
+    local = res.max_runs(("consolidation", "scanning", "sick", "memory",
+                          "sources"))
     slow = res.max_runs(("slow",))
     runs = []
     if local:
@@ -546,7 +567,9 @@ def local_sections(res, verdicts, trees):
                       (int(dirs), 0)), ""]
     for section, title, units in (("sick", "Sick share", "leaves"),
                                   ("memory", "Memory: one big leaf",
-                                   "records")):
+                                   "records"),
+                                  ("sources", "Memory: one leaf of many "
+                                   "sources", "files")):
         if ran(res, section):
             # description, count, variant, megabytes
             info = trees.get(section, ["", "0", "list", "0"])
@@ -638,6 +661,9 @@ def main(argv):
     issue5 = issue5_targets(res, trees)
     if issue5:
         doc += ["## Targets of issue 5", ""] + issue5 + [""]
+    issue14 = issue14_targets(res, trees)
+    if issue14:
+        doc += ["## Targets of issue 14 (bug 2)", ""] + issue14 + [""]
     doc += footer(trees)
     text = "\n".join(doc)
     with open(out_path, "w") as f:

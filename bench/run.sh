@@ -20,7 +20,8 @@
 # Sections: consolidation (keeping and removing sources), scanning, sick (a
 # sick share: stallfs, 2 ms per operation and hung directories), slow (a
 # slow share: stallfs with SLOW_DELAYS ms per request, removing sources,
-# with stallfs's counts of the requests), memory (one big leaf).
+# with stallfs's counts of the requests), memory (one big leaf), sources
+# (one leaf of very many tiny sources: what a source costs in memory).
 #
 # Sizes.  The default is small, to finish in about 5 minutes on 2 cores;
 # --full runs the sizes of issue 11 (the slow share on its medium tree,
@@ -36,7 +37,8 @@
 # --full), SICK_CAP (seconds before a lister on the sick share is
 # stopped), the tree sizes
 # ENTITIES TYPES DATES FILES RECORDS, SCAN_ENTITIES, SICK_ENTITIES, BIG_MB
-# (the one-leaf tree of the memory section), SLOW_ENTITIES SLOW_FILES (the
+# (the one-leaf tree of the memory section), MANY_FILES (the sources
+# section's leaf, default 50,000; 1,000,000 with --full), SLOW_ENTITIES SLOW_FILES (the
 # slow share's tree: entities x 3 types x 1 date x files), SLOW_DELAYS
 # (milliseconds per request, a list) and SLOW_P (the -P values of leafpack
 # and the floor, a list).
@@ -56,7 +58,7 @@ done
 # The settings given in the environment, to say how RESULTS.md was made.
 overrides=
 for var in SECTIONS RUNS SLOW_RUNS ENTITIES TYPES DATES FILES RECORDS \
-    SCAN_ENTITIES SICK_ENTITIES SICK_CAP BIG_MB SLOW_ENTITIES SLOW_FILES \
+    SCAN_ENTITIES SICK_ENTITIES SICK_CAP BIG_MB MANY_FILES SLOW_ENTITIES SLOW_FILES \
     SLOW_DELAYS SLOW_P; do
 	eval "value=\${$var-}"
 	# shellcheck disable=SC2154 # set by the eval
@@ -69,7 +71,7 @@ if [ "$full" = 1 ]; then
 	# The local sections as the default was before: a third of issue 5's
 	# medium tree (ENTITIES=300); here (2 cores, load 1 to 2) that took 15
 	# minutes.
-	: "${RUNS:=3}" "${ENTITIES:=100}" "${BIG_MB:=256}"
+	: "${RUNS:=3}" "${ENTITIES:=100}" "${BIG_MB:=256}" "${MANY_FILES:=1000000}"
 	: "${SCAN_ENTITIES:=1500}" "${SICK_ENTITIES:=100}" "${SICK_CAP:=20}"
 	: "${SLOW_ENTITIES:=30}" "${SLOW_FILES:=30}" "${SLOW_DELAYS:=1 5}"
 	: "${SLOW_P:=1 4 16 64}"
@@ -79,7 +81,7 @@ else
 	# Here (2 cores, load 1.7 to 8 when it began) this took 315 to 345 s,
 	# 165 s of it timed: the rest is copies, syncs, checks and mounts; the
 	# sick share waits 4 x SICK_CAP for the listers it stops.
-	: "${RUNS:=2}" "${ENTITIES:=20}" "${BIG_MB:=64}"
+	: "${RUNS:=2}" "${ENTITIES:=20}" "${BIG_MB:=64}" "${MANY_FILES:=50000}"
 	: "${SCAN_ENTITIES:=500}" "${SICK_ENTITIES:=50}" "${SICK_CAP:=10}"
 	: "${SLOW_ENTITIES:=10}" "${SLOW_FILES:=15}" "${SLOW_DELAYS:=1}"
 	: "${SLOW_P:=1 4 16}"
@@ -87,7 +89,7 @@ fi
 : "${DATES:=1}" "${FILES:=30}" "${TYPES:=3}" "${RECORDS:=20}"
 : "${SLOW_RUNS:=1}" "${BENCH_LIMIT:=600}"
 : "${BENCH_WORK:=$here/work}"
-: "${SECTIONS:=consolidation scanning sick slow memory}"
+: "${SECTIONS:=consolidation scanning sick slow memory sources}"
 
 W=$BENCH_WORK
 GENTREE=$TOP/tests/bin/gentree
@@ -158,8 +160,11 @@ preflight() {
 			fuse=1 ;;
 		memory)
 			unbuilt "$LPBIN/json-merge" ;;
+		sources)
+			unbuilt "$LPBIN/leafpack" "$LPBIN/json-merge" \
+			    "$LPBIN/jsonl-write" ;;
 		*)
-			die "unknown section: $section (consolidation scanning sick slow memory)" ;;
+			die "unknown section: $section (consolidation scanning sick slow memory sources)" ;;
 		esac
 	done
 	if [ "$fuse" = 1 ] && ! [ -c /dev/fuse ]; then
@@ -689,6 +694,56 @@ section_memory() {
 	done
 }
 
+# Sources: one leaf of MANY_FILES sources of one record each, with
+# --memory 4M: what a source costs beyond --memory (issue 14: a leaf of a
+# million files within --memory + 16 MiB).  leafpack removes the sources;
+# json-merge | jsonl-write keeps them, then a second pipeline finds them
+# all in the output and removes them; the seed's Python on the same leaf.
+# One run each (the numbers are sizes, not times): a fresh copy of the
+# tree for each contender.
+section_sources() {
+	master=$W/manysrc
+	ROOT=$W/many
+	export ROOT
+	note "sources: one leaf of $MANY_FILES files of 1 record"
+	rm -rf "$master"
+	"$GENTREE" --entities 1 --types 1 --dates 1 --files "$MANY_FILES" \
+	    --records 1 "$master" >/dev/null || die "gentree failed"
+	"$PY" "$here/check.py" expect "$master" >"$W/many.tsv" ||
+		die "check.py expect failed"
+	size=$(cut -f 3 "$W/many.tsv")
+	printf 'sources\t%s\t%s\tleaf\t%s\n' "Leaf: $MANY_FILES files of one record, $((size / 1000000)) MB, --memory 4M; \$TMPDIR on the same file system.  Peak RSS is the largest single process of the contender." \
+	    "$MANY_FILES" "$((size / 1000000))" >>"$W/trees.tsv"
+	mkdir -p "$W/tmp"
+	leaf=$ROOT/e0001/audit/2024-03-01
+	for name in leafpack-4M merge-write-4M merge-write-again-4M python-leaf; do
+		[ "$name" = merge-write-again-4M ] || fresh_copy "$master" "$ROOT"
+		case $name in
+		leafpack-4M)
+			cmd="TMPDIR=\"\$W/tmp\" \"\$LPBIN/leafpack\" --memory 4M --min-age 0 \"\$ROOT\"" ;;
+		merge-write-4M)
+			cmd="TMPDIR=\"\$W/tmp\" \"\$LPBIN/json-merge\" --memory 4M --min-age 0 \"$leaf\" | TMPDIR=\"\$W/tmp\" \"\$LPBIN/jsonl-write\" \"$leaf/consolidated.jsonl\"" ;;
+		merge-write-again-4M)
+			cmd="TMPDIR=\"\$W/tmp\" \"\$LPBIN/json-merge\" --memory 4M --min-age 0 \"$leaf\" | TMPDIR=\"\$W/tmp\" \"\$LPBIN/jsonl-write\" --remove-sources \"$leaf/consolidated.jsonl\"" ;;
+		python-leaf)
+			cmd="\"\$PY\" \"\$TOP/bench/seed.py\" consolidate --workers 1 --remove \"\$ROOT\"" ;;
+		esac
+		measure "$name" leaf /dev/null
+		case $name in
+		merge-write-4M) did_work "$name" "$ROOT" keep 1 "$MANY_FILES" ;;
+		*) did_work "$name" "$ROOT" remove 1 0 ;;
+		esac
+		record sources "$name" leaf 1
+		removed=--removed
+		[ "$name" = merge-write-4M ] && removed=
+		# shellcheck disable=SC2086 # $removed: one word or none
+		verdict sources "$name" leaf "$("$PY" "$here/check.py" \
+		    verify "$W/many.tsv" "$master" "$ROOT" $removed 2>&1 |
+		    tail -n 1)"
+	done
+	rm -rf "$ROOT" "$master"
+}
+
 main() {
 	trap cleanup INT TERM
 	mkdir -p "$W/log" "$W/out" || die "cannot create $W"
@@ -709,6 +764,7 @@ main() {
 		sick) section_sick ;;
 		slow) section_slow ;;
 		memory) section_memory ;;
+		sources) section_sources ;;
 		esac
 	done
 	rm -rf "$W/tmp"

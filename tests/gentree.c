@@ -541,7 +541,7 @@ main(int argc, char **argv)
 		{ "entities", &o.entities, 0, 9999999 },
 		{ "types", &o.types, 0, 999 },
 		{ "dates", &o.dates, 0, 36500 },
-		{ "files", &o.files, 0, 99999 },
+		{ "files", &o.files, 0, 9999999 },
 		{ "records", &o.records, 0, 100000000 },
 		{ "bad", &o.bad, 0, LLONG_MAX },
 		{ "mtime-age", &o.mtime_age, -1000000000, 1000000000 },
