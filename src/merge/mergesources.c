@@ -263,7 +263,7 @@ has_work(struct leaf *l)
 		work = -1;
 	/* With work the reading counts them, each once. */
 	spill_cursor_init(&c, &young);
-	while (work == 0 && (r = sources_next(&c, &name)) == 1)
+	while (work == 0 && sources_next(&c, &name) == 1)
 		source_young(l, name);
 	spill_cursor_free(&c);
 	spill_free(&young);
