@@ -90,3 +90,13 @@ grows() {
 grows merge1 merge0
 grows write1 write0
 [ -z "$(ls -A tmp)" ] || fail "left in TMPDIR: $(ls -A tmp)"
+
+# No $TMPDIR to spill the lists to: they stay in memory, and the leaf is
+# consolidated all the same (its records fit in --memory: no run either).
+rm -f "$sleaf/consolidated.jsonl" "$sleaf/.consolidated.jsonl.journal"
+TMPDIR=$PWD/missing "$BIN/json-merge" --min-age 0 "$sleaf" |
+    TMPDIR=$PWD/missing "$BIN/jsonl-write" --remove-sources \
+    "$sleaf/consolidated.jsonl" 2>err || fail "without TMPDIR: $(cat err)"
+[ "$(wc -l <"$sleaf/consolidated.jsonl")" -eq $((n / 4)) ] ||
+	fail "without TMPDIR: $(wc -l <"$sleaf/consolidated.jsonl") records"
+[ "$(entries "$sleaf")" -eq 1 ] || fail "without TMPDIR: sources left"

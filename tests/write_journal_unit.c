@@ -226,6 +226,34 @@ test_spill(void)
 	claim_walk_free(&w);
 	spill_free(&list);
 	spill_free(&small);
+
+	/* No $TMPDIR to spill to: the list stays in memory, whole. */
+	char *was = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+
+	CHECK(setenv("TMPDIR", "/nonexistent/leafpack-unit", 1) == 0);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "src-%08zu.txt", (N - 1 - i));
+		journal_entry_from_stat(&e, name, &st);
+		CHECK(journal_entries_add(&list, &e) == 0);
+	}
+	CHECK(list.count == N && !list.spilled && list.stuck);
+	CHECK(journal_entries_sort(&list) == 0);
+	n = 0;
+	prev[0] = '\0';
+	spill_cursor_init(&c, &list);
+	while ((r = journal_entries_next(&c, &e)) == 1) {
+		CHECK(strcmp(prev, e.name) < 0);
+		snprintf(prev, sizeof(prev), "%s", e.name);
+		n++;
+	}
+	CHECK(r == 0 && n == N);
+	spill_cursor_free(&c);
+	spill_free(&list);
+	if (was != NULL)
+		setenv("TMPDIR", was, 1);
+	else
+		unsetenv("TMPDIR");
+	free(was);
 }
 
 static void

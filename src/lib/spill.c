@@ -61,9 +61,14 @@ spill_add(struct spill *s, const void *rec, size_t len)
 		errno = EOVERFLOW;
 		return -1;
 	}
-	if (s->mem.len > 0 && s->mem.len + 4 + len > SPILL_MEMORY &&
-	    write_out(s) < 0)
-		return -1;
+	if (!s->stuck && s->mem.len > 0 && s->mem.len + 4 + len >
+	    SPILL_MEMORY && write_out(s) < 0) {
+		if (errno == ENOMEM)
+			return -1;
+		/* A partial write may have passed filelen: the file is read
+		 * only as far as it, and never appended to again. */
+		s->stuck = true;
+	}
 	if (buf_reserve(&s->mem, 4 + len) < 0)
 		return -1;
 	memcpy(s->mem.data + s->mem.len, &len32, 4);

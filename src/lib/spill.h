@@ -17,8 +17,14 @@
  * 0 is ever closed by mistake); a copy of the struct borrows the list
  * (it must then not be appended to, nor freed, but through one of them).
  *
+ * When the file cannot be made (no $TMPDIR, EACCES) or written to
+ * (ENOSPC), the list keeps what comes next in memory instead: a missing or
+ * full $TMPDIR costs memory, not the leaf (the records written before
+ * stay in the file, which is never written to again).
+ *
  * Functions return 0 (or what they document) and -1 with errno set: ENOMEM,
- * or the errno of a write or read of the temporary file (ENOSPC, EIO).
+ * or the errno of a read of the temporary file (EIO), or of the sort's runs
+ * (runsort.h).
  */
 #ifndef LEAFPACK_SPILL_H
 #define LEAFPACK_SPILL_H
@@ -42,6 +48,8 @@ struct spill {
 	bool spilled;		/* fd holds the first ones: */
 	int fd;
 	off_t filelen;		/* its bytes */
+	bool stuck;		/* the file could not be made or written to:
+				 * the rest stays in memory */
 };
 
 /* Appends the len bytes at rec; may write out what is in memory first. */
