@@ -156,6 +156,27 @@ same_entries(const struct spill *a, const struct spill *b, bool with_owner)
 	return same;
 }
 
+/* True when list holds n entries, each name after the one before. */
+static bool
+sorted_whole(const struct spill *list, size_t n)
+{
+	struct spill_cursor c;
+	struct journal_entry e;
+	char prev[64] = "";
+	bool sorted = true;
+	size_t seen = 0;
+	int r;
+
+	spill_cursor_init(&c, list);
+	while ((r = journal_entries_next(&c, &e)) == 1) {
+		sorted &= strcmp(prev, e.name) < 0;
+		snprintf(prev, sizeof(prev), "%s", e.name);
+		seen++;
+	}
+	spill_cursor_free(&c);
+	return sorted && r == 0 && seen == n;
+}
+
 /* A list bigger than its memory goes to a file and comes back whole, in
  * order; sorted in memory and through runs; read by two readers at once;
  * looked up by a walk asked in order and out of it. */
@@ -168,7 +189,7 @@ test_spill(void)
 	struct claim_walk w = { 0 };
 	struct journal_entry e;
 	struct stat st;
-	char name[64], prev[64] = "";
+	char name[64];
 	size_t n = 0;
 	int r;
 
@@ -198,15 +219,7 @@ test_spill(void)
 	spill_cursor_free(&c2);
 	CHECK(journal_entries_sort(&list) == 0 && list.count == N);
 	CHECK(journal_entries_sort(&small) == 0 && small.count == 50);
-	n = 0;
-	spill_cursor_init(&c, &list);
-	while ((r = journal_entries_next(&c, &e)) == 1) {
-		CHECK(strcmp(prev, e.name) < 0);
-		snprintf(prev, sizeof(prev), "%s", e.name);
-		n++;
-	}
-	CHECK(r == 0 && n == N);
-	spill_cursor_free(&c);
+	CHECK(sorted_whole(&list, N));
 	/* The walk: in order, then back to the start, then an absent name,
 	 * then a known name with another identity. */
 	for (size_t i = 0; i < N; i += 97) {
@@ -238,16 +251,7 @@ test_spill(void)
 	}
 	CHECK(list.count == N && !list.spilled && list.stuck);
 	CHECK(journal_entries_sort(&list) == 0);
-	n = 0;
-	prev[0] = '\0';
-	spill_cursor_init(&c, &list);
-	while ((r = journal_entries_next(&c, &e)) == 1) {
-		CHECK(strcmp(prev, e.name) < 0);
-		snprintf(prev, sizeof(prev), "%s", e.name);
-		n++;
-	}
-	CHECK(r == 0 && n == N);
-	spill_cursor_free(&c);
+	CHECK(sorted_whole(&list, N));
 	spill_free(&list);
 	if (was != NULL)
 		setenv("TMPDIR", was, 1);
