@@ -12,7 +12,8 @@
  * reader takes the keys in any order, whitespace between tokens and keys
  * it does not know (skipped), as json-c did.
  *
- * Functions return 0 and -1 with errno set; none prints anything.
+ * The writer is journaljson.c, the reader journaljsonread.c.  Functions
+ * return 0 and -1 with errno set; none prints anything.
  */
 #ifndef LEAFPACK_JOURNALJSON_H
 #define LEAFPACK_JOURNALJSON_H
@@ -20,6 +21,10 @@
 #include <stddef.h>
 
 struct journal;
+
+/* What the writer and the reader buffer: a journal of any size costs this
+ * much, not its length. */
+#define JOURNAL_JSON_BUF (64 * 1024)
 
 /*
  * Writes j as one line of JSON and its newline to fd (named name in the
