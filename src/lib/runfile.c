@@ -118,12 +118,20 @@ runfile_reader_init(struct runfile_reader *r, int fd, size_t bufsize)
 	r->cap = bufsize;
 	r->start = r->end = 0;
 	r->pending = 0;
+	r->pos = 0;
+	r->limit = -1;
 }
 
-/* Makes at least want bytes available from r->start; 0 if the run ended
- * before the first byte, -1 on error (a run cut short is EIO). */
-static int
-fill(struct runfile_reader *r, size_t want)
+void
+runfile_reader_range(struct runfile_reader *r, int fd, size_t bufsize,
+    off_t limit)
+{
+	runfile_reader_init(r, fd, bufsize);
+	r->limit = limit;
+}
+
+int
+runfile_fill(struct runfile_reader *r, size_t want)
 {
 	if (r->buf == NULL) {
 		if (r->cap < want)
@@ -147,7 +155,14 @@ fill(struct runfile_reader *r, size_t want)
 			r->buf = b;
 			r->cap = want;
 		}
-		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (r->limit < 0)
+			n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		else if (r->pos >= r->limit)
+			n = 0;
+		else if ((n = pread(r->fd, r->buf + r->end, (size_t)(r->limit -
+		    r->pos) < r->cap - r->end ? (size_t)(r->limit - r->pos) :
+		    r->cap - r->end, r->pos)) > 0)
+			r->pos += n;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -171,13 +186,13 @@ runfile_next(struct runfile_reader *r, const char **key, size_t *keylen,
 	size_t kl, rl;
 	int f;
 
-	if ((f = fill(r, 4)) <= 0)
+	if ((f = runfile_fill(r, 4)) <= 0)
 		return f;
 	kl = load32(r->buf + r->start);
-	if ((f = fill(r, 8 + kl)) <= 0)
+	if ((f = runfile_fill(r, 8 + kl)) <= 0)
 		return f < 0 ? -1 : (errno = EIO, -1);
 	rl = load32(r->buf + r->start + 4 + kl);
-	if ((f = fill(r, 8 + kl + rl)) <= 0)
+	if ((f = runfile_fill(r, 8 + kl + rl)) <= 0)
 		return f < 0 ? -1 : (errno = EIO, -1);
 	*key = r->buf + r->start + 4;
 	*keylen = kl;
@@ -198,10 +213,10 @@ runfile_next_lazy(struct runfile_reader *r, const char **key, size_t *keylen,
 		errno = EINVAL;
 		return -1;
 	}
-	if ((f = fill(r, 4)) <= 0)
+	if ((f = runfile_fill(r, 4)) <= 0)
 		return f;
 	kl = load32(r->buf + r->start);
-	if ((f = fill(r, 8 + kl)) <= 0)
+	if ((f = runfile_fill(r, 8 + kl)) <= 0)
 		return f < 0 ? -1 : (errno = EIO, -1);
 	rl = load32(r->buf + r->start + 4 + kl);
 	if (8 + kl + rl <= r->cap)

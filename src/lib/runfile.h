@@ -12,6 +12,7 @@
 #define LEAFPACK_RUNFILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 /* Opens a new, already unlinked run file in dir for reading and writing;
@@ -41,17 +42,29 @@ int runfile_write(struct runfile_writer *w, const void *p, size_t n);
 int runfile_put(struct runfile_writer *w, const char *key, size_t keylen,
     const char *rec, size_t reclen);
 
-/* A reader of a run file from its current offset. */
+/* A reader of a run file from its current offset, or of its bytes
+ * [pos, limit) (runfile_reader_range()). */
 struct runfile_reader {
 	int fd;
 	char *buf;		/* allocated at the first read */
 	size_t cap, start, end;
 	size_t pending;		/* bytes of a body runfile_next_lazy() left */
+	off_t pos, limit;	/* limit -1: read() to the end of the file */
 };
 
 /* Starts a reader of fd with a buffer of bufsize bytes (grown for a record
  * bigger than that). */
 void runfile_reader_init(struct runfile_reader *r, int fd, size_t bufsize);
+
+/* Starts a reader of the bytes [0, limit) of fd, read with pread(): any
+ * number of readers may share fd, and a writer may append beyond limit. */
+void runfile_reader_range(struct runfile_reader *r, int fd, size_t bufsize,
+    off_t limit);
+
+/* Makes at least want bytes available at r->buf + r->start: 1; 0 when the
+ * reader is at its end before the first; -1 (EIO when it ends inside
+ * them).  For readers of records framed otherwise (spill.h). */
+int runfile_fill(struct runfile_reader *r, size_t want);
 
 /* Stores the next record and its key (pointers valid until the following
  * call) and returns 1, returns 0 at the end of the file, or -1 with errno

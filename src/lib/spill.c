@@ -102,69 +102,30 @@ spill_cursor_init(struct spill_cursor *c, const struct spill *s)
 {
 	memset(c, 0, sizeof(*c));
 	c->s = s;
-}
-
-/* At least want bytes of the file from c->start in c->buf: 1, 0 when the
- * file ended before the first, -1 (EIO when it ended inside them). */
-static int
-fill(struct spill_cursor *c, size_t want)
-{
-	while (c->end - c->start < want) {
-		ssize_t n;
-
-		if (c->start > 0) {
-			memmove(c->buf, c->buf + c->start, c->end - c->start);
-			c->end -= c->start;
-			c->start = 0;
-		}
-		if (want > c->cap || c->buf == NULL) {
-			size_t cap = want > SPILL_MEMORY ? want : SPILL_MEMORY;
-			char *b = realloc(c->buf, cap);
-
-			if (b == NULL)
-				return -1;
-			c->buf = b;
-			c->cap = cap;
-		}
-		if (c->off >= c->s->filelen)
-			n = 0;
-		else if ((n = pread(c->s->fd, c->buf + c->end,
-		    c->cap - c->end, c->off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			if (c->end == c->start)
-				return 0;
-			errno = EIO;
-			return -1;
-		}
-		c->off += n;
-		c->end += (size_t)n;
-	}
-	return 1;
+	/* The file's length now: a list is not appended to while read. */
+	runfile_reader_range(&c->file, s->spilled ? s->fd : -1, SPILL_MEMORY,
+	    s->spilled ? s->filelen : 0);
 }
 
 int
 spill_next(struct spill_cursor *c, const char **rec, size_t *len)
 {
 	const struct spill *s = c->s;
+	struct runfile_reader *f = &c->file;
 	size_t n;
-	int f;
+	int r;
 
-	if (s->spilled && (c->off < s->filelen || c->end > c->start)) {
-		if ((f = fill(c, 4)) < 0)
+	/* The file first (its records came first), then memory. */
+	if (s->spilled && (r = runfile_fill(f, 4)) != 0) {
+		if (r < 0)
 			return -1;
-		if (f == 1) {
-			n = load32(c->buf + c->start);
-			if ((f = fill(c, 4 + n)) <= 0)
-				return f < 0 ? -1 : (errno = EIO, -1);
-			*rec = c->buf + c->start + 4;
-			*len = n;
-			c->start += 4 + n;
-			return 1;
-		}
+		n = load32(f->buf + f->start);
+		if ((r = runfile_fill(f, 4 + n)) <= 0)
+			return r < 0 ? -1 : (errno = EIO, -1);
+		*rec = f->buf + f->start + 4;
+		*len = n;
+		f->start += 4 + n;
+		return 1;
 	}
 	if (c->memoff + 4 > s->mem.len)
 		return 0;
@@ -178,7 +139,7 @@ spill_next(struct spill_cursor *c, const char **rec, size_t *len)
 void
 spill_cursor_free(struct spill_cursor *c)
 {
-	free(c->buf);
+	runfile_reader_free(&c->file);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -34,6 +34,7 @@
 #include <sys/types.h>
 
 #include "alloc.h"
+#include "runfile.h"
 
 /* What a list keeps in memory before it writes it out: 64 KiB, about a
  * thousand entries of a journal. */
@@ -68,10 +69,10 @@ void spill_move(struct spill *to, struct spill *from);
  */
 struct spill_cursor {
 	const struct spill *s;
-	off_t off;		/* the next byte of the file to read */
+	struct runfile_reader file;	/* of the file's bytes (runfile.h):
+					 * SPILL_MEMORY at a time, more for a
+					 * longer record */
 	size_t memoff;		/* in s->mem, once the file is read */
-	char *buf;		/* read from the file: SPILL_MEMORY bytes, */
-	size_t cap, start, end;	/* grown for a longer record */
 };
 
 void spill_cursor_init(struct spill_cursor *c, const struct spill *s);
