@@ -838,6 +838,47 @@ enum output {
 	OUTPUT_INPLACE
 };
 
+/*
+ * The element at *pp (its first byte) of the len bytes at buf, scanned and
+ * written as output says: SCAN_OK, with *pp past it and *kv, the output
+ * and *elemlen (in place) set; SCAN_MORE; SCAN_ERROR, with *pp at the
+ * error and sc->reason set.
+ */
+static int
+scan_element(struct scanner *sc, const unsigned char **pp, const char *buf,
+    size_t len, enum output output, struct jsonscan_buf *out,
+    size_t *elemlen, struct jsonscan_keyval *kv)
+{
+	size_t olen = 0;
+	char *obuf = (char *)buf;
+	int r;
+
+	sc->discard = output == OUTPUT_NONE;
+	if (output == OUTPUT_APPEND) {
+		if (buf_reserve(out, len - (size_t)(*pp - sc->base)) < 0) {
+			sc->reason = "out of memory";
+			return SCAN_ERROR;
+		}
+		olen = out->len;
+		obuf = out->data;
+	}
+	r = scan_value(sc, pp, (unsigned char *)obuf, &olen);
+	if (r == SCAN_ERROR)
+		*pp = sc->errpos;
+	if (r != SCAN_OK)
+		return r;
+	/* Key offsets count from the start of the output. */
+	if (output == OUTPUT_NONE)
+		memset(kv, 0, sizeof(*kv));
+	else
+		set_keyval(sc, obuf, kv);
+	if (output == OUTPUT_APPEND)
+		out->len = olen;
+	else if (output == OUTPUT_INPLACE)
+		*elemlen = olen;
+	return SCAN_OK;
+}
+
 /* jsonscan_array_next() and jsonscan_array_next_inplace(), as output says;
  * an element in place is buf[0..*elemlen). */
 static enum jsonscan_status
@@ -857,8 +898,6 @@ next_element(struct jsonscan_array *s, const char *buf, size_t len, int eof,
 	};
 	const unsigned char *p = sc.base;
 	enum jsonscan_status status = JSONSCAN_MORE;
-	size_t olen;
-	char *obuf;
 
 	memset(kv, 0, sizeof(*kv));
 	for (;;) {
@@ -895,35 +934,13 @@ next_element(struct jsonscan_array *s, const char *buf, size_t len, int eof,
 				s->phase = PHASE_TAIL;
 				break;
 			}
-			olen = 0;
-			obuf = (char *)buf;
-			sc.discard = output == OUTPUT_NONE;
-			if (output == OUTPUT_APPEND) {
-				if (buf_reserve(out,
-				    len - (size_t)(p - sc.base)) < 0) {
-					sc.reason = "out of memory";
-					goto fail;
-				}
-				olen = out->len;
-				obuf = out->data;
-			}
-			switch (scan_value(&sc, &p, (unsigned char *)obuf,
-			    &olen)) {
+			switch (scan_element(&sc, &p, buf, len, output, out,
+			    elemlen, kv)) {
 			case SCAN_MORE:
 				goto out;
 			case SCAN_ERROR:
-				p = sc.errpos;
 				goto fail;
 			}
-			/* Key offsets count from the start of the output. */
-			if (output == OUTPUT_NONE)
-				memset(kv, 0, sizeof(*kv));
-			else
-				set_keyval(&sc, obuf, kv);
-			if (output == OUTPUT_APPEND)
-				out->len = olen;
-			else if (output == OUTPUT_INPLACE)
-				*elemlen = olen;
 			s->phase = PHASE_NEXT;
 			status = JSONSCAN_ELEMENT;
 			goto out;
