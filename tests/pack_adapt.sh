@@ -13,7 +13,7 @@ need_stallfs
 # tree of 2 x ENTITIES leaves.
 run() {
 	rm -rf src mnt
-	gen src --entities "$1" --types 2 --dates 1 --files 6
+	gen src --entities "$1" --types 2 --dates 1 --files 4
 	shift
 	source_records src >before.records
 	stallfs_mount src mnt --delay-ms 1 --congest 6:4
@@ -22,8 +22,11 @@ run() {
 	check_consolidated src before.records
 }
 
-# Long enough for the latency to be seen, and acted on, a few times.
-run 20
+# Long enough for the latency to be seen, and acted on, a few times: many
+# short leaves, since each halving is judged once the leaves in flight are
+# down to the new number (40 leaves of 6 files ended, at times, before the
+# second).
+run 30
 fewest=$(sed -n 's/.*share latency .* median, .* p99; 32 slots, down to \([0-9]*\) while the share was slow$/\1/p' err)
 [ -n "$fewest" ] || fail "the summary: $(cat err)"
 echo "settled at $fewest slots" >&2

@@ -732,7 +732,8 @@ claim_record_free(struct journal *record)
 }
 
 int
-claim_changed_source(int dirfd, const struct journal *claim, struct buf *name)
+claim_changed_source(int dirfd, const struct journal *claim,
+    struct pins *pins, struct buf *name)
 {
 	const struct spill *lists[2] = { &claim->kept, &claim->sources };
 	struct spill_cursor c;
@@ -743,7 +744,7 @@ claim_changed_source(int dirfd, const struct journal *claim, struct buf *name)
 		spill_cursor_init(&c, lists[l]);
 		while ((r = journal_entries_next(&c, &e)) == 1)
 			/* One that is gone adds nothing to read again. */
-			if (!journal_identity_matches(dirfd, e.name, &e.id) &&
+			if (!pins_look(pins, dirfd, &e) &&
 			    share_faccessat(dirfd, e.name, F_OK,
 			    AT_SYMLINK_NOFOLLOW) == 0)
 				break;
@@ -768,13 +769,14 @@ claim_give_back(int dirfd, const char *output, struct journal *claim)
 
 size_t
 claim_remove_sources(int dirfd, const struct journal *claim,
-    void (*report)(void *ctx, const struct journal_entry *e,
-    enum claim_removal what, int err), void *ctx, bool *record_needed)
+    const struct pins *pins, void (*report)(void *ctx,
+    const struct journal_entry *e, enum claim_removal what, int err),
+    void *ctx, bool *record_needed)
 {
 	const struct spill *lists[2] = { &claim->kept, &claim->sources };
 	struct spill_cursor c;
 	struct journal_entry e;
-	size_t left = 0;
+	size_t left = 0, i = 0;
 	int r = 0;
 
 	for (int l = 0; r == 0 && l < 2; l++) {
@@ -783,7 +785,7 @@ claim_remove_sources(int dirfd, const struct journal *claim,
 			enum claim_removal what = CLAIM_REMOVED;
 			int err = 0;
 
-			if (!journal_identity_matches(dirfd, e.name, &e.id))
+			if (!pins_still(pins, i++, dirfd, &e))
 				what = share_faccessat(dirfd, e.name, F_OK,
 				    AT_SYMLINK_NOFOLLOW) == 0 ?
 				    CLAIM_KEPT_CHANGED : CLAIM_GONE;

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 
 #include "journal.h"
+#include "pins.h"
 
 /* ---- who holds a leaf ---- */
 
@@ -282,10 +283,11 @@ void claim_record_free(struct journal *record);
  * *name (NUL-terminated); 0 when none is; -1 when the claim's entries
  * cannot be read (errno), which must be taken as a change.  Its old
  * records are in the new output: publishing it would have a later run
- * read them again.
+ * read them again.  With pins (pins.h; NULL: none), each source found as
+ * it was read is held open for claim_remove_sources().
  */
 int claim_changed_source(int dirfd, const struct journal *claim,
-    struct buf *name);
+    struct pins *pins, struct buf *name);
 
 /*
  * When claim_changed_source() found one: the claim goes back to state
@@ -311,10 +313,12 @@ enum claim_removal {
  * record must stay: it still says that source is in the output).  When
  * the entries cannot be read on (their list's file in $TMPDIR), report
  * is called once with e NULL and CLAIM_KEPT_ERROR, and the record stays.
+ * pins: claim_changed_source()'s, or NULL (every look by name).
  */
 size_t claim_remove_sources(int dirfd, const struct journal *claim,
-    void (*report)(void *ctx, const struct journal_entry *e,
-    enum claim_removal what, int err), void *ctx, bool *record_needed);
+    const struct pins *pins, void (*report)(void *ctx,
+    const struct journal_entry *e, enum claim_removal what, int err),
+    void *ctx, bool *record_needed);
 
 /*
  * Step 4, last: removes the claim file where the record went on the

@@ -162,10 +162,12 @@ int
 recheck_sources(struct leaf *leaf)
 {
 	struct buf name = { 0 };
-	int r = claim_changed_source(leaf->dirfd, &leaf->claim, &name);
+	int r = claim_changed_source(leaf->dirfd, &leaf->claim,
+	    opt.remove_sources ? &leaf->pins : NULL, &name);
 
 	if (r == 0)
 		return EXITCODE_DONE;
+	pins_free(&leaf->pins);
 	remove_temp();
 	if (r > 0)
 		diag_warnx("%s: changed since it was read: nothing published "
@@ -295,7 +297,7 @@ after_commit(struct leaf *leaf)
 	record_needed = partial;
 	if (opt.remove_sources) {
 		if (claim_remove_sources(leaf->dirfd, &leaf->claim,
-		    count_removal, leaf, &record_needed) > 0)
+		    &leaf->pins, count_removal, leaf, &record_needed) > 0)
 			partial = true;
 		if (share_fsync(leaf->dirfd, NULL) == -1) {
 			partial = after_commit_warn(leaf->dir);

@@ -185,6 +185,7 @@ void
 leaf_close(struct leaf *leaf)
 {
 	claim_record_free(&leaf->record);
+	pins_free(&leaf->pins);
 	journal_free(&leaf->claim);
 	buf_free(&leaf->first_name);
 	journal_redirect_clear();

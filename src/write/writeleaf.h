@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "journal.h"
 #include "leafstream.h"
+#include "pins.h"
 #include "staging.h"
 #include "stats.h"
 
@@ -78,6 +79,8 @@ struct leaf {
 	struct journal record;	/* the commit record (borrows the claim's
 				 * entries) */
 	bool in_attr;		/* it is on the temporary's attribute */
+	struct pins pins;	/* the sources to remove, from the look
+				 * before publishing to their unlink */
 	struct leafstream_write counts;	/* for --stats */
 	bool withdrawn;		/* --skip-unchanged left the output alone */
 	bool staged;		/* the temporary is in --staging DIR */

@@ -157,8 +157,8 @@ staged_nothing_new(struct leaf *leaf)
 	int status = EXITCODE_DONE;
 
 	remove_temp();
-	if (claim_remove_sources(leaf->dirfd, &leaf->claim, count_removal,
-	    leaf, &record_needed) > 0)
+	if (claim_remove_sources(leaf->dirfd, &leaf->claim, &leaf->pins,
+	    count_removal, leaf, &record_needed) > 0)
 		status = EXITCODE_PARTIAL;
 	if (claim_release(leaf->dirfd, leaf->name, -1, false,
 	    record_needed) < 0)
