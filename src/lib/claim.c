@@ -167,30 +167,30 @@ claim_is_ours(const struct journal *j)
 int
 claim_remove_dead_temps(int dirfd, const char *name)
 {
-	struct dirent *de;
+	static struct share_dir dir;	/* 32 KiB: not on the stack */
+	const char *entry;
 	long long pid;
-	DIR *dir;
 	int fd, removed = 0;
 
+	/* A descriptor of its own: dirfd may be AT_FDCWD. */
 	fd = share_openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	dir = fdopendir(fd);
-	if (dir == NULL) {
-		share_close(fd, NULL);
+	if (share_dir_start(&dir, fd, NULL) < 0) {
+		share_close_quietly(&fd, NULL);
 		return -1;
 	}
-	while ((de = share_readdir(dir, NULL)) != NULL) {
-		if (journal_classify(de->d_name, name, &pid) != JOURNAL_FILE_TEMP)
+	/* The unlinks do not disturb the listing: getdents64 goes on from
+	 * the directory's offset, past what it gave. */
+	while ((entry = share_dir_next(&dir)) != NULL) {
+		if (journal_classify(entry, name, &pid) != JOURNAL_FILE_TEMP)
 			continue;
 		if (pid == getpid() || pid_alive(pid))
 			continue;
-		if (share_unlinkat(dirfd, de->d_name, 0) == 0)
+		if (share_unlinkat(dirfd, entry, 0) == 0)
 			removed++;
 	}
-	watch_begin(WATCH_CLOSE, NULL);
-	closedir(dir);
-	watch_end();
+	share_close_quietly(&fd, NULL);
 	return removed;
 }
 

@@ -198,10 +198,48 @@ share_close_quietly(int *fd, const char *name)
 	*fd = -1;
 }
 
-struct dirent *
-share_readdir(DIR *dir, const char *name)
+int
+share_dir_start(struct share_dir *d, int fd, const char *name)
 {
-	WATCHED(WATCH_LIST, name, struct dirent *, readdir(dir));
+	d->fd = fd;
+	d->name = name;
+	d->len = d->off = 0;
+	d->eof = false;
+	/* A directory's offset is the client's own: no request. */
+	return lseek(fd, 0, SEEK_SET) == -1 ? -1 : 0;
+}
+
+static ssize_t
+share_getdents(struct share_dir *d)
+{
+	WATCHED(WATCH_LIST, d->name, ssize_t,
+	    getdents64(d->fd, d->buf, sizeof(d->buf)));
+}
+
+const char *
+share_dir_next(struct share_dir *d)
+{
+	const struct dirent64 *e;
+	ssize_t got;
+
+	if (d->off >= d->len) {
+		if (d->eof) {
+			errno = 0;
+			return NULL;
+		}
+		if ((got = share_getdents(d)) < 0)
+			return NULL;
+		if (got == 0) {
+			d->eof = true;
+			errno = 0;
+			return NULL;
+		}
+		d->len = (size_t)got;
+		d->off = 0;
+	}
+	e = (const struct dirent64 *)(const void *)(d->buf + d->off);
+	d->off += e->d_reclen;
+	return e->d_name;
 }
 
 int

@@ -54,9 +54,29 @@ int share_close(int fd, const char *name);
 /* Closes *fd if it is open and sets it to -1, errors dropped (as
  * close_quietly() of xstd.h). */
 void share_close_quietly(int *fd, const char *name);
-/* readdir(3) of a stream opened on the share (the directory's name for
- * the watcher: NULL is the leaf). */
-struct dirent *share_readdir(DIR *dir, const char *name);
+/*
+ * A listing of a directory on the share, read with getdents64(2) into a
+ * buffer, each read announced (WATCH_LIST).  Not readdir(3): its
+ * fdopendir(3) makes an fstat of the directory that nobody announces (a
+ * request on a share that can hang in it unseen) and that nothing here
+ * needs.  The directory's descriptor stays the caller's; the listing reads
+ * it from the start, and moves its offset (shared with every duplicate).
+ */
+struct share_dir {
+	int fd;
+	const char *name;	/* for the watcher: NULL is the leaf */
+	size_t len, off;	/* what buf holds, and what has been taken */
+	bool eof;
+	char buf[32768] __attribute__((aligned(8)));
+};
+
+/* Starts the listing of the directory open at fd; 0, or -1 (errno). */
+int share_dir_start(struct share_dir *d, int fd, const char *name);
+
+/* The next entry's name ("." and ".." included, as readdir(3) gives
+ * them), valid until the next call; NULL at the end (errno 0) or on an
+ * error (errno set). */
+const char *share_dir_next(struct share_dir *d);
 int share_statvfs(const char *path, struct statvfs *sv);
 int share_fstatvfs(int fd, const char *name, struct statvfs *sv);
 

@@ -91,40 +91,28 @@ int
 sources_list(int dirfd, const struct sources_rules *rules,
     struct spill *names)
 {
-	struct dirent *de;
-	DIR *dir;
-	int fd, saved;
+	static struct share_dir dir;	/* 32 KiB: not on the stack */
+	const char *name;
+	int saved;
 
-	/* fdopendir takes the descriptor: give it a copy. */
-	fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
+	if (share_dir_start(&dir, dirfd, NULL) < 0)
 		return -1;
-	if ((dir = fdopendir(fd)) == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	rewinddir(dir);
 	memset(names, 0, sizeof(*names));
 	if (rules->staged != NULL)
 		*rules->staged = false;
 	if (rules->temps != NULL)
 		*rules->temps = false;
 	for (;;) {
-		errno = 0;
-		if ((de = share_readdir(dir, NULL)) == NULL) {
+		if ((name = share_dir_next(&dir)) == NULL) {
 			if (errno != 0)
 				goto fail;
 			break;
 		}
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
-		if (de->d_name[0] == '.' && (rules->staged != NULL ||
+		if (name[0] == '.' && (rules->staged != NULL ||
 		    rules->temps != NULL)) {
-			switch (journal_classify(de->d_name, rules->output,
-			    NULL)) {
+			switch (journal_classify(name, rules->output, NULL)) {
 			case JOURNAL_FILE_STAGED:
 				if (rules->staged != NULL)
 					*rules->staged = true;
@@ -137,22 +125,15 @@ sources_list(int dirfd, const struct sources_rules *rules,
 				break;
 			}
 		}
-		if (!sources_name_matches(rules, de->d_name))
+		if (!sources_name_matches(rules, name))
 			continue;
-		if (spill_add(names, de->d_name, strlen(de->d_name) + 1) < 0)
+		if (spill_add(names, name, strlen(name) + 1) < 0)
 			goto fail;
 	}
-	closedir(dir);
 	if (spill_sort(names, name_key) < 0)
-		goto fail_sorted;
+		goto fail;
 	return 0;
 fail:
-	saved = errno;
-	closedir(dir);
-	spill_free(names);
-	errno = saved;
-	return -1;
-fail_sorted:
 	saved = errno;
 	spill_free(names);
 	errno = saved;

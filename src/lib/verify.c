@@ -293,46 +293,29 @@ out:
 static int
 check_leftovers(struct check *c, int dirfd)
 {
-	struct dirent *de;
+	static struct share_dir dir;	/* 32 KiB: not on the stack */
+	const char *entry;
 	long long pid;
-	DIR *dir;
-	int fd;
 
-	/* fdopendir takes the descriptor: give it a copy. */
-	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) < 0)
+	if (share_dir_start(&dir, dirfd, NULL) < 0)
 		return failed(c, NULL);
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return failed(c, NULL);
-	}
-	for (;;) {
-		errno = 0;
-		if ((de = share_readdir(dir, NULL)) == NULL)
-			break;
-		switch (journal_classify(de->d_name, c->name, &pid)) {
+	while ((entry = share_dir_next(&dir)) != NULL) {
+		switch (journal_classify(entry, c->name, &pid)) {
 		case JOURNAL_FILE_TEMP:
-			problem(c, de->d_name, 0, "a temporary file of a run "
+			problem(c, entry, 0, "a temporary file of a run "
 			    "(pid %lld)", pid);
 			break;
 		case JOURNAL_FILE_STAGED:
-			problem(c, de->d_name, 0, "a staged commit cut short: "
+			problem(c, entry, 0, "a staged commit cut short: "
 			    "its records wait in a staging directory "
 			    "(see leafpack(1), --staging)");
 			break;
 		default:
 			continue;
 		}
-		file_done(c, de->d_name);
+		file_done(c, entry);
 	}
-	if (errno != 0) {
-		int saved = errno;
-
-		closedir(dir);
-		errno = saved;
-		return failed(c, NULL);
-	}
-	closedir(dir);
-	return 0;
+	return errno != 0 ? failed(c, NULL) : 0;
 }
 
 int
