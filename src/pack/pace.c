@@ -127,7 +127,11 @@ adapt(struct pace *p, size_t running)
 	p->history[p->history_len++ % PACE_HISTORY] = p->median_us;
 	if (p->baseline_us == 0 || p->median_us < p->baseline_us)
 		p->baseline_us = p->median_us;
-	recent = recent_median(p);
+	/* Slow start ends on the first congested window, as TCP's does on
+	 * the first loss: it doubles every window, so waiting for the
+	 * median of PACE_HISTORY of them would overshoot to -P, and each
+	 * leaf started then must finish before a halving shows. */
+	recent = p->slow_start ? p->median_us : recent_median(p);
 	congested = recent > CONGESTED_FACTOR * p->baseline_us &&
 	    recent > CONGESTED_FLOOR_US;
 	if (congested) {

@@ -8,9 +8,11 @@
  * latency of its own calls on the share (the histograms the slots'
  * processes keep in their watch records, watch.h) and acts as TCP does
  * with its window.  It starts with a few slots and doubles them every
- * window (a tenth of a second) while the latency stays low (slow start);
- * when the median of the last windows' medians climbs well above the
- * lowest median seen, it halves the slots in use, and judges again only
+ * window (a tenth of a second) while the latency stays low (slow start,
+ * which the first window whose median is well above the lowest seen
+ * ends); from then on, when the median of the last windows' medians
+ * climbs well above the lowest median seen, it halves the slots in use
+ * (slow start too, on that first window), and judges again only
  * once the leaves in flight are down to the new number (until then the
  * windows measure the old load); while latency stays low, it adds one
  * back, up to -P (additive increase, multiplicative decrease).  "Well
