@@ -12,12 +12,18 @@
  * It is as sure as the look by name.  The first look is still by name (the
  * open) and checks the identity of what it opened.  Whatever moves the name
  * off the inode we hold after that changes that inode: an unlink or a
- * rename over the name drops its link count; a rename of it elsewhere, or a
- * new link, sets its ctime (Linux does so on every file system it has, and
- * an NFS server reports its own); a rewrite changes its size, mtime and
- * ctime, as before.  The identity has the ctime, so the fstat sees each.
+ * rename over the name drops its link count; a rename of it elsewhere, or
+ * a new link, sets its ctime (but see below); a rewrite changes its size,
+ * mtime and ctime, as before.  The identity has the ctime, so the fstat
+ * sees each.
  * The window left is the one between the last look and the unlink, as it
  * was by name.
+ *
+ * It takes the server to change a file's ctime when the file is renamed:
+ * every Linux file system and the Linux NFS server do, but POSIX allows
+ * one not to, and then a source moved away with a new file made under its
+ * name would look unchanged.  LEAFPACK_NO_PINS=1 turns pins off for such a
+ * server.
  *
  * At most PINS_MAX, and a quarter of RLIMIT_NOFILE; the sources past that
  * (or whose identity has no ctime, from an old journal) are looked at by
@@ -27,6 +33,7 @@
 #ifndef LEAFPACK_PINS_H
 #define LEAFPACK_PINS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -38,7 +45,8 @@ struct pins {
 	int *fd;		/* one per entry looked at, in order; -1: none */
 	nlink_t *nlink;		/* its link count at the first look */
 	size_t count;		/* entries looked at through pins_look() */
-	size_t max;		/* no more than that; 0: not decided yet */
+	size_t max;		/* no more than that */
+	bool decided;		/* max is set (at the first look) */
 	size_t cap;		/* what fd and nlink have room for */
 };
 
