@@ -4,14 +4,14 @@
 # JSONL line against the array scanner.  Builds them with clang and
 # libFuzzer (make fuzz-build; tests/deps.sh installs clang and
 # libclang-rt-14-dev), replays every fixture of tests/fuzz/fixtures/, then
-# fuzzes each for FUZZ_SMOKE_SECONDS (default 30), two at a time,
+# fuzzes each for FUZZ_SMOKE_SECONDS (default 15), two at a time,
 # from the seeds and the corpora that `make fuzz` keeps.  Fails on any
 # crash, sanitizer report or disagreement (the crashing inputs stay in the
 # test's directory); skips only when clang cannot link a libFuzzer program.
 . "$LEAFPACK_TESTS/lib.sh"
 not_sanitized the fuzz harnesses, built with the sanitizers of their own
 
-: "${FUZZ_SMOKE_SECONDS:=30}"
+: "${FUZZ_SMOKE_SECONDS:=15}"
 : "${FUZZ_CC:=clang}"
 need_cmd python3
 command -v "$FUZZ_CC" >/dev/null 2>&1 ||
