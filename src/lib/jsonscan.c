@@ -11,20 +11,16 @@
  * newline inside a string is an error anyway.
  */
 #include "jsonscan.h"
+#include "jsonscanpriv.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-	SCAN_OK,
-	SCAN_MORE,
-	SCAN_ERROR
-};
 
 /* Whitespace outside strings: 1, newline 2. */
-static const unsigned char ws_class[256] = {
+const unsigned char jsonscan_ws_class[256] = {
 	['\t'] = 1, ['\n'] = 2, ['\r'] = 1, [' '] = 1,
 };
 
@@ -44,23 +40,6 @@ static const unsigned char escape_value[256] = {
 
 #define IS_DIGIT(c) ((unsigned char)((c) - '0') < 10)
 
-struct scanner {
-	const unsigned char *base;	/* the first byte of this call's input */
-	const unsigned char *end;
-	int eof;			/* nothing follows end */
-	unsigned long line;
-	ptrdiff_t linebase;		/* column of p = p - base - linebase + 1 */
-	unsigned char *stack;		/* bit per level: 1 object, 0 array */
-	const struct jsonscan_keypath *key;
-	int discard;			/* validate only: write nothing */
-	/* The value at the key path, as an offset into this value's output. */
-	enum jsonscan_keytype ktype;
-	int kescaped;
-	size_t koff, klen;
-	/* Set on SCAN_ERROR. */
-	const unsigned char *errpos;
-	const char *reason;
-};
 
 void
 jsonscan_buf_free(struct jsonscan_buf *b)
@@ -70,8 +49,8 @@ jsonscan_buf_free(struct jsonscan_buf *b)
 	b->len = b->cap = 0;
 }
 
-static int
-buf_reserve(struct jsonscan_buf *b, size_t extra)
+int
+jsonscan_buf_reserve(struct jsonscan_buf *b, size_t extra)
 {
 	size_t want, cap;
 	char *p;
@@ -216,7 +195,7 @@ jsonscan_unescape(const char *raw, size_t len, char *out)
 }
 
 /* Whether the raw member name s[0..len) decodes to name[0..nlen).  Inlined:
- * as a call it cost 2% of a scan once scan_value() was made twice. */
+ * as a call it cost 2% of a scan once jsonscan_scan_value() was made twice. */
 static inline __attribute__((always_inline)) int
 name_matches(const unsigned char *s, size_t len, int escaped,
     const char *name, size_t nlen)
@@ -237,17 +216,6 @@ name_matches(const unsigned char *s, size_t len, int escaped,
 	return i == nlen;
 }
 
-/* Skips whitespace from p, counting lines; returns the first other byte. */
-static const unsigned char *
-skip_ws(struct scanner *sc, const unsigned char *p)
-{
-	for (; p < sc->end && ws_class[*p]; p++)
-		if (*p == '\n') {
-			sc->line++;
-			sc->linebase = p - sc->base + 1;
-		}
-	return p;
-}
 
 /* A word with the bits 0x80 of the bytes that need a look in a string. */
 static inline uint64_t
@@ -262,9 +230,9 @@ string_specials(uint64_t v)
 }
 
 /* What scan_string() and scan_number() came to. */
-/* Inlined into scan_value() whatever the optimiser thinks: as calls they
- * cost 1.4% more instructions on a big leaf (callgrind), as inline code
- * 0.3%. */
+/* Inlined into jsonscan_scan_value() whatever the optimiser thinks: as
+ * calls they cost 1.4% more instructions on a big leaf (callgrind), as
+ * inline code 0.3%. */
 #define TOKEN_INLINE static inline __attribute__((always_inline))
 enum token_result { TOKEN_OK, TOKEN_SHORT, TOKEN_BAD };
 
@@ -442,7 +410,7 @@ scan_literal(const unsigned char **pp, const unsigned char *end,
 	return TOKEN_OK;
 }
 
-/* scan_value()'s steps, on its locals: fail at pos, saying why; go to
+/* jsonscan_scan_value()'s steps, on its locals: fail at pos, saying why; go to
  * truncated unless pos is in the input; copy the span up to whitespace to
  * the output and skip the whitespace (counting lines); where the byte at
  * input position pos lands in the output. */
@@ -456,7 +424,7 @@ scan_literal(const unsigned char **pp, const unsigned char *end,
 			goto truncated; \
 	} while (0)
 #define SKIP_WS do { \
-		if (p < end && ws_class[*p]) { \
+		if (p < end && jsonscan_ws_class[*p]) { \
 			if (obuf == NULL) \
 				FAIL(p, "whitespace in compact input"); \
 			if (!discard) \
@@ -468,7 +436,7 @@ scan_literal(const unsigned char **pp, const unsigned char *end,
 					linebase = p - base + 1; \
 				} \
 				p++; \
-			} while (p < end && ws_class[*p]); \
+			} while (p < end && jsonscan_ws_class[*p]); \
 			span = p; \
 		} \
 	} while (0)
@@ -703,9 +671,9 @@ fail:
 /* scan_value_as() made twice, so that writing or not is decided once per
  * value rather than at every run of whitespace (3% of the scan on
  * pretty-printed input). */
-static int
-scan_value(struct scanner *sc, const unsigned char **pp, unsigned char *obuf,
-    size_t *olen_io)
+int
+jsonscan_scan_value(struct scanner *sc, const unsigned char **pp,
+    unsigned char *obuf, size_t *olen_io)
 {
 	if (sc->discard)
 		return scan_value_as(sc, pp, obuf, olen_io, 1);
@@ -713,8 +681,8 @@ scan_value(struct scanner *sc, const unsigned char **pp, unsigned char *obuf,
 }
 
 /* Fills *err for the byte at pos; offset0 is the offset of sc->base. */
-static void
-set_error(const struct scanner *sc, const unsigned char *pos,
+void
+jsonscan_set_error(const struct scanner *sc, const unsigned char *pos,
     const char *reason, unsigned long long offset0,
     struct jsonscan_error *err)
 {
@@ -724,9 +692,9 @@ set_error(const struct scanner *sc, const unsigned char *pos,
 	err->reason = reason;
 }
 
-/* Copies the key found by the last scan_value() into *kv. */
-static void
-set_keyval(const struct scanner *sc, const char *out,
+/* Copies the key found by the last jsonscan_scan_value() into *kv. */
+void
+jsonscan_set_keyval(const struct scanner *sc, const char *out,
     struct jsonscan_keyval *kv)
 {
 	kv->type = sc->ktype;
@@ -743,7 +711,8 @@ set_keyval(const struct scanner *sc, const char *out,
 	}
 }
 
-/* Scans one complete JSON text; obuf may be NULL (see scan_value()). */
+/* Scans one complete JSON text; obuf may be NULL (see
+ * jsonscan_scan_value()). */
 static ssize_t
 scan_text(const char *buf, size_t len, char *obuf,
     const struct jsonscan_keypath *key, struct jsonscan_keyval *kv,
@@ -767,7 +736,7 @@ scan_text(const char *buf, size_t len, char *obuf,
 		sc.reason = "unexpected end of input";
 		goto fail;
 	}
-	if (scan_value(&sc, &p, (unsigned char *)obuf, &olen) != SCAN_OK)
+	if (jsonscan_scan_value(&sc, &p, (unsigned char *)obuf, &olen) != SCAN_OK)
 		goto fail;
 	p = skip_ws(&sc, p);
 	if (p != sc.end) {
@@ -776,13 +745,13 @@ scan_text(const char *buf, size_t len, char *obuf,
 		goto fail;
 	}
 	if (kv != NULL)
-		set_keyval(&sc, obuf != NULL ? obuf : buf, kv);
+		jsonscan_set_keyval(&sc, obuf != NULL ? obuf : buf, kv);
 	return (ssize_t)olen;
 fail:
 	if (kv != NULL)
 		memset(kv, 0, sizeof(*kv));
 	if (err != NULL)
-		set_error(&sc, sc.errpos, sc.reason, 0, err);
+		jsonscan_set_error(&sc, sc.errpos, sc.reason, 0, err);
 	return -1;
 }
 
@@ -806,229 +775,4 @@ jsonscan_value_key(const char *compact, size_t len,
     const struct jsonscan_keypath *key, struct jsonscan_keyval *kv)
 {
 	return scan_text(compact, len, NULL, key, kv, NULL) < 0 ? -1 : 0;
-}
-
-enum {
-	PHASE_BOM,		/* at the very start */
-	PHASE_OPEN,		/* '[' expected */
-	PHASE_FIRST,		/* after '[': an element or ']' */
-	PHASE_NEXT,		/* after an element: ',' or ']' */
-	PHASE_ELEMENT,		/* after ',': an element */
-	PHASE_TAIL,		/* after ']': only whitespace */
-	PHASE_DONE,
-	PHASE_FAILED
-};
-
-void
-jsonscan_array_init(struct jsonscan_array *s,
-    const struct jsonscan_keypath *key)
-{
-	s->key = key;
-	s->offset = 0;
-	s->line = 1;
-	s->column = 1;
-	s->phase = PHASE_BOM;
-}
-
-/* Where next_element() writes an element: appended to a buffer, nowhere,
- * or over its own input. */
-enum output {
-	OUTPUT_APPEND,
-	OUTPUT_NONE,
-	OUTPUT_INPLACE
-};
-
-/*
- * The element at *pp (its first byte) of the len bytes at buf, scanned and
- * written as output says: SCAN_OK, with *pp past it and *kv, the output
- * and *elemlen (in place) set; SCAN_MORE; SCAN_ERROR, with *pp at the
- * error and sc->reason set.
- */
-static int
-scan_element(struct scanner *sc, const unsigned char **pp, const char *buf,
-    size_t len, enum output output, struct jsonscan_buf *out,
-    size_t *elemlen, struct jsonscan_keyval *kv)
-{
-	size_t olen = 0;
-	char *obuf = (char *)buf;
-	int r;
-
-	sc->discard = output == OUTPUT_NONE;
-	if (output == OUTPUT_APPEND) {
-		if (buf_reserve(out, len - (size_t)(*pp - sc->base)) < 0) {
-			sc->reason = "out of memory";
-			return SCAN_ERROR;
-		}
-		olen = out->len;
-		obuf = out->data;
-	}
-	r = scan_value(sc, pp, (unsigned char *)obuf, &olen);
-	if (r == SCAN_ERROR)
-		*pp = sc->errpos;
-	if (r != SCAN_OK)
-		return r;
-	/* Key offsets count from the start of the output. */
-	if (output == OUTPUT_NONE)
-		memset(kv, 0, sizeof(*kv));
-	else
-		set_keyval(sc, obuf, kv);
-	if (output == OUTPUT_APPEND)
-		out->len = olen;
-	else if (output == OUTPUT_INPLACE)
-		*elemlen = olen;
-	return SCAN_OK;
-}
-
-/* jsonscan_array_next() and jsonscan_array_next_inplace(), as output says;
- * an element in place is buf[0..*elemlen). */
-static enum jsonscan_status
-next_element(struct jsonscan_array *s, const char *buf, size_t len, int eof,
-    size_t *used, enum output output, struct jsonscan_buf *out,
-    size_t *elemlen, struct jsonscan_keyval *kv, struct jsonscan_error *err)
-{
-	static const unsigned char bom[3] = { 0xEF, 0xBB, 0xBF };
-	struct scanner sc = {
-		.base = (const unsigned char *)buf,
-		.end = (const unsigned char *)buf + len,
-		.eof = eof,
-		.line = s->line,
-		.linebase = -(ptrdiff_t)(s->column - 1),
-		.stack = s->stack,
-		.key = s->key,
-	};
-	const unsigned char *p = sc.base;
-	enum jsonscan_status status = JSONSCAN_MORE;
-
-	memset(kv, 0, sizeof(*kv));
-	for (;;) {
-		switch (s->phase) {
-		case PHASE_BOM:
-			if (len < 3 && !eof && (len == 0 || memcmp(p, bom, len) == 0))
-				goto out;
-			if (len >= 3 && memcmp(p, bom, 3) == 0)
-				p += 3;
-			s->phase = PHASE_OPEN;
-			break;
-		case PHASE_OPEN:
-			p = skip_ws(&sc, p);
-			if (p == sc.end)
-				goto end_of_bytes;
-			if (*p != '[') {
-				sc.reason = "top level is not an array";
-				goto fail;
-			}
-			p++;
-			s->phase = PHASE_FIRST;
-			break;
-		case PHASE_FIRST:
-		case PHASE_ELEMENT:
-			p = skip_ws(&sc, p);
-			if (p == sc.end)
-				goto end_of_bytes;
-			if (*p == ']') {
-				if (s->phase == PHASE_ELEMENT) {
-					sc.reason = "trailing comma";
-					goto fail;
-				}
-				p++;
-				s->phase = PHASE_TAIL;
-				break;
-			}
-			switch (scan_element(&sc, &p, buf, len, output, out,
-			    elemlen, kv)) {
-			case SCAN_MORE:
-				goto out;
-			case SCAN_ERROR:
-				goto fail;
-			}
-			s->phase = PHASE_NEXT;
-			status = JSONSCAN_ELEMENT;
-			goto out;
-		case PHASE_NEXT:
-			p = skip_ws(&sc, p);
-			if (p == sc.end)
-				goto end_of_bytes;
-			if (*p == ',') {
-				s->phase = PHASE_ELEMENT;
-			} else if (*p == ']') {
-				s->phase = PHASE_TAIL;
-			} else {
-				sc.reason = "',' or ']' expected";
-				goto fail;
-			}
-			p++;
-			break;
-		case PHASE_TAIL:
-			p = skip_ws(&sc, p);
-			if (p != sc.end) {
-				sc.reason = "text after the closing bracket";
-				goto fail;
-			}
-			if (!eof)
-				goto out;
-			s->phase = PHASE_DONE;
-			status = JSONSCAN_END;
-			goto out;
-		case PHASE_DONE:
-			status = JSONSCAN_END;
-			goto out;
-		default:
-			sc.reason = "scan already failed";
-			goto fail;
-		}
-	}
-end_of_bytes:
-	if (!eof)
-		goto out;
-	sc.reason = "unexpected end of input";
-fail:
-	set_error(&sc, p, sc.reason, s->offset, err);
-	s->phase = PHASE_FAILED;
-	*used = (size_t)(p - sc.base);
-	return JSONSCAN_ERROR;
-out:
-	*used = (size_t)(p - sc.base);
-	s->offset += *used;
-	s->line = sc.line;
-	s->column = (unsigned long)(p - sc.base - sc.linebase + 1);
-	return status;
-}
-
-void
-jsonscan_array_mark(const struct jsonscan_array *s, struct jsonscan_mark *m)
-{
-	m->offset = s->offset;
-	m->line = s->line;
-	m->column = s->column;
-	m->phase = s->phase;
-}
-
-void
-jsonscan_array_rewind(struct jsonscan_array *s, const struct jsonscan_mark *m)
-{
-	s->offset = m->offset;
-	s->line = m->line;
-	s->column = m->column;
-	s->phase = m->phase;
-}
-
-enum jsonscan_status
-jsonscan_array_next(struct jsonscan_array *s, const char *buf, size_t len,
-    int eof, size_t *used, struct jsonscan_buf *out,
-    struct jsonscan_keyval *kv, struct jsonscan_error *err)
-{
-	struct jsonscan_keyval none;
-
-	return next_element(s, buf, len, eof, used,
-	    out != NULL ? OUTPUT_APPEND : OUTPUT_NONE, out, NULL,
-	    kv != NULL ? kv : &none, err);
-}
-
-enum jsonscan_status
-jsonscan_array_next_inplace(struct jsonscan_array *s, char *buf, size_t len,
-    int eof, size_t *used, size_t *elemlen, struct jsonscan_keyval *kv,
-    struct jsonscan_error *err)
-{
-	return next_element(s, buf, len, eof, used, OUTPUT_INPLACE, NULL,
-	    elemlen, kv, err);
 }
