@@ -203,7 +203,7 @@ FUZZ_NAMES = scan sortkey line
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc/lib $(WARNINGS) -O1 -g \
 	-fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined -MMD -MP
-FUZZ_OBJ = $(patsubst %,$(FUZZ_BUILD)/lib/%.o,jsonscan sortkey alloc) \
+FUZZ_OBJ = $(patsubst %,$(FUZZ_BUILD)/lib/%.o,jsonscan jsonscanarray sortkey alloc) \
 	$(FUZZ_BUILD)/check.o
 FUZZ_BINS = $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_NAMES))
 
