@@ -4,7 +4,8 @@
 # (its outputs carry commit records) and one consolidated through --jq
 # verify clean: exit 0, nothing on stdout.  Each kind of damage (lines out
 # of order, a line not compact, an invalid line, no final newline, bytes
-# changed behind a commit record, a temporary, a dead run's claim, a stray
+# changed behind a commit record, a temporary, a dead run's claim (also
+# when its pid was given again), a live one's, a stray
 # journal) gives exactly its one line naming the file (and the line),
 # exit 1, and the tree byte for byte as it was.  Under stallfs, an output
 # whose read hangs costs that leaf (stalled, named), the rest is checked,
@@ -69,6 +70,15 @@ damage ': >"$leaf/.$out.tmp.99999999.abcdef01"' \
 # A run that claimed the leaf and ended before jsonl-write committed.
 damage 'printf "%s\n" "[{\"timestamp\":\"2024-03-01T00:00:00Z\"}]" >"$leaf/new.txt"; "$BIN/json-merge" --min-age 0 --claim "$leaf" >/dev/null' \
     "d/.*/.$out.journal: a claim (merged) left by a run that ended (host .*, pid [0-9]*): a rerun finishes the leaf"
+# Its pid given again to a live process (this shell) that started at
+# another time: still a run that ended; and with this shell's start time
+# the claim is taken for a live one's.
+claimed='printf "%s\n" "[{\"timestamp\":\"2024-03-01T00:00:00Z\"}]" >"$leaf/new.txt"; "$BIN/json-merge" --min-age 0 --claim "$leaf" >/dev/null; j="$leaf/.$out.journal"'
+damage "$claimed"'; jq -c ".holder.pid = $$" "$j" >x; cat x >"$j"' \
+    "d/.*/.$out.journal: a claim (merged) left by a run that ended (host .*, pid $$): a rerun finishes the leaf"
+start=$(cut -d " " -f 22 /proc/$$/stat)
+damage "$claimed"'; jq -c ".holder.pid = $$ | .holder.start = $start" "$j" >x; cat x >"$j"' \
+    "d/.*/.$out.journal: a claim (merged) of a run still at work (host .*, pid $$)"
 
 # A record that no longer matches: a line appended after a commit that
 # kept its sources (the attribute holds the record, which names the

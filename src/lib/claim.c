@@ -25,17 +25,29 @@
 
 /* ---- who holds a leaf ---- */
 
+/* What /proc/PID/stat says of a process that is neither a zombie nor
+ * dead. */
+struct proc_facts {
+	char comm[64];			/* its name (truncated) */
+	long long ppid;			/* its parent */
+	long long pgrp;			/* its process group */
+	long long start_ticks;		/* when it started, after boot */
+};
+
 /*
- * True when /proc says pid is a zombie: killed (say with the leafpack that
- * ran it) and not yet reaped by init, which may take seconds.  It holds no
- * claim any more, though kill(pid, 0) still succeeds.
+ * Reads /proc/PID/stat ("pid (comm) S ppid pgrp ..."; comm may hold
+ * anything, so the last ')' ends it) into *f: true when the process lives
+ * and is not a zombie (killed, say with the leafpack that ran it, and not
+ * yet reaped by init, which may take seconds: it holds no claim any more,
+ * though kill(pid, 0) still succeeds).
  */
 static bool
-pid_is_zombie(long long pid)
+proc_facts(long long pid, struct proc_facts *f)
 {
-	char path[64], buf[512], *paren;
+	char path[64], buf[1024], *paren, *p, *end;
+	size_t len;
 	ssize_t n;
-	int fd;
+	int fd, field;
 
 	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -45,52 +57,56 @@ pid_is_zombie(long long pid)
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	/* "pid (comm) S ...": comm may hold anything, so the last ')'. */
 	paren = strrchr(buf, ')');
-	return paren != NULL && paren[1] == ' ' &&
-	    (paren[2] == 'Z' || paren[2] == 'X');
+	if (paren == NULL || paren[1] != ' ' || paren[2] == 'Z' ||
+	    paren[2] == 'X' || (p = strchr(buf, '(')) == NULL || p > paren)
+		return false;
+	len = (size_t)(paren - p - 1);
+	if (len >= sizeof(f->comm))
+		len = sizeof(f->comm) - 1;
+	memcpy(f->comm, p + 1, len);
+	f->comm[len] = '\0';
+	/* Past the state (field 3): the parent, the group, and field 22,
+	 * the start time in clock ticks after boot. */
+	f->ppid = strtoll(paren + 3, &end, 10);
+	f->pgrp = strtoll(end, &end, 10);
+	for (field = 6; field < 22 && end != NULL; field++)
+		end = strchr(end + 1, ' ');
+	f->start_ticks = end != NULL ? strtoll(end, NULL, 10) : 0;
+	return true;
 }
 
-static bool
-pid_alive(long long pid)
+/* When this process started (0: unknown), for the claims it takes. */
+static long long
+own_start_ticks(void)
 {
-	if (pid <= 0 || pid > INT_MAX)
-		return false;
-	return (kill((pid_t)pid, 0) == 0 || errno == EPERM) &&
-	    !pid_is_zombie(pid);
+	static long long ticks = -1;
+	struct proc_facts f;
+
+	if (ticks < 0)
+		ticks = proc_facts(getpid(), &f) ? f.start_ticks : 0;
+	return ticks;
 }
 
 /*
- * Reads /proc/PID/stat ("pid (comm) S ppid pgrp ..."; comm may hold
- * anything) into buf: true when the process is neither a zombie nor dead,
- * with its name in *comm, its parent in *ppid and its group in *pgrp.
+ * True when pid is a live process that is not a zombie and, when
+ * start_ticks is known (not 0), started then: a pid that the kernel gave
+ * again to a new process (pid_max may be only 32,768, and a busy host
+ * wraps it in minutes) is not the holder that died.
  */
 static bool
-proc_stat(const char *pid, char *buf, size_t size, char **comm,
-    long long *ppid, long long *pgrp)
+pid_alive(long long pid, long long start_ticks)
 {
-	char path[64], *paren, *end;
-	ssize_t n;
-	int fd;
+	struct proc_facts f;
 
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (pid <= 0 || pid > INT_MAX)
 		return false;
-	n = xread(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
+	if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
 		return false;
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');
-	if (paren == NULL || paren[1] != ' ' || paren[2] == 'Z' ||
-	    paren[2] == 'X' || (*comm = strchr(buf, '(')) == NULL)
+	if (!proc_facts(pid, &f))
 		return false;
-	*paren = '\0';
-	(*comm)++;
-	/* Past the state: the parent's pid, then the group. */
-	*ppid = strtoll(paren + 3, &end, 10);
-	*pgrp = strtoll(end, NULL, 10);
-	return true;
+	return start_ticks == 0 || f.start_ticks == 0 ||
+	    f.start_ticks == start_ticks;
 }
 
 /*
@@ -112,10 +128,11 @@ proc_stat(const char *pid, char *buf, size_t size, char **comm,
 static bool
 group_alive(long long pgid)
 {
+	struct proc_facts f, parent;
 	struct dirent *de;
-	char buf[512], parent[512], ppidname[32], *comm, *pcomm;
-	long long ppid, grp, pp, pg;
 	bool alive = false;
+	char *end;
+	long long pid;
 	DIR *proc;
 
 	if (pgid <= 1 || pgid > INT_MAX || pgid == (long long)getpgrp())
@@ -125,17 +142,16 @@ group_alive(long long pgid)
 	if ((proc = opendir("/proc")) == NULL)
 		return true;	/* it has members: say held, the safe side */
 	while (!alive && (de = readdir(proc)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
-		    !proc_stat(de->d_name, buf, sizeof(buf), &comm, &ppid,
-		    &grp) || grp != pgid)
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		if (strcmp(comm, "jsonl-write") == 0)
+		pid = strtoll(de->d_name, &end, 10);
+		if (*end != '\0' || !proc_facts(pid, &f) || f.pgrp != pgid)
+			continue;
+		if (strcmp(f.comm, "jsonl-write") == 0)
 			alive = true;
-		else if (strcmp(comm, "leafpack") == 0) {
-			snprintf(ppidname, sizeof(ppidname), "%lld", ppid);
-			alive = proc_stat(ppidname, parent, sizeof(parent),
-			    &pcomm, &pp, &pg) && strcmp(pcomm, "leafpack") == 0;
-		}
+		else if (strcmp(f.comm, "leafpack") == 0)
+			alive = proc_facts(f.ppid, &parent) &&
+			    strcmp(parent.comm, "leafpack") == 0;
 	}
 	closedir(proc);
 	return alive;
@@ -150,7 +166,7 @@ claim_holder_alive(const struct journal *j)
 	if (j->state == JOURNAL_COMMITTED)
 		return false;
 	if (j->host != NULL && strcmp(j->host, journal_this_host()) == 0)
-		return j->pid != getpid() && (pid_alive(j->pid) ||
+		return j->pid != getpid() && (pid_alive(j->pid, j->start_ticks) ||
 		    group_alive(j->pgid));
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
@@ -185,7 +201,7 @@ claim_remove_dead_temps(int dirfd, const char *name)
 	while ((entry = share_dir_next(&dir)) != NULL) {
 		if (journal_classify(entry, name, &pid) != JOURNAL_FILE_TEMP)
 			continue;
-		if (pid == getpid() || pid_alive(pid))
+		if (pid == getpid() || pid_alive(pid, 0))
 			continue;
 		if (share_unlinkat(dirfd, entry, 0) == 0)
 			removed++;
@@ -461,6 +477,7 @@ claim_take(struct claim *c, enum claim_mode mode)
 	if (journal_init(mine) < 0)
 		return CLAIM_NO_MEMORY;
 	mine->state = JOURNAL_MERGING;
+	mine->start_ticks = own_start_ticks();
 	if (c->has_output) {
 		mine->has_base = 1;
 		journal_identity_from_stat(&mine->base, &c->outst);

@@ -8,13 +8,14 @@
  * every source of its leaf, and costs a buffer, not a document):
  *
  *   {"version":1, "state":"merging"|"merged"|"committed",
- *    "holder":{"host":..,"pid":..,"pgid":..},
+ *    "holder":{"host":..,"pid":..,"pgid":..,"start":..},
  *    "base":{"ino":..,"size":..,"mtime_ns":..} or null,
  *    "output_ino":.., "kept":[entry..], "sources":[entry..],
  *    "records":.., "bytes":.., "hash":"<16 hex digits>"}
  *
- * ("pgid", the holder's process group, is optional: journals written before
- * it was added load with pgid 0, unknown), with entry =
+ * ("pgid", the holder's process group, and "start", when it started in
+ * clock ticks after boot (/proc/PID/stat), are optional: journals written
+ * before they were added load with 0, unknown), with entry =
  * {"name":..,"ino":..,"size":..,"mtime_ns":..,"ctime_ns":..,"mode":..,
  * "uid":..,"gid":..} ("ctime_ns" optional as well: 0, unknown; a committed
  * journal or record leaves out "mode", "uid" and "gid", which only the
@@ -85,6 +86,9 @@ struct journal {
 	char *host;			/* owned: holder's host name */
 	long long pid;			/* holder's pid */
 	long long pgid;			/* its process group; 0: unknown */
+	long long start_ticks;		/* when it started (clock ticks after
+					 * boot): a pid given again is not the
+					 * holder; 0: unknown */
 	int has_base;			/* base below is meaningful */
 	struct journal_identity base;	/* the output json-merge read */
 	unsigned long long output_ino;	/* committed: the new output */

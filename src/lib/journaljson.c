@@ -246,6 +246,10 @@ put_journal(struct out *o, const struct journal *j)
 		put_raw(o, ",\"pgid\":");
 		put_i64(o, j->pgid);
 	}
+	if (j->start_ticks > 0) {
+		put_raw(o, ",\"start\":");
+		put_i64(o, j->start_ticks);
+	}
 	put_raw(o, "},\"base\":");
 	if (j->has_base) {
 		put(o, "{", 1);

@@ -618,6 +618,8 @@ holder_member(struct in *in, const char *key, void *ctx)
 	}
 	if (strcmp(key, "pgid") == 0)
 		return read_i64(in, &f->j->pgid);
+	if (strcmp(key, "start") == 0)
+		return read_i64(in, &f->j->start_ticks);
 	return skip_value(in, 2);
 }
 
@@ -700,6 +702,7 @@ journal_member(struct in *in, const char *key, void *ctx)
 	case SEEN_HOLDER:
 		f->holder_seen = 0;
 		j->pgid = 0;
+		j->start_ticks = 0;
 		if (read_object(in, holder_member, f) < 0)
 			return -1;
 		return f->holder_seen == 3 ? 0 : bad(in);
