@@ -36,12 +36,14 @@ struct proc_facts {
 
 /*
  * Reads /proc/PID/stat ("pid (comm) S ppid pgrp ..."; comm may hold
- * anything, so the last ')' ends it) into *f: true when the process lives
- * and is not a zombie (killed, say with the leafpack that ran it, and not
- * yet reaped by init, which may take seconds: it holds no claim any more,
- * though kill(pid, 0) still succeeds).
+ * anything, so the last ')' ends it) into *f.  Returns 1 when the process
+ * lives and is not a zombie, 0 when there is no such process or it is a
+ * zombie (killed, say with the leafpack that ran it, and not yet reaped by
+ * init, which may take seconds: it holds no claim any more, though
+ * kill(pid, 0) still succeeds), -1 when /proc does not tell (not mounted,
+ * hidepid).
  */
-static bool
+static int
 proc_facts(long long pid, struct proc_facts *f)
 {
 	char path[64], buf[1024], *paren, *p, *end;
@@ -51,16 +53,18 @@ proc_facts(long long pid, struct proc_facts *f)
 
 	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;
 	n = xread(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return n < 0 && errno == ESRCH ? 0 : -1;
 	buf[n] = '\0';
 	paren = strrchr(buf, ')');
-	if (paren == NULL || paren[1] != ' ' || paren[2] == 'Z' ||
-	    paren[2] == 'X' || (p = strchr(buf, '(')) == NULL || p > paren)
-		return false;
+	if (paren == NULL || paren[1] != ' ' ||
+	    (p = strchr(buf, '(')) == NULL || p > paren)
+		return -1;
+	if (paren[2] == 'Z' || paren[2] == 'X')
+		return 0;
 	len = (size_t)(paren - p - 1);
 	if (len >= sizeof(f->comm))
 		len = sizeof(f->comm) - 1;
@@ -73,7 +77,7 @@ proc_facts(long long pid, struct proc_facts *f)
 	for (field = 6; field < 22 && end != NULL; field++)
 		end = strchr(end + 1, ' ');
 	f->start_ticks = end != NULL ? strtoll(end, NULL, 10) : 0;
-	return true;
+	return 1;
 }
 
 /* When this process started (0: unknown), for the claims it takes. */
@@ -84,7 +88,7 @@ own_start_ticks(void)
 	struct proc_facts f;
 
 	if (ticks < 0)
-		ticks = proc_facts(getpid(), &f) ? f.start_ticks : 0;
+		ticks = proc_facts(getpid(), &f) > 0 ? f.start_ticks : 0;
 	return ticks;
 }
 
@@ -92,19 +96,21 @@ own_start_ticks(void)
  * True when pid is a live process that is not a zombie and, when
  * start_ticks is known (not 0), started then: a pid that the kernel gave
  * again to a new process (pid_max may be only 32,768, and a busy host
- * wraps it in minutes) is not the holder that died.
+ * wraps it in minutes) is not the holder that died.  A process /proc
+ * says nothing of is alive: the safe side.
  */
 static bool
 pid_alive(long long pid, long long start_ticks)
 {
 	struct proc_facts f;
+	int known;
 
 	if (pid <= 0 || pid > INT_MAX)
 		return false;
 	if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
 		return false;
-	if (!proc_facts(pid, &f))
-		return false;
+	if ((known = proc_facts(pid, &f)) <= 0)
+		return known < 0;
 	return start_ticks == 0 || f.start_ticks == 0 ||
 	    f.start_ticks == start_ticks;
 }
@@ -145,12 +151,13 @@ group_alive(long long pgid)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		pid = strtoll(de->d_name, &end, 10);
-		if (*end != '\0' || !proc_facts(pid, &f) || f.pgrp != pgid)
+		if (*end != '\0' || proc_facts(pid, &f) <= 0 ||
+		    f.pgrp != pgid)
 			continue;
 		if (strcmp(f.comm, "jsonl-write") == 0)
 			alive = true;
 		else if (strcmp(f.comm, "leafpack") == 0)
-			alive = proc_facts(f.ppid, &parent) &&
+			alive = proc_facts(f.ppid, &parent) > 0 &&
 			    strcmp(parent.comm, "leafpack") == 0;
 	}
 	closedir(proc);
