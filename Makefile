@@ -114,7 +114,10 @@ bench/bin/%: bench/%.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<
 
 # The test command of the README: everything a fresh machine needs, then
-# every test, then every test again under the sanitizers.
+# every test, then every test again under the sanitizers, TEST_JOBS tests
+# at a time (tests/run.sh: most of a test's time is waiting).
+TEST_JOBS ?= 2
+export TEST_JOBS
 check: check-deps
 	$(MAKE) WERROR=1 all tests
 	$(MAKE) check-man

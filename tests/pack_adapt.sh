@@ -4,6 +4,7 @@
 # halves its slots when the latency climbs and settles near the knee
 # instead of at -P, and says so; with --no-adapt it keeps all 32 busy.
 # Either way every record ends up exactly once and every source is gone.
+# run.sh: alone (it times what load changes)
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"

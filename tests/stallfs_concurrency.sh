@@ -6,6 +6,7 @@
 # the delay climbs with the number of requests in flight.  The bounds are
 # loose, for a loaded machine, yet each is a factor of 1.5 or more from
 # what the behaviour they rule out would give.
+# run.sh: alone (it times what load changes)
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
 not_sanitized stallfs
