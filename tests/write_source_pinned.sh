@@ -12,7 +12,6 @@
 # same with LEAFPACK_NO_PINS=1, where the looks are by name.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
-not_sanitized stallfs
 need_stallfs
 
 a='[{"timestamp":"2024-01-01T00:00:00Z","id":"a"}]'
