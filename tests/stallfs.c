@@ -8,7 +8,7 @@
  *   stallfs [-o FUSE_OPTIONS] --source DIR [--hang RELPATH]...
  *           [--hang-mode interruptible|nokill|unkillable] [--slow RELPATH:MS]...
  *           [--rule ACTION:OPS:GLOB]... [--delay-ms MS] [--congest KNEE:MS]
- *           [--count FILE] [--no-dtype] MOUNTPOINT
+ *           [--count FILE] [--no-dtype] [--renumber] MOUNTPOINT
  *
  * It runs in the foreground until MOUNTPOINT is unmounted (a lazy unmount,
  * `fusermount3 -u -z` or `umount -l`, is enough) or it gets SIGTERM, SIGINT
@@ -68,6 +68,10 @@
  *     repeated: every matching rule applies, a hang wins, delays add up.
  * --delay-ms MS: every request waits MS milliseconds (a decimal, such as 0.5)
  *     before it is served.  Signals do not shorten it, as on a slow server.
+ * --renumber: report every inode number shifted by an amount drawn at
+ *     mount, as sshfs numbers files anew for each mount (and each time the
+ *     kernel forgets one): the same file has another number after a
+ *     remount.
  * --congest KNEE:MS: each request in flight beyond KNEE (held or being
  *     served, counting the new one) adds MS milliseconds (a decimal) to a new
  *     request's delay, so latency climbs steeply past the knee, as on a share
@@ -279,6 +283,7 @@ static struct {
 	long congest_knee;	/* -1: no --congest */
 	uint64_t congest_ns;
 	bool no_dtype;
+	ino_t ino_shift;	/* --renumber: added to reported numbers */
 	struct mark *marks;
 	size_t nmarks;
 	struct rule *rules;
@@ -345,7 +350,8 @@ usage(FILE *out, int status)
 	    " [--slow RELPATH:MS]...\n"
 	    "               [--rule ACTION:OPS:GLOB]... [--delay-ms MS]"
 	    " [--congest KNEE:MS]\n"
-	    "               [--count FILE] [--no-dtype] MOUNTPOINT\n", out);
+	    "               [--count FILE] [--no-dtype] [--renumber] MOUNTPOINT\n",
+	    out);
 	if (out == stdout)
 		fputs("  -o OPTIONS           FUSE mount options\n"
 		    "  --source DIR         the directory to mirror\n"
@@ -360,6 +366,8 @@ usage(FILE *out, int status)
 		    "  --congest KNEE:MS    add MS ms per request in flight beyond KNEE\n"
 		    "  --count FILE         write request counts to FILE at exit and on SIGHUP\n"
 		    "  --no-dtype           report every entry's type as DT_UNKNOWN\n"
+		    "  --renumber           report inode numbers shifted by an amount drawn\n"
+		    "                       at mount (another number after a remount)\n"
 		    "  -h, --help           this help\n"
 		    "signals: SIGUSR1 freezes the mount, SIGUSR2 thaws it, SIGURG releases\n"
 		    "the hangs, SIGHUP writes --count's FILE; each is acknowledged on stderr\n"
@@ -1305,6 +1313,7 @@ lookup_entry(fuse_ino_t parent, const char *name, struct fuse_entry_param *e)
 	if (!n)
 		return errno;
 	e->ino = n == &fs.root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)n;
+	e->attr.st_ino += fs.ino_shift;
 	return 0;
 }
 
@@ -1328,8 +1337,10 @@ reply_attr(fuse_req_t req, fuse_ino_t ino)
 
 	if (fstatat(fd_of(ino), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		fuse_reply_err(req, errno);
-	else
+	else {
+		st.st_ino += fs.ino_shift;
 		fuse_reply_attr(req, &st, 0);
+	}
 }
 
 /*
@@ -1562,7 +1573,7 @@ do_readdir(const struct request *r)
 				break;
 			}
 		}
-		st.st_ino = d->entry->d_ino;
+		st.st_ino = d->entry->d_ino + fs.ino_shift;
 		if (!fs.no_dtype)
 			st.st_mode = (mode_t)d->entry->d_type << 12;
 		len = fuse_add_direntry(r->req, p, left, d->entry->d_name, &st,
@@ -2222,6 +2233,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "hang-mode", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-dtype", no_argument, NULL, 'T' },
+		{ "renumber", no_argument, NULL, 'N' },
 		{ "rule", required_argument, NULL, 'R' },
 		{ "slow", required_argument, NULL, 'S' },
 		{ "source", required_argument, NULL, 's' },
@@ -2253,6 +2265,11 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'R': add_rule(optarg); break;
 		case 'S': o->slows[o->nslows++] = optarg; break;
 		case 'T': fs.no_dtype = true; break;
+		case 'N':
+			/* Above any real number's low bits, never 0. */
+			fs.ino_shift = ((ino_t)(getpid() ^ time(NULL)) & 0xffff)
+			    << 32 | 1ULL << 48;
+			break;
 		case 'h': usage(stdout, 0); break;
 		case 'o': add_mountopts(o, optarg); break;
 		case 's': o->source = optarg; break;

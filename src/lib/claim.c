@@ -278,13 +278,11 @@ absorbed(int dirfd, const char *name, int outfd, const struct stat *outst,
 		else if (!(have_output = share_fstatat(dirfd, name, &st,
 		    AT_SYMLINK_NOFOLLOW) == 0) && errno != ENOENT)
 			return -1;
-		if (have_output && j->state == JOURNAL_COMMITTED &&
-		    st.st_ino == j->output_ino)
+		if (have_output && journal_record_is_of(j, &st))
 			failed = append_still_matching(dirfd, &j->kept,
 			    out) == -1 || append_still_matching(dirfd,
 			    &j->sources, out) == -1;
-		else if (have_output && j->has_base &&
-		    st.st_ino == j->base.ino)
+		else if (have_output && journal_base_is(j, &st))
 			failed = append_still_matching(dirfd, &j->kept,
 			    out) == -1;
 	}

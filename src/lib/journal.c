@@ -12,6 +12,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fileid.h"
 #include "journaljson.h"
 #include "share.h"
 #include "xstd.h"
@@ -161,7 +162,7 @@ journal_entries_first(const struct spill *list, struct journal_entry *e,
 void
 journal_identity_from_stat(struct journal_identity *id, const struct stat *st)
 {
-	id->ino = st->st_ino;
+	id->ino = fileid_ino(st);
 	id->size = st->st_size;
 	id->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL +
 	    st->st_mtim.tv_nsec;
@@ -184,9 +185,37 @@ int
 journal_identity_equal(const struct journal_identity *a,
     const struct journal_identity *b)
 {
-	return a->ino == b->ino && a->size == b->size &&
+	return fileid_ino_same(a->ino, b->ino) && a->size == b->size &&
 	    a->mtime_ns == b->mtime_ns && (a->ctime_ns == 0 ||
 	    b->ctime_ns == 0 || a->ctime_ns == b->ctime_ns);
+}
+
+bool
+journal_record_is_of(const struct journal *j, const struct stat *st)
+{
+	unsigned long long ino = fileid_ino(st);
+
+	if (j->state != JOURNAL_COMMITTED)
+		return false;
+	if (ino != 0 && j->output_ino != 0)
+		return ino == j->output_ino;
+	/* jsonl-write wrote all of the output, and nothing else writes
+	 * there. */
+	return (unsigned long long)st->st_size == j->bytes;
+}
+
+bool
+journal_base_is(const struct journal *j, const struct stat *st)
+{
+	unsigned long long ino = fileid_ino(st);
+
+	if (!j->has_base)
+		return false;
+	if (ino != 0 && j->base.ino != 0)
+		return ino == j->base.ino;
+	return st->st_size == j->base.size &&
+	    (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec
+	    == j->base.mtime_ns;
 }
 
 int
@@ -381,7 +410,7 @@ journal_attr_load_fd(int fd, const char *name, const struct stat *st,
 	free_keeping_errno(text);
 	if (r == -1)
 		return -1;
-	if (j->state == JOURNAL_COMMITTED && j->output_ino == st->st_ino)
+	if (journal_record_is_of(j, st))
 		return 1;
 	/* Another inode's record (a copy), or not a commit: nothing. */
 	journal_free(j);

@@ -43,6 +43,7 @@
 #ifndef LEAFPACK_JOURNAL_H
 #define LEAFPACK_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -221,9 +222,10 @@ int journal_entries_sort(struct spill *list);
 int journal_entries_first(const struct spill *list, struct journal_entry *e,
     struct buf *name);
 
-/* Fills id from st (st_ino, st_size, st_mtim, st_ctim: the change time,
- * which no user can set, so that a source rewritten with its mtime set
- * back, as rsync -t does, is still seen to have changed). */
+/* Fills id from st (st_ino where it lasts, fileid.h; st_size, st_mtim,
+ * st_ctim: the change time, which no user can set, so that a source
+ * rewritten with its mtime set back, as rsync -t does, is still seen to
+ * have changed). */
 void journal_identity_from_stat(struct journal_identity *id,
     const struct stat *st);
 
@@ -232,10 +234,19 @@ void journal_identity_from_stat(struct journal_identity *id,
 void journal_entry_from_stat(struct journal_entry *e, const char *name,
     const struct stat *st);
 
-/* True when a and b have the same ino, size and mtime_ns, and the same
- * ctime_ns where both know it. */
+/* True when a and b have the same ino where both know it (fileid.h), the
+ * same size and mtime_ns, and the same ctime_ns where both know it. */
 int journal_identity_equal(const struct journal_identity *a,
     const struct journal_identity *b);
+
+/* True when the committed record j is the record of the output st: its
+ * inode, or where inode numbers are not known (fileid.h), its size. */
+bool journal_record_is_of(const struct journal *j, const struct stat *st);
+
+/* True when j's base (the output json-merge read) is still the output
+ * st: its inode, or where inode numbers are not known, its size and
+ * mtime. */
+bool journal_base_is(const struct journal *j, const struct stat *st);
 
 /*
  * True when DIR/name still exists (fstatat AT_SYMLINK_NOFOLLOW) with the

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "diag.h"
+#include "fileid.h"
 #include "share.h"
 #include "watch.h"
 #include "xstd.h"
@@ -367,7 +368,7 @@ mark(struct finish *f, bool fresh)
 	}
 	if (share_fstat(f->markfd, f->mark, &st) < 0)
 		return failed_at(f, "reading the mark");
-	if (st.st_ino != f->en->first_id.ino) {
+	if (!fileid_ino_same(fileid_ino(&st), f->en->first_id.ino)) {
 		errno = EEXIST;
 		return failed_at(f, "the mark is not this entry's");
 	}

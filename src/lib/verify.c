@@ -271,8 +271,7 @@ check_journal(struct check *c, int dirfd, const struct stat *st,
 		    "%lld): a rerun finishes the leaf",
 		    journal_state_name(j.state), j.host != NULL ? j.host : "?",
 		    j.pid);
-	else if (!c->counts->has_output ||
-	    j.output_ino != (unsigned long long)st->st_ino)
+	else if (!c->counts->has_output || !journal_record_is_of(&j, st))
 		problem(c, jname, 0, "the record of an output that is gone "
 		    "(inode %llu)", j.output_ino);
 	else if (attr_record)

@@ -15,6 +15,7 @@
 #include "claim.h"
 #include "diag.h"
 #include "exitcode.h"
+#include "fileid.h"
 #include "journal.h"
 #include "share.h"
 #include "staging.h"
@@ -203,7 +204,7 @@ seal_temp(struct leaf *leaf)
 	if (leaf->have_claim) {
 		/* The commit record: once the rename is done, it says which
 		 * sources the output holds, whatever happens next. */
-		if (claim_record_init(&leaf->record, &leaf->claim, st.st_ino,
+		if (claim_record_init(&leaf->record, &leaf->claim, fileid_ino(&st),
 		    &leaf->hash) == -1)
 			return fail("out of memory");
 		/* On the temporary itself, while it is still ours (0600):
