@@ -9,7 +9,7 @@ set -eu
 
 packages="build-essential pkg-config libjson-c-dev libfuse3-dev fuse3 jq
 mandoc shellcheck strace parallel time procps attr iproute2 openssh-server
-openssh-client python3"
+openssh-client python3 sshfs"
 # The fuzz harnesses (tests/fuzz/README.md): clang and its libFuzzer runtime.
 packages="$packages clang libclang-rt-14-dev"
 # make lint, which make check runs: cppcheck, clang-tidy, scan-build.

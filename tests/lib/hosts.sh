@@ -25,7 +25,8 @@
 #   test, stallfs ones included, would not appear) listening on its address
 #   only, port 22, with a host key made for the test, the test's client key
 #   as the only authorized key, root login by key only, no password or
-#   keyboard-interactive login, no PAM, and StrictModes off (the keys lie
+#   keyboard-interactive login, no PAM, sftp (internal-sftp, for sshfs:
+#   tests/pack_sshfs.sh), and StrictModes off (the keys lie
 #   under /tmp, which is world-writable, so the strict path check refuses
 #   them).  Its log is $HOSTS_DIR/sshd.K.log (and
 #   sshd.K.err for what it prints before it opens that).
@@ -494,6 +495,7 @@ MaxStartups 100:30:200
 MaxSessions 100
 LoginGraceTime 30
 LogLevel VERBOSE
+Subsystem sftp internal-sftp
 EOF
 		_hosts_setenv
 	} >"$HOSTS_DIR/sshd_config.$1"
