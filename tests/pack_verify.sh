@@ -79,6 +79,20 @@ damage "$claimed"'; jq -c ".holder.pid = $$" "$j" >x; cat x >"$j"' \
 start=$(cut -d " " -f 22 /proc/$$/stat)
 damage "$claimed"'; jq -c ".holder.pid = $$ | .holder.start = $start" "$j" >x; cat x >"$j"' \
     "d/.*/.$out.journal: a claim (merged) of a run still at work (host .*, pid $$)"
+# A dead claim made from this shell's process group, while a process
+# named leafpack whose parent is named leafpack runs in the group (a
+# driver's helper, not a driver's fork on its way to become jsonl-write,
+# which would have joined another group): still a run that ended.
+mkdir -p fake/bin
+cp "$(command -v sleep)" fake/bin/leafpack
+printf '#!/bin/sh\n"%s/fake/bin/leafpack" 60\n' "$PWD" >fake/leafpack
+chmod +x fake/leafpack
+./fake/leafpack &
+helper=$!
+damage "$claimed" \
+    "d/.*/.$out.journal: a claim (merged) left by a run that ended (host .*, pid [0-9]*): a rerun finishes the leaf"
+kill "$helper"
+pkill -f "$PWD/fake/bin/leafpack" 2>/dev/null
 
 # A record that no longer matches: a line appended after a commit that
 # kept its sources (the attribute holds the record, which names the

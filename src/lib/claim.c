@@ -124,7 +124,11 @@ pid_alive(long long pid, long long start_ticks)
  * its jsonl-write after, in json-merge's group, so a json-merge of a small
  * leaf on a loaded machine can be done before its partner has left the
  * driver's fork for exec (seen: another run took the claim over, and the
- * partner met no claim).  The group of a script without job control is the
+ * partner met no claim).  That fork has joined json-merge's group, which is
+ * not its parent's: a leafpack child in its parent's group is one of the
+ * driver's helpers, and a script that claimed a leaf by hand and then ran
+ * leafpack in the same group had its dead claim taken for held (seen in
+ * pack_verify).  The group of a script without job control is the
  * script's, which lives on after its pipeline failed (maybe with a driver
  * in it): that is why nothing else counts.  Our own group is left out:
  * there, a dead holder is a pipeline of ours that failed before, never a
@@ -158,7 +162,8 @@ group_alive(long long pgid)
 			alive = true;
 		else if (strcmp(f.comm, "leafpack") == 0)
 			alive = proc_facts(f.ppid, &parent) > 0 &&
-			    strcmp(parent.comm, "leafpack") == 0;
+			    strcmp(parent.comm, "leafpack") == 0 &&
+			    parent.pgrp != f.pgrp;
 	}
 	closedir(proc);
 	return alive;
