@@ -49,25 +49,33 @@ need_cmd jq
 
 # A claim whose json-merge is gone, in a group where a child of the driver
 # has not yet become jsonl-write (a process named leafpack whose parent is
-# named leafpack): held.  A script named leafpack stands for the driver, a
-# copy of sleep named leafpack for its child.
+# named leafpack, and which has joined json-merge's group, as the driver's
+# fork does before its exec): held.  A script named leafpack stands for the
+# driver, in the test's group; it starts, in a new group, the json-merge
+# that claims and then, in its place, a copy of sleep named leafpack.
 rm -rf root fake
 gen root --entities 1 --types 1 --dates 1 --files 2
 leaf=$(find root -mindepth 3 -maxdepth 3 -type d)
 mkdir -p fake/driver fake/child
 cp "$(command -v sleep)" fake/child/leafpack
-printf '#!/bin/sh\nfake/child/leafpack 30 &\necho $! >fake.pid\nwait\n' \
-    >fake/driver/leafpack
-chmod +x fake/driver/leafpack
+cat >fake/driver/leafpack <<'EOS'
+#!/bin/sh
 # shellcheck disable=SC2016 # expanded by the inner sh
-setsid sh -c 'fake/driver/leafpack & "$1" --min-age 0 --claim "$2" >/dev/null' \
-    sh "$BIN/json-merge" "$leaf" || fail "the first claim"
+setsid sh -c '"$1" --min-age 0 --claim "$2" >/dev/null; exec fake/child/leafpack 30' \
+    sh "$1" "$2" &
+echo $! >fake.pid
+wait
+EOS
+chmod +x fake/driver/leafpack
+fake/driver/leafpack "$BIN/json-merge" "$leaf" &
 n=0
-until [ -s fake.pid ]; do
+until [ -s fake.pid ] &&
+    [ "$(cat "/proc/$(cat fake.pid)/comm" 2>/dev/null)" = leafpack ]; do
 	n=$((n + 1))
 	[ $n -gt 100 ] && fail "the stand-in did not start"
 	sleep 0.05
 done
+[ -e "$leaf/.consolidated.jsonl.journal" ] || fail "the first claim"
 expect_status 4 "$BIN/json-merge" --min-age 0 --claim --stats=json "$leaf"
 tail -n 1 err | jq -e '.busy == true' >/dev/null ||
 	fail "a claim whose partner is about to exec was taken: $(cat err)"

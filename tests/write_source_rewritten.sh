@@ -10,6 +10,7 @@
 # random moment; a record is doubled only when it lands in the window left
 # (between that look and the unlink, which says "changed since it was
 # read; kept"), documented in jsonl-write(1).
+# run.sh: alone (the share of races in a timed window grows with load)
 . "$LEAFPACK_TESTS/lib.sh"
 
 v1='[{"timestamp":"2024-01-01T00:00:00Z","id":1}]'
