@@ -34,24 +34,10 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "claimholder.h"
 #include "journal.h"
 #include "pins.h"
 
-/* ---- who holds a leaf ---- */
-
-/*
- * True when j's holder may still be at work: state merging or merged, and
- * the holder is another process of this host that exists and is not a
- * zombie, or whose process group (recorded in the claim) is not ours and
- * still has a jsonl-write that is not a zombie (json-merge exited, its
- * jsonl-write commits), or a process of another host and the journal was
- * modified less than an hour ago.  False for state committed, for our own
- * pid, and for dead holders.
- */
-bool claim_holder_alive(const struct journal *j);
-
-/* True when j is a claim (merging or merged) held by this very process. */
-bool claim_is_ours(const struct journal *j);
 
 /*
  * Removes the temporaries of NAME in DIR whose PID is not a live process
