@@ -410,6 +410,129 @@ scan_literal(const unsigned char **pp, const unsigned char *end,
 	return TOKEN_OK;
 }
 
+/* What the key path found in a value: its kind and where its bytes are in
+ * the output. */
+struct keyfound {
+	enum jsonscan_keytype type;
+	int escaped;
+	size_t off, len;
+};
+
+TOKEN_INLINE void
+key_found(struct keyfound *kf, enum jsonscan_keytype type, int escaped,
+    size_t off, size_t len)
+{
+	kf->type = type;
+	kf->escaped = escaped;
+	kf->off = off;
+	kf->len = len;
+}
+
+/* Why a value cannot start with c (none of '{', '[', '"', '-', a digit,
+ * 't', 'f', 'n'). */
+static const char *
+bad_value_reason(unsigned char c)
+{
+	switch (c) {
+	case '/':
+		return "comments are not allowed";
+	case '\'':
+		return "single quotes are not allowed";
+	case 'N': case 'I':
+		return "NaN and Infinity are not allowed";
+	default:
+		return "value expected";
+	}
+}
+
+/* Level depth of the container stack (a bit per level) is an object or
+ * an array. */
+TOKEN_INLINE void
+level_set(unsigned char *stack, unsigned depth, int in_object)
+{
+	if (in_object)
+		stack[depth >> 3] |= 1u << (depth & 7);
+	else
+		stack[depth >> 3] &= ~(1u << (depth & 7));
+}
+
+/* True when the container that holds level depth (> 0) is an object. */
+TOKEN_INLINE int
+level_in_object(const unsigned char *stack, unsigned depth)
+{
+	return depth && stack[(depth - 1) >> 3] >> ((depth - 1) & 7) & 1;
+}
+
+/*
+ * Where a value stands on the key path: follow, the next value leads on
+ * along it; capture, the next value is the one at the path; cap, capture
+ * for the value being scanned; chain, how deep the path has led (through
+ * objects only); found, what the value at the path was.
+ */
+struct keywalk {
+	const struct jsonscan_keypath *key;
+	unsigned chain;
+	int follow, capture, cap;
+	struct keyfound found;
+};
+
+/* A value begins: it takes the capture the member before it gave. */
+TOKEN_INLINE void
+kw_value(struct keywalk *kw)
+{
+	kw->cap = kw->capture;
+	kw->capture = 0;
+}
+
+/* The value is a container, now at depth: an object on the path leads it
+ * on. */
+TOKEN_INLINE void
+kw_open(struct keywalk *kw, int in_object, unsigned depth)
+{
+	if (in_object && kw->follow)
+		kw->chain = depth;
+	kw->follow = 0;
+	if (kw->cap)
+		kw->found.type = JSONSCAN_KEY_OTHER;
+}
+
+/*
+ * The member name just scanned (name, len bytes, escaped or not) at depth:
+ * where the path has led this far and the name is its next step, the
+ * member's value is the key (the last step) or leads on.  A later
+ * duplicate replaces what an earlier one held.
+ */
+TOKEN_INLINE void
+kw_member(struct keywalk *kw, unsigned depth, const unsigned char *name,
+    size_t len, int escaped)
+{
+	const struct jsonscan_keypath *key = kw->key;
+
+	if (kw->chain != depth || depth == 0 || !name_matches(name, len,
+	    escaped, key->names[depth - 1], key->lengths[depth - 1]))
+		return;
+	kw->found.type = JSONSCAN_KEY_NONE;
+	if (depth == key->count)
+		kw->capture = 1;
+	else
+		kw->follow = 1;
+}
+
+/* Stores the scan's line and, with found, the key it found in sc. */
+TOKEN_INLINE void
+scan_store(struct scanner *sc, unsigned long line, ptrdiff_t linebase,
+    const struct keyfound *found)
+{
+	sc->line = line;
+	sc->linebase = linebase;
+	if (found != NULL) {
+		sc->ktype = found->type;
+		sc->kescaped = found->escaped;
+		sc->koff = found->off;
+		sc->klen = found->len;
+	}
+}
+
 /* jsonscan_scan_value()'s steps, on its locals: fail at pos, saying why; go to
  * truncated unless pos is in the input; copy the span up to whitespace to
  * the output and skip the whitespace (counting lines); where the byte at
@@ -470,45 +593,28 @@ scan_value_as(struct scanner *sc, const unsigned char **pp,
 	/* NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores) */
 	const unsigned char *const base = sc->base, *vstart = p;
 	unsigned char *const stack = sc->stack;
-	const struct jsonscan_keypath *const key = sc->key;
 	size_t olen = *olen_io;
 	unsigned long line = sc->line;
 	ptrdiff_t linebase = sc->linebase;
-	unsigned depth = 0, chain = 0;
+	unsigned depth = 0;
 	int in_object = 0, is_key = 0, escaped = 0;
-	/* follow: the next value leads on along the key path; capture: it is
-	 * the value at the key path.  cap is capture for the current value. */
-	int follow = key != NULL, capture = 0, cap = 0;
-	enum jsonscan_keytype ktype = JSONSCAN_KEY_NONE;
-	int kescaped = 0;
-	size_t koff = 0, klen = 0;
+	struct keywalk kw = { sc->key, 0, sc->key != NULL, 0, 0,
+	    { JSONSCAN_KEY_NONE, 0, 0, 0 } };
 	unsigned char closer;
 	const char *lit;
-
 
 value:
 	NEED(p);
 	vstart = p;
-	cap = capture;
-	capture = 0;
+	kw_value(&kw);
 	switch (*p) {
 	case '{':
 	case '[':
 		if (depth == JSONSCAN_MAX_DEPTH)
 			FAIL(p, "nesting too deep");
-		/* The stack holds a bit per level: 1 for an object. */
 		in_object = *p == '{';
-		if (in_object)
-			stack[depth >> 3] |= 1u << (depth & 7);
-		else
-			stack[depth >> 3] &= ~(1u << (depth & 7));
-		depth++;
-		/* The key path leads through objects only. */
-		if (in_object && follow)
-			chain = depth;
-		follow = 0;
-		if (cap)
-			ktype = JSONSCAN_KEY_OTHER;
+		level_set(stack, depth++, in_object);
+		kw_open(&kw, in_object, depth);
 		closer = in_object ? '}' : ']';
 		p++;
 		SKIP_WS;
@@ -521,38 +627,26 @@ value:
 			goto member;
 		goto value;
 	case '"':
-		follow = 0;
+		kw.follow = 0;
 		is_key = 0;
 		p++;
 		goto string;
 	case '-': case '0': case '1': case '2': case '3': case '4':
 	case '5': case '6': case '7': case '8': case '9':
-		follow = 0;
+		kw.follow = 0;
 		goto number;
-	case 't':
-		lit = "true";
+	case 't': case 'f': case 'n':
+		lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
 		goto literal;
-	case 'f':
-		lit = "false";
-		goto literal;
-	case 'n':
-		lit = "null";
-		goto literal;
-	case '/':
-		FAIL(p, "comments are not allowed");
-	case '\'':
-		FAIL(p, "single quotes are not allowed");
-	case 'N': case 'I':
-		FAIL(p, "NaN and Infinity are not allowed");
 	default:
-		FAIL(p, "value expected");
+		FAIL(p, bad_value_reason(*p));
 	}
 
 literal:
-	follow = 0;
+	kw.follow = 0;
 	TOKEN(scan_literal(&p, end, lit, &sc->errpos, &sc->reason));
-	if (cap)
-		ktype = JSONSCAN_KEY_OTHER;
+	if (kw.cap)
+		kw.found.type = JSONSCAN_KEY_OTHER;
 	goto after_value;
 
 number:
@@ -560,11 +654,9 @@ number:
 	/* More digits may follow in the next buffer. */
 	if (p == end && !sc->eof)
 		return SCAN_MORE;
-	if (cap) {
-		ktype = JSONSCAN_KEY_NUMBER;
-		koff = OUTPOS(vstart);
-		klen = p - vstart;
-	}
+	if (kw.cap)
+		key_found(&kw.found, JSONSCAN_KEY_NUMBER, 0, OUTPOS(vstart),
+		    p - vstart);
 	goto after_value;
 
 string:
@@ -572,12 +664,9 @@ string:
 	TOKEN(scan_string(&p, end, &escaped, &sc->errpos, &sc->reason));
 	if (is_key)
 		goto member_name;
-	if (cap) {
-		ktype = JSONSCAN_KEY_STRING;
-		kescaped = escaped;
-		koff = OUTPOS(vstart + 1);
-		klen = p - 1 - (vstart + 1);
-	}
+	if (kw.cap)
+		key_found(&kw.found, JSONSCAN_KEY_STRING, escaped, OUTPOS(vstart + 1),
+		    p - 1 - (vstart + 1));
 	goto after_value;
 
 member:
@@ -591,16 +680,7 @@ member:
 	goto string;
 
 member_name:
-	if (chain == depth && chain != 0 &&
-	    name_matches(vstart + 1, p - vstart - 2, escaped,
-	    key->names[depth - 1], key->lengths[depth - 1])) {
-		/* A later duplicate replaces what an earlier one held. */
-		ktype = JSONSCAN_KEY_NONE;
-		if (depth == key->count)
-			capture = 1;
-		else
-			follow = 1;
-	}
+	kw_member(&kw, depth, vstart + 1, p - vstart - 2, escaped);
 	SKIP_WS;
 	NEED(p);
 	if (*p != ':')
@@ -611,9 +691,9 @@ member_name:
 
 close:
 	depth--;
-	if (chain > depth)
-		chain = depth;
-	in_object = depth && stack[(depth - 1) >> 3] >> ((depth - 1) & 7) & 1;
+	if (kw.chain > depth)
+		kw.chain = depth;
+	in_object = level_in_object(stack, depth);
 	goto after_value;
 
 after_value:
@@ -644,12 +724,7 @@ done:
 	olen += p - span;
 	*pp = p;
 	*olen_io = olen;
-	sc->line = line;
-	sc->linebase = linebase;
-	sc->ktype = ktype;
-	sc->kescaped = kescaped;
-	sc->koff = koff;
-	sc->klen = klen;
+	scan_store(sc, line, linebase, &kw.found);
 	return SCAN_OK;
 
 truncated:
@@ -658,15 +733,14 @@ truncated:
 	sc->errpos = end;
 	sc->reason = "unexpected end of input";
 fail:
-	sc->line = line;
-	sc->linebase = linebase;
+	scan_store(sc, line, linebase, NULL);
 	return SCAN_ERROR;
+}
 #undef FAIL
 #undef NEED
 #undef SKIP_WS
 #undef OUTPOS
 #undef TOKEN
-}
 
 /* scan_value_as() made twice, so that writing or not is decided once per
  * value rather than at every run of whitespace (3% of the scan on
