@@ -3,6 +3,7 @@
 #include "diag.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -11,7 +12,7 @@
 
 static int enabled;
 static int drawn;		/* the line is on the screen now */
-static int width = 80;
+static int width;		/* the terminal's; 0: not a terminal, no limit */
 static struct timespec started;
 static double last_draw = -1.0;
 
@@ -51,9 +52,12 @@ progress_init(int force)
 	if (!enabled)
 		return 0;
 	/* A line longer than the terminal wraps, and "\r" then redraws only
-	 * its last row: keep it one column short of the width. */
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
-		width = ws.ws_col;
+	 * its last row: keep it one column short of the width.  Forced onto
+	 * a file or a pipe (a log), the line has no width to keep to. */
+	width = 0;
+	if (isatty(STDERR_FILENO))
+		width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 &&
+		    ws.ws_col > 10 ? ws.ws_col : 80;
 	fflush(stderr);
 	diag_set_clear_hook(progress_clear);
 	return 1;
@@ -92,9 +96,7 @@ progress_show(const char *fmt, ...)
 	va_end(ap);
 	if (len < 0)
 		return;
-	max = width - 1;
-	if (max > (int)sizeof(text) - 1)
-		max = sizeof(text) - 1;
+	max = progress_width();
 	if (len > max)
 		len = max;
 	/* One write per drawing, so the terminal never shows half a line. */
@@ -102,6 +104,47 @@ progress_show(const char *fmt, ...)
 	write_all(line, len);
 	drawn = 1;
 	last_draw = seconds_since(&started);
+}
+
+int
+progress_width(void)
+{
+	/* What progress_show() can hold: 503 characters. */
+	int most = PROGRESS_LINE_MAX;
+
+	return width > 0 && width - 1 < most ? width - 1 : most;
+}
+
+void
+progress_show_fields(const struct progress_field *fields, size_t n)
+{
+	char text[PROGRESS_LINE_MAX + 1];
+	bool shown[PROGRESS_FIELDS_MAX] = { false };
+	size_t used = 0, count = 0, pos = 0, max = (size_t)progress_width();
+
+	if (!enabled)
+		return;
+	if (n > PROGRESS_FIELDS_MAX)
+		n = PROGRESS_FIELDS_MAX;
+	/* The most important first, each where it still fits: a narrow
+	 * terminal loses the least important fields, not the line's end. */
+	for (int rank = 0; rank <= PROGRESS_RANK_LAST; rank++)
+		for (size_t i = 0; i < n; i++) {
+			size_t need = strlen(fields[i].text) + (count ? 2 : 0);
+
+			if (fields[i].rank != rank || used + need > max)
+				continue;
+			shown[i] = true;
+			used += need;
+			count++;
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (!shown[i])
+			continue;
+		pos += (size_t)snprintf(text + pos, sizeof(text) - pos, "%s%s",
+		    pos ? ", " : "", fields[i].text);
+	}
+	progress_show("%s", text);
 }
 
 void

@@ -13,6 +13,8 @@
 #ifndef LEAFPACK_PROGRESS_H
 #define LEAFPACK_PROGRESS_H
 
+#include <stddef.h>
+
 /*
  * Turns the status line on when force is non-zero or stderr is a terminal,
  * and registers the erase hook with diag.  Also starts the clock that
@@ -32,10 +34,37 @@ int progress_enabled(void);
 int progress_due(void);
 
 /*
- * Draws the line from a printf format, truncated to the terminal width,
- * now (whether due or not).  Does nothing when the line is off.
+ * Draws the line from a printf format, truncated to progress_width(), now
+ * (whether due or not).  Does nothing when the line is off.
  */
 void progress_show(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The longest line progress_show() draws. */
+#define PROGRESS_LINE_MAX 503
+
+/* The columns a drawing may use now: one short of the terminal's width,
+ * or PROGRESS_LINE_MAX when stderr is not a terminal (--progress). */
+int progress_width(void);
+
+/*
+ * One piece of a status line ("files 240 (266/s)") and how much it matters:
+ * rank 0 is shown whenever it fits at all, rank PROGRESS_RANK_LAST first
+ * goes when the terminal is narrow.
+ */
+struct progress_field {
+	const char *text;
+	int rank;
+};
+
+#define PROGRESS_RANK_LAST 7
+#define PROGRESS_FIELDS_MAX 16
+
+/*
+ * Draws the fields, in their order, joined by ", ": all of them when the
+ * width allows, else those of the lowest ranks that fit (a field that does
+ * not fit is left out whole, never cut).  Does nothing when the line is off.
+ */
+void progress_show_fields(const struct progress_field *fields, size_t n);
 
 /* progress_show() only when progress_due() says so. */
 #define progress_update(...) \

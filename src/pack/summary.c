@@ -275,34 +275,83 @@ format_ms(char *buf, size_t size, double ms)
 		snprintf(buf, size, "%.*fms", ms < 10 ? 1 : 0, ms);
 }
 
+/* "42s", "5m07s", "1h02m": a time left, as long as it needs. */
+static void
+format_eta(char *buf, size_t size, double secs)
+{
+	unsigned long long s = (unsigned long long)(secs + 0.5);
+
+	if (s < 60)
+		snprintf(buf, size, "ETA %llus", s);
+	else if (s < 3600)
+		snprintf(buf, size, "ETA %llum%02llus", s / 60, s % 60);
+	else
+		snprintf(buf, size, "ETA %lluh%02llum", s / 3600, s / 60 % 60);
+}
+
+/*
+ * The status line, in fields of ranks (progress.h): on an 80-column
+ * terminal the leaves, the files and bytes a second, the latency, the
+ * slots and the ETA stay (with the numbers of a small run; the slots go
+ * first when they grow), and errors or stalls whenever there are any; the
+ * totals go first.
+ */
 void
 summary_progress(const struct summary *s, const struct pace *pace,
     size_t running, bool scanning)
 {
-	char in[16], rate[16], out[16], p50[16], p99[16], eta[32] = "";
+	char leaves[48], run[32], slots[48], files[80], in[48], out[32],
+	    freed[48], errors[40], stalled[40], latency[48], eta[32];
+	char bytes[16], rate[16], p50[16], p99[16];
 	double secs = progress_seconds(), p50_ms, p99_ms;
-	unsigned long long left = s->leaves_found - s->leaves_done;
+	unsigned long long left = s->leaves_found - s->leaves_done,
+	    nerrors = s->errors + s->leaves_failed;
+	struct progress_field f[11];
+	size_t n = 0;
 
 	if (!progress_due())
 		return;
-	human_bytes(in, sizeof(in), s->bytes_in);
+	snprintf(leaves, sizeof(leaves), "leaves %llu/%llu%s", s->leaves_done,
+	    s->leaves_found, scanning ? "+" : "");
+	f[n++] = (struct progress_field){ leaves, 0 };
+	snprintf(run, sizeof(run), "%zu running", running);
+	f[n++] = (struct progress_field){ run, 4 };
+	/* The slots in use, and the -P they may grow back to. */
+	if (pace->active < pace->max)
+		snprintf(slots, sizeof(slots), "slots %ld/%ld", pace->active,
+		    pace->max);
+	else
+		snprintf(slots, sizeof(slots), "slots %ld", pace->active);
+	f[n++] = (struct progress_field){ slots, 3 };
 	human_bytes(rate, sizeof(rate), secs > 0 ?
 	    (unsigned long long)((double)s->bytes_in / secs) : 0);
-	human_bytes(out, sizeof(out), s->bytes_out);
+	snprintf(files, sizeof(files), "files %llu %.0f/s %s/s",
+	    s->files_consumed, secs > 0 ?
+	    (double)s->files_consumed / secs : 0.0, rate);
+	f[n++] = (struct progress_field){ files, 1 };
+	human_bytes(bytes, sizeof(bytes), s->bytes_in);
+	snprintf(in, sizeof(in), "in %s", bytes);
+	f[n++] = (struct progress_field){ in, 5 };
+	human_bytes(bytes, sizeof(bytes), s->bytes_out);
+	snprintf(out, sizeof(out), "out %s", bytes);
+	f[n++] = (struct progress_field){ out, 5 };
+	snprintf(freed, sizeof(freed), "inodes freed %llu", s->files_removed);
+	f[n++] = (struct progress_field){ freed, 6 };
+	snprintf(errors, sizeof(errors), "errors %llu", nerrors);
+	f[n++] = (struct progress_field){ errors, nerrors ? 0 : 7 };
+	snprintf(stalled, sizeof(stalled), "stalled %zu", s->nstalled);
+	f[n++] = (struct progress_field){ stalled, s->nstalled ? 0 : 7 };
 	pace_latency(pace, false, &p50_ms, &p99_ms);
 	format_ms(p50, sizeof(p50), p50_ms);
 	format_ms(p99, sizeof(p99), p99_ms);
-	if (!scanning && s->leaves_done > 0 && left > 0)
-		snprintf(eta, sizeof(eta), " ETA %.0fs",
+	snprintf(latency, sizeof(latency), "latency %s p99 %s", p50, p99);
+	f[n++] = (struct progress_field){ latency, 2 };
+	if (!scanning && s->leaves_done > 0 && left > 0) {
+		format_eta(eta, sizeof(eta),
 		    secs / (double)s->leaves_done * (double)left);
-	progress_show("leaves %llu/%llu%s (%zu running, %ld/%ld slots), "
-	    "files %llu (%.0f/s), in %s (%s/s), out %s, inodes freed %llu, "
-	    "errors %llu, stalled %zu, latency %s p99 %s%s", s->leaves_done,
-	    s->leaves_found, scanning ? "+" : "", running, pace->active,
-	    pace->max, s->files_consumed, secs > 0 ?
-	    (double)s->files_consumed / secs : 0.0, in, rate, out,
-	    s->files_removed, s->errors + s->leaves_failed, s->nstalled, p50,
-	    p99, eta);
+		f[n++] = (struct progress_field){ eta, 0 };
+	}
+	progress_show_fields(f, n);
 }
 
 void
