@@ -17,9 +17,10 @@ mkdir tmp && TMPDIR=$PWD/tmp && export TMPDIR
 need_cmd parallel
 need_cmd setsid
 
-# Jobs of 3 leaves of 20 files, one leaf at a time (-P 1), at most 40
-# files a second (a second's burst): the third leaf of a job starts half a
-# second in, so a job is in the middle of its leaves when the dying host
+# Jobs of 3 leaves of 20 files, one leaf at a time (-P 1), at most 80
+# files a second over the run, 40 for each of the two hosts that take jobs
+# (':' and the one that dies): the third leaf of a job starts a second and
+# a half in, so a job is in the middle of its leaves when the dying host
 # notices its first commit.
 gen root --entities 3 --dates 2 --files 20
 cp -a root single
@@ -106,7 +107,7 @@ else
 	echo "no mount namespace here: no host with another tree"
 fi
 
-expect_status 0 "$BIN/leafpack" -P 1 --max-rate 40 --stats=json --hosts hosts.txt \
+expect_status 0 "$BIN/leafpack" -P 1 --max-rate 80 --stats=json --hosts hosts.txt \
     --joblog run.log -n 3 root
 cat err >&2
 check_consolidated root before.records

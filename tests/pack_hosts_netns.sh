@@ -19,10 +19,10 @@ need_hosts
 modes="kill"
 [ "${LEAFPACK_LONG:-0}" != 1 ] || modes="kill link freeze"
 hosts_start 3
-# Each job lasts seconds (--max-rate: 16 files a second, a second's
-# burst): a job of 6 leaves of 8 files takes 2 s, so a cut finds jobs in
-# flight.
-opts="--max-rate 16 -P 2 -n 6 --host-timeout 3"
+# Each job lasts seconds (--max-rate: 48 files a second over the run, 16
+# for each of the 3 hosts' jobs): a job of 6 leaves of 8 files takes 3 s,
+# so a cut finds jobs in flight.
+opts="--max-rate 48 -P 2 -n 6 --host-timeout 3"
 gen single --entities 4 --types 2 --dates 6 --files 8 --records 3
 all_records single >before.records
 nleaves=$(leaves single | wc -l)

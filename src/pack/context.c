@@ -208,8 +208,8 @@ parse_checked(struct context *ctx, struct passed *p, int c)
 		if (cli_count("--max-rate", optarg, 1, CLI_MAX_RATE_MAX,
 		    &n) < 0)
 			return -1;
+		/* The hosts' jobs get their share of it (hostjobs.c). */
 		ctx->max_rate = (double)n;
-		pass(&p->remote, "--max-rate", optarg);
 		return 0;
 	case OPT_MAX_STALLS:
 		if (cli_count("--max-stalls", optarg, 0, CLI_MAX_STALLS_MAX,

@@ -5,6 +5,7 @@
 #include "hostjobs.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +40,34 @@ shell_quote(struct buf *b, const char *s)
 		diag_err(EXITCODE_FAILED, "out of memory");
 }
 
-/* The command of a job, for the shell on its host; {} is its leaves. */
+/*
+ * The command of a job, for the shell on its host; {} is its leaves.
+ * --max-rate is the run's, over the share: each of the jobs that run at
+ * once (the hosts' "N/") gets its part of it, at least 1.
+ */
 static char *
-job_command(const struct context *ctx)
+job_command(const struct hosts_run *r)
 {
+	const struct context *ctx = r->ctx;
 	struct buf b = { 0 };
-	char *s;
+	long at_once = 0;
+	double share;
+	char *s, rate[32];
 
 	shell_quote(&b, ctx->self);
 	shell_quote(&b, "--leaves");
 	shell_quote(&b, "--stats=json");
 	for (size_t i = 0; i < ctx->remote.n; i++)
 		shell_quote(&b, ctx->remote.v[i]);
+	if (ctx->max_rate > 0) {
+		for (size_t i = 0; i < r->nhosts; i++)
+			if (r->hosts[i].why == NULL)
+				at_once += r->hosts[i].jobs;
+		share = floor(ctx->max_rate / (double)(at_once > 0 ? at_once : 1));
+		snprintf(rate, sizeof(rate), "%.0f", share >= 1 ? share : 1);
+		shell_quote(&b, "--max-rate");
+		shell_quote(&b, rate);
+	}
 	if (buf_append(&b, "", 1) < 0)
 		diag_err(EXITCODE_FAILED, "out of memory");
 	/* leafpack's own statuses are told, not retried: a leaf's failure
@@ -288,13 +305,12 @@ name_lost_hosts(struct hosts_run *r)
 int
 hostjobs_run(struct hosts_run *r, long long leaves)
 {
-	struct context *ctx = r->ctx;
 	struct child_argv a = { 0 };
 	struct proc jobs, *procs[1] = { &jobs };
 	char *good = xasprintf("%s/sshlogins", r->dir);
 	char *file = xasprintf("%s/leaves", r->dir);
 	char *n = xasprintf("%ld", batch_size(r, leaves));
-	char *retries, *command = job_command(ctx);
+	char *retries, *command = job_command(r);
 	size_t passed = 0;
 	int status = -1;
 

@@ -181,7 +181,7 @@ pace_tick(struct pace *p, size_t running)
 
 bool
 pace_may_start(const struct pace *p, size_t running,
-    unsigned long long files, unsigned long long with_files, int *wake_ms)
+    unsigned long long files, unsigned long long leaves_done, int *wake_ms)
 {
 	double secs, allowed, expected;
 
@@ -190,12 +190,18 @@ pace_may_start(const struct pace *p, size_t running,
 		return false;
 	if (p->max_rate <= 0)
 		return true;
-	/* A second's worth of burst; the leaves in flight count at the
-	 * files per leaf so far (one before any is known). */
+	/* How many files a leaf holds nobody knows before one is done: the
+	 * first runs alone (its end wakes us). */
+	if (leaves_done == 0)
+		return running == 0;
+	/* No burst: the files done, those the leaves in flight are expected
+	 * to take (at the files per leaf so far) and this leaf's stay within
+	 * N a second since the start, so that the run's last leaf starts no
+	 * sooner than its files allow. */
 	secs = (double)(watch_clock_ms() - p->started_ms) / 1000;
-	allowed = p->max_rate * (secs + 1);
-	expected = (double)files + (double)(running + 1) * (with_files > 0 ?
-	    (double)files / (double)with_files : 1);
+	allowed = p->max_rate * secs;
+	expected = (double)files + (double)(running + 1) *
+	    ((double)files / (double)leaves_done);
 	if (expected <= allowed)
 		return true;
 	*wake_ms = (int)((expected - allowed) / p->max_rate * 1000) + 1;

@@ -22,8 +22,10 @@
  * the windows: they never reached the share.
  *
  * --max-rate N caps the source files consumed per second over the whole
- * run: a leaf starts only while the files done, and those the leaves in
- * flight are expected to take, stay within N per second since the start.
+ * run: a leaf starts only while the files done, those the leaves in flight
+ * are expected to take and its own stay within N per second since the
+ * start, with no burst; the first leaf runs alone, to show how many files
+ * a leaf holds.
  */
 #ifndef LEAFPACK_PACK_PACE_H
 #define LEAFPACK_PACK_PACE_H
@@ -71,12 +73,12 @@ void pace_tick(struct pace *p, size_t running);
 int pace_wake_in(const struct pace *p);
 
 /*
- * True when one more leaf may start, with running leaves in flight, files
- * consumed by the leaves done, of which with_files consumed any.  When
- * --max-rate holds it back, *wake_ms says when to look again.
+ * True when one more leaf may start, with running leaves in flight and
+ * files consumed by the leaves_done leaves done.  When --max-rate holds it
+ * back, *wake_ms says when to look again (-1: when a leaf ends).
  */
 bool pace_may_start(const struct pace *p, size_t running,
-    unsigned long long files, unsigned long long with_files, int *wake_ms);
+    unsigned long long files, unsigned long long leaves_done, int *wake_ms);
 
 /* The median and 99th percentile of the run's calls (NAN with none), and
  * of the last window, in milliseconds. */

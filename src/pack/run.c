@@ -216,7 +216,7 @@ run_start_leaves(struct run *r)
 			continue;
 		if (backlog_empty(&r->backlog) || !pace_may_start(&r->pace,
 		    r->running, r->summary.files_consumed,
-		    r->summary.leaves_consolidated, &r->rate_wake))
+		    r->summary.leaves_done, &r->rate_wake))
 			break;
 		if ((path = backlog_pop(&r->backlog)) == NULL)
 			break;
