@@ -3,7 +3,8 @@
 # 80-column terminal every drawing fits in 79 columns and still shows the
 # leaves, the rates, the latency and the slots, and, once the scan is done,
 # the time left; forced onto a file with --progress it is drawn whole, with
-# every field.  Either way the records end up exactly once.
+# every field.  Either way the records end up exactly once.  A --hosts run
+# (two jobs at once on ':') draws the jobs' totals, rates and time left.
 . "$LEAFPACK_TESTS/lib.sh"
 . "$LEAFPACK_TESTS/lib/stallfs.sh"
 . "$LEAFPACK_TESTS/lib/pack.sh"
@@ -49,4 +50,18 @@ drawings err >log.lines
 [ -s log.lines ] || fail "--progress drew nothing: $(cat err)"
 grep -q 'running, slots .*, in [0-9.]*[BKMG], out .*, inodes freed [0-9]*, errors 0, stalled 0, latency .* p99 ' log.lines ||
 	fail "--progress lost fields: $(tail -n 2 log.lines)"
+
+if command -v parallel >/dev/null; then
+	rm -rf root tmp
+	mkdir tmp
+	gen root --entities 4 --types 3 --dates 1 --files 10
+	all_records root >before.records
+	printf '2/:\n' >hosts.txt
+	TMPDIR=$PWD/tmp expect_status 0 "$BIN/leafpack" --min-age 0 \
+	    --max-rate 100 -n 2 --progress --hosts hosts.txt root
+	drawings err >hosts.lines
+	grep -q '^leaves [0-9]*/12, jobs [0-9]/6, files [0-9]* [0-9]*/s [0-9.]*[BKMG]/s, inodes freed [0-9]*, records [0-9]*, failed 0, stalled 0, ETA [0-9]' hosts.lines ||
+		fail "--hosts: $(tail -n 3 hosts.lines)"
+	check_consolidated root before.records
+fi
 exit 0

@@ -172,10 +172,7 @@ jobs_progress(void *arg)
 	const struct summary *s = &r->summary;
 
 	drop_lost_hosts(r);
-	progress_update("leaves %llu/%llu, jobs %llu/%llu, files removed %llu, "
-	    "records %llu, failed %llu, stalled %zu", s->leaves_done,
-	    s->leaves_found, r->jobs_reported, r->jobs_total,
-	    s->files_removed, s->records, s->leaves_failed, s->nstalled);
+	summary_progress_jobs(s, r->jobs_reported, r->jobs_total);
 }
 
 long long

@@ -354,6 +354,47 @@ summary_progress(const struct summary *s, const struct pace *pace,
 	progress_show_fields(f, n);
 }
 
+/* The status line of a --hosts run: what the jobs reported so far. */
+void
+summary_progress_jobs(const struct summary *s, unsigned long long jobs_done,
+    unsigned long long jobs_total)
+{
+	char leaves[48], jobs[48], files[80], records[40], freed[48],
+	    failed[40], stalled[40], eta[32], rate[16];
+	double secs = progress_seconds();
+	unsigned long long left = s->leaves_found - s->leaves_done;
+	struct progress_field f[8];
+	size_t n = 0;
+
+	if (!progress_due())
+		return;
+	snprintf(leaves, sizeof(leaves), "leaves %llu/%llu", s->leaves_done,
+	    s->leaves_found);
+	f[n++] = (struct progress_field){ leaves, 0 };
+	snprintf(jobs, sizeof(jobs), "jobs %llu/%llu", jobs_done, jobs_total);
+	f[n++] = (struct progress_field){ jobs, 2 };
+	human_bytes(rate, sizeof(rate), secs > 0 ?
+	    (unsigned long long)((double)s->bytes_in / secs) : 0);
+	snprintf(files, sizeof(files), "files %llu %.0f/s %s/s",
+	    s->files_consumed, secs > 0 ?
+	    (double)s->files_consumed / secs : 0.0, rate);
+	f[n++] = (struct progress_field){ files, 1 };
+	snprintf(freed, sizeof(freed), "inodes freed %llu", s->files_removed);
+	f[n++] = (struct progress_field){ freed, 5 };
+	snprintf(records, sizeof(records), "records %llu", s->records);
+	f[n++] = (struct progress_field){ records, 6 };
+	snprintf(failed, sizeof(failed), "failed %llu", s->leaves_failed);
+	f[n++] = (struct progress_field){ failed, s->leaves_failed ? 0 : 7 };
+	snprintf(stalled, sizeof(stalled), "stalled %zu", s->nstalled);
+	f[n++] = (struct progress_field){ stalled, s->nstalled ? 0 : 7 };
+	if (s->leaves_done > 0 && left > 0) {
+		format_eta(eta, sizeof(eta),
+		    secs / (double)s->leaves_done * (double)left);
+		f[n++] = (struct progress_field){ eta, 0 };
+	}
+	progress_show_fields(f, n);
+}
+
 void
 summary_write_stalled(const struct summary *s, const struct context *ctx)
 {

@@ -94,6 +94,11 @@ void summary_add_report(struct summary *s, json_object *report);
 void summary_progress(const struct summary *s, const struct pace *pace,
     size_t running, bool scanning);
 
+/* The status line of a --hosts run (due or not, as summary_progress): the
+ * leaves and jobs done, the rates, the removals and the ETA. */
+void summary_progress_jobs(const struct summary *s,
+    unsigned long long jobs_done, unsigned long long jobs_total);
+
 /* Writes the stalled directories to ctx->stalled_path, if given; exits 4
  * when it cannot. */
 void summary_write_stalled(const struct summary *s,
