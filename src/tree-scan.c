@@ -48,16 +48,32 @@
 /* ------------------------------------------------------------------ */
 /* The loop */
 
+/* The status line, in ranked fields (progress.h): a narrow terminal
+ * loses the directories in flight first, never the counts. */
 static void
 show_progress(struct scan *s)
 {
+	char dirs[48], leaves[40], inflight[32], stalled[40], rate[32];
 	double secs = progress_seconds();
+	struct progress_field f[5];
 
-	progress_update("tree-scan: %llu dirs read, %llu leaves, %u in flight, "
-	    "%llu stalled, %.0f dirs/s", (unsigned long long)s->dirs,
-	    (unsigned long long)s->leaves, s->inflight,
-	    (unsigned long long)s->nstalled,
+	if (!progress_due())
+		return;
+	snprintf(dirs, sizeof(dirs), "tree-scan: %llu dirs read",
+	    (unsigned long long)s->dirs);
+	f[0] = (struct progress_field){ dirs, 0 };
+	snprintf(leaves, sizeof(leaves), "%llu leaves",
+	    (unsigned long long)s->leaves);
+	f[1] = (struct progress_field){ leaves, 0 };
+	snprintf(inflight, sizeof(inflight), "%u in flight", s->inflight);
+	f[2] = (struct progress_field){ inflight, 2 };
+	snprintf(stalled, sizeof(stalled), "%llu stalled",
+	    (unsigned long long)s->nstalled);
+	f[3] = (struct progress_field){ stalled, s->nstalled ? 0 : 3 };
+	snprintf(rate, sizeof(rate), "%.0f dirs/s",
 	    secs > 0 ? (double)s->dirs / secs : 0.0);
+	f[4] = (struct progress_field){ rate, 1 };
+	progress_show_fields(f, 5);
 }
 
 static void
