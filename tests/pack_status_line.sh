@@ -33,7 +33,7 @@ drawings tty.out >tty.lines
 [ -s tty.lines ] || fail "no status line on the terminal: $(cat tty.out)"
 long=$(awk 'length($0) > 79' tty.lines | head -n 1)
 [ -z "$long" ] || fail "a drawing wider than 79 columns: $long"
-for field in 'slots [0-9]' 'files [0-9]* [0-9]*/s [0-9.]*[BKMG]/s' \
+for field in 'slots [0-9]' ', [0-9]* files/s, [0-9.]*[KMG]*B/s' \
     'latency [0-9.-]'; do
 	grep -q "$field" tty.lines ||
 		fail "no '$field' on the terminal: $(tail -n 3 tty.lines)"
@@ -48,7 +48,7 @@ bad=$(grep -Ev '(\+|[0-9]|/s|ms|-|, ETA [0-9hms]+)$' tty.lines | head -n 1)
 run expect_status 0 "$BIN/leafpack" --min-age 0 -P 8 --progress mnt
 drawings err >log.lines
 [ -s log.lines ] || fail "--progress drew nothing: $(cat err)"
-grep -q 'running, slots .*, in [0-9.]*[BKMG], out .*, inodes freed [0-9]*, errors 0, stalled 0, latency .* p99 ' log.lines ||
+grep -q 'running, slots .*, files [0-9]*, [0-9]* files/s, [0-9.]*[KMG]*B/s, in [0-9.]*[BKMG], out .*, inodes freed [0-9]*, errors 0, stalled 0, latency .* p99 ' log.lines ||
 	fail "--progress lost fields: $(tail -n 2 log.lines)"
 
 if command -v parallel >/dev/null; then
@@ -60,7 +60,7 @@ if command -v parallel >/dev/null; then
 	TMPDIR=$PWD/tmp expect_status 0 "$BIN/leafpack" --min-age 0 \
 	    --max-rate 100 -n 2 --progress --hosts hosts.txt root
 	drawings err >hosts.lines
-	grep -q '^leaves [0-9]*/12, jobs [0-9]/6, files [0-9]* [0-9]*/s [0-9.]*[BKMG]/s, inodes freed [0-9]*, records [0-9]*, failed 0, stalled 0, ETA [0-9]' hosts.lines ||
+	grep -q '^leaves [0-9]*/12, jobs [0-9]/6, files [0-9]*, [0-9]* files/s, [0-9.]*[KMG]*B/s, inodes freed [0-9]*, records [0-9]*, failed 0, stalled 0, ETA [0-9]' hosts.lines ||
 		fail "--hosts: $(tail -n 3 hosts.lines)"
 	check_consolidated root before.records
 fi

@@ -275,16 +275,18 @@ format_ms(char *buf, size_t size, double ms)
 		snprintf(buf, size, "%.*fms", ms < 10 ? 1 : 0, ms);
 }
 
-/* "files 240 146/s 1.2M/s": the files consumed, files and bytes a second. */
+/* The status lines' rates: "146 files/s" and "1.2MB/s" (read). */
 static void
-format_files(char *buf, size_t size, const struct summary *s, double secs)
+format_rates(char *files, char *bytes, size_t size, const struct summary *s,
+    double secs)
 {
-	char rate[16];
+	char b[16];
 
-	human_bytes(rate, sizeof(rate), secs > 0 ?
+	human_bytes(b, sizeof(b), secs > 0 ?
 	    (unsigned long long)((double)s->bytes_in / secs) : 0);
-	snprintf(buf, size, "files %llu %.0f/s %s/s", s->files_consumed,
-	    secs > 0 ? (double)s->files_consumed / secs : 0.0, rate);
+	snprintf(files, size, "%.0f files/s",
+	    secs > 0 ? (double)s->files_consumed / secs : 0.0);
+	snprintf(bytes, size, "%s%s/s", b, b[strlen(b) - 1] == 'B' ? "" : "B");
 }
 
 /* "42s", "5m07s", "1h02m": a time left, as long as it needs. */
@@ -312,13 +314,14 @@ void
 summary_progress(const struct summary *s, const struct pace *pace,
     size_t running, bool scanning)
 {
-	char leaves[48], run[32], slots[48], files[80], in[48], out[32],
+	char leaves[48], run[32], slots[48], files[48], file_rate[32],
+	    byte_rate[32], in[48], out[32],
 	    freed[48], errors[40], stalled[40], latency[48], eta[32];
 	char bytes[16], p50[16], p99[16];
 	double secs = progress_seconds(), p50_ms, p99_ms;
 	unsigned long long left = s->leaves_found - s->leaves_done,
 	    nerrors = s->errors + s->leaves_failed;
-	struct progress_field f[11];
+	struct progress_field f[13];
 	size_t n = 0;
 
 	if (!progress_due())
@@ -335,8 +338,11 @@ summary_progress(const struct summary *s, const struct pace *pace,
 	else
 		snprintf(slots, sizeof(slots), "slots %ld", pace->active);
 	f[n++] = (struct progress_field){ slots, 3 };
-	format_files(files, sizeof(files), s, secs);
-	f[n++] = (struct progress_field){ files, 1 };
+	snprintf(files, sizeof(files), "files %llu", s->files_consumed);
+	f[n++] = (struct progress_field){ files, 5 };
+	format_rates(file_rate, byte_rate, sizeof(file_rate), s, secs);
+	f[n++] = (struct progress_field){ file_rate, 1 };
+	f[n++] = (struct progress_field){ byte_rate, 1 };
 	human_bytes(bytes, sizeof(bytes), s->bytes_in);
 	snprintf(in, sizeof(in), "in %s", bytes);
 	f[n++] = (struct progress_field){ in, 5 };
@@ -367,11 +373,12 @@ void
 summary_progress_jobs(const struct summary *s, unsigned long long jobs_done,
     unsigned long long jobs_total)
 {
-	char leaves[48], jobs[48], files[80], records[40], freed[48],
+	char leaves[48], jobs[48], files[48], file_rate[32], byte_rate[32],
+	    records[40], freed[48],
 	    failed[40], stalled[40], eta[32];
 	double secs = progress_seconds();
 	unsigned long long left = s->leaves_found - s->leaves_done;
-	struct progress_field f[8];
+	struct progress_field f[10];
 	size_t n = 0;
 
 	if (!progress_due())
@@ -381,8 +388,11 @@ summary_progress_jobs(const struct summary *s, unsigned long long jobs_done,
 	f[n++] = (struct progress_field){ leaves, 0 };
 	snprintf(jobs, sizeof(jobs), "jobs %llu/%llu", jobs_done, jobs_total);
 	f[n++] = (struct progress_field){ jobs, 2 };
-	format_files(files, sizeof(files), s, secs);
-	f[n++] = (struct progress_field){ files, 1 };
+	snprintf(files, sizeof(files), "files %llu", s->files_consumed);
+	f[n++] = (struct progress_field){ files, 5 };
+	format_rates(file_rate, byte_rate, sizeof(file_rate), s, secs);
+	f[n++] = (struct progress_field){ file_rate, 1 };
+	f[n++] = (struct progress_field){ byte_rate, 1 };
 	snprintf(freed, sizeof(freed), "inodes freed %llu", s->files_removed);
 	f[n++] = (struct progress_field){ freed, 5 };
 	snprintf(records, sizeof(records), "records %llu", s->records);
