@@ -41,6 +41,7 @@ pace_init(struct pace *p, long max, bool adapt, double max_rate,
 	p->max_rate = max_rate;
 	p->watch = watch;
 	p->started_ms = p->window_ms = watch_clock_ms();
+	p->rate_origin_ms = (double)p->started_ms;
 	p->seen = calloc(watch->count * WATCH_BUCKETS, sizeof(*p->seen));
 	if (p->seen == NULL)
 		diag_err(EXITCODE_FAILED, "out of memory");
@@ -180,10 +181,10 @@ pace_tick(struct pace *p, size_t running)
 }
 
 bool
-pace_may_start(const struct pace *p, size_t running,
-    unsigned long long files, unsigned long long leaves_done, int *wake_ms)
+pace_may_start(struct pace *p, size_t running, unsigned long long files,
+    unsigned long long leaves_done, int *wake_ms)
 {
-	double secs, allowed, expected;
+	double now, allowed, expected, per_leaf;
 
 	*wake_ms = -1;
 	if ((long)running >= p->active)
@@ -196,12 +197,19 @@ pace_may_start(const struct pace *p, size_t running,
 		return running == 0;
 	/* No burst: the files done, those the leaves in flight are expected
 	 * to take (at the files per leaf so far) and this leaf's stay within
-	 * N a second since the start, so that the run's last leaf starts no
-	 * sooner than its files allow. */
-	secs = (double)(watch_clock_ms() - p->started_ms) / 1000;
-	allowed = p->max_rate * secs;
-	expected = (double)files + (double)(running + 1) *
-	    ((double)files / (double)leaves_done);
+	 * N a second, so that the run's last leaf starts no sooner than its
+	 * files allow. */
+	now = (double)watch_clock_ms();
+	per_leaf = (double)files / (double)leaves_done;
+	allowed = p->max_rate * (now - p->rate_origin_ms) / 1000;
+	expected = (double)files + (double)(running + 1) * per_leaf;
+	/* Time nothing could use (a slow scan, a slow leaf) is not saved up
+	 * for a rush afterwards: at most one leaf's files of credit. */
+	if (allowed - expected > per_leaf) {
+		p->rate_origin_ms += (allowed - expected - per_leaf) /
+		    p->max_rate * 1000;
+		allowed = expected + per_leaf;
+	}
 	if (expected <= allowed)
 		return true;
 	*wake_ms = (int)((expected - allowed) / p->max_rate * 1000) + 1;

@@ -25,7 +25,9 @@
  * run: a leaf starts only while the files done, those the leaves in flight
  * are expected to take and its own stay within N per second since the
  * start, with no burst; the first leaf runs alone, to show how many files
- * a leaf holds.
+ * a leaf holds.  Time left unused (the scan slow to find leaves, a slow
+ * leaf) is not saved up beyond one leaf's files: what follows it does not
+ * rush.
  */
 #ifndef LEAFPACK_PACK_PACE_H
 #define LEAFPACK_PACK_PACE_H
@@ -48,6 +50,8 @@ struct pace {
 	double max_rate;	/* --max-rate, files per second; 0: none */
 	const struct watch_area *watch;	/* the slots' records */
 	long long started_ms, window_ms;	/* the run's, this window's */
+	double rate_origin_ms;	/* --max-rate's clock: started_ms, moved on
+				 * past time left unused (no credit saved) */
 	uint32_t *seen;		/* each record's histogram, last looked at */
 	uint64_t window[WATCH_BUCKETS];	/* calls ended in this window */
 	uint64_t total[WATCH_BUCKETS];	/* and in the whole run */
@@ -77,7 +81,7 @@ int pace_wake_in(const struct pace *p);
  * files consumed by the leaves_done leaves done.  When --max-rate holds it
  * back, *wake_ms says when to look again (-1: when a leaf ends).
  */
-bool pace_may_start(const struct pace *p, size_t running,
+bool pace_may_start(struct pace *p, size_t running,
     unsigned long long files, unsigned long long leaves_done, int *wake_ms);
 
 /* The median and 99th percentile of the run's calls (NAN with none), and
