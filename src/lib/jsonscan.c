@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 
 /* Whitespace outside strings: 1, newline 2. */
@@ -263,6 +266,25 @@ scan_string(const unsigned char **pp, const unsigned char *end, int *escaped,
 	} while (0)
 	*escaped = 0;
 	for (;;) {
+#ifdef __SSE2__
+		/* 16 bytes a step where every x86-64 has it: a byte that needs
+		 * a look is '"', '\\', or below 0x20 or above 0x7F (both
+		 * below 0x20 as signed bytes). */
+		while (end - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)p);
+			__m128i look = _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+			    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+			int m = _mm_movemask_epi8(look);
+
+			if (m != 0) {
+				p += __builtin_ctz((unsigned)m);
+				goto look;
+			}
+			p += 16;
+		}
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		while (end - p >= 8) {
 			uint64_t v, m;
@@ -275,6 +297,9 @@ scan_string(const unsigned char **pp, const unsigned char *end, int *escaped,
 			}
 			p += 8;
 		}
+#endif
+#ifdef __SSE2__
+look:
 #endif
 		HAVE(p);
 		c = *p;
