@@ -6,6 +6,9 @@
 
 #include <endian.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /*
  * A word-at-a-time multiply-rotate mix finished with murmur3's fmix64: fast
@@ -84,6 +87,25 @@ journal_hash_update(struct journal_hash *h, const void *data, size_t len)
 		h->ntail = 0;
 	}
 	state = h->state;
+#ifdef __SSE2__
+	/* The newlines of 16 bytes a step with SSE2 (every x86-64): the
+	 * bytes equal to '\n' as 1s, summed into two 64-bit counts. */
+	if (end - p >= 16) {
+		const __m128i nl = _mm_set1_epi8('\n'), one = _mm_set1_epi8(1);
+		__m128i sums = _mm_setzero_si128();
+
+		for (; end - p >= 16; p += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)p);
+
+			state = hash_word(hash_word(state, p), p + 8);
+			sums = _mm_add_epi64(sums, _mm_sad_epu8(_mm_and_si128(
+			    _mm_cmpeq_epi8(v, nl), one), _mm_setzero_si128()));
+		}
+		records += (unsigned long long)_mm_cvtsi128_si64(sums) +
+		    (unsigned long long)_mm_cvtsi128_si64(
+		    _mm_unpackhi_epi64(sums, sums));
+	}
+#endif
 	while (end - p >= 8) {
 		/* A lane counts one newline a word: 255 words fill it. */
 		size_t words = (size_t)(end - p) / 8;
