@@ -9,6 +9,7 @@
  */
 #include "sortkey.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,7 +87,8 @@ finish(struct sortkey_buf *out, int neg, size_t n, int64_t e)
 	}
 	e -= (int64_t)lz;
 	n -= lz;
-	memmove(d, d + lz, n);
+	if (lz > 0)
+		memmove(d, d + lz, n);
 	while (d[n - 1] == '0')
 		n--;
 	if (e >= EXPONENT_LIMIT || e <= -EXPONENT_LIMIT) {
@@ -109,8 +111,8 @@ finish(struct sortkey_buf *out, int neg, size_t n, int64_t e)
 		d[n++] = 0xFF;
 	}
 	out->data[0] = neg ? 0x40 : 0xC0;
-	for (i = 0; i < 8; i++)
-		out->data[1 + i] = (unsigned char)(biased >> (56 - 8 * i));
+	biased = htobe64(biased);
+	memcpy(out->data + 1, &biased, 8);
 	out->len = HEADER + n;
 	return SORTKEY_KEYED;
 }
@@ -155,15 +157,15 @@ static int
 put_decimal(unsigned char *d, uint64_t v)
 {
 	unsigned char tmp[20];
-	int n = 0, i;
+	int n = sizeof(tmp);
 
+	/* From the last digit back, then one copy. */
 	do {
-		tmp[n++] = (unsigned char)('0' + v % 10);
+		tmp[--n] = (unsigned char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	for (i = 0; i < n; i++)
-		d[i] = tmp[n - 1 - i];
-	return n;
+	memcpy(d, tmp + n, sizeof(tmp) - (size_t)n);
+	return (int)sizeof(tmp) - n;
 }
 
 /* Reads k digits at s as a number; -1 if they are not all digits. */
