@@ -237,7 +237,8 @@ string_specials(uint64_t v)
  * calls they cost 1.4% more instructions on a big leaf (callgrind), as
  * inline code 0.3%. */
 #define TOKEN_INLINE static inline __attribute__((always_inline))
-enum token_result { TOKEN_OK, TOKEN_SHORT, TOKEN_BAD };
+/* TOKEN_MORE: a number at the end of the buffer, that may go on. */
+enum token_result { TOKEN_OK, TOKEN_SHORT, TOKEN_BAD, TOKEN_MORE };
 
 /*
  * The rest of a string from *pp, just past its opening quote: checks its
@@ -558,6 +559,73 @@ scan_store(struct scanner *sc, unsigned long line, ptrdiff_t linebase,
 	}
 }
 
+/* Why a member name cannot start with c. */
+static const char *
+bad_member_reason(unsigned char c)
+{
+	return c == '\'' ? "single quotes are not allowed" :
+	    "member name expected";
+}
+
+/*
+ * The string, number or literal whose first byte is at *pp (anything else
+ * is TOKEN_BAD, saying why no value starts there), recorded as the key's
+ * value when the walk is on the key (out: where its first byte lands in
+ * the output).  *pp is past it on TOKEN_OK.
+ */
+TOKEN_INLINE enum token_result
+scan_scalar(struct scanner *sc, const unsigned char **pp,
+    const unsigned char *end, size_t out, struct keywalk *kw)
+{
+	const unsigned char *v = *pp;
+	enum token_result r;
+	int escaped;
+
+	kw->follow = 0;
+	switch (*v) {
+	case '"':
+		++*pp;
+		r = scan_string(pp, end, &escaped, &sc->errpos, &sc->reason);
+		if (r == TOKEN_OK && kw->cap)
+			key_found(&kw->found, JSONSCAN_KEY_STRING, escaped,
+			    out + 1, (size_t)(*pp - 1 - (v + 1)));
+		return r;
+	case 't': case 'f': case 'n':
+		r = scan_literal(pp, end, *v == 't' ? "true" : *v == 'f' ?
+		    "false" : "null", &sc->errpos, &sc->reason);
+		if (r == TOKEN_OK && kw->cap)
+			kw->found.type = JSONSCAN_KEY_OTHER;
+		return r;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		r = scan_number(pp, end, &sc->errpos, &sc->reason);
+		/* More digits may follow in the next buffer. */
+		if (r == TOKEN_OK && *pp == end && !sc->eof)
+			return TOKEN_MORE;
+		if (r == TOKEN_OK && kw->cap)
+			key_found(&kw->found, JSONSCAN_KEY_NUMBER, 0, out,
+			    (size_t)(*pp - v));
+		return r;
+	default:
+		sc->errpos = v;
+		sc->reason = bad_value_reason(*v);
+		return TOKEN_BAD;
+	}
+}
+
+/* The end of the input inside a value: SCAN_MORE unless it is the end of
+ * the input (eof), where it is an error. */
+static int
+scan_truncated(struct scanner *sc, unsigned long line, ptrdiff_t linebase)
+{
+	if (!sc->eof)
+		return SCAN_MORE;
+	sc->errpos = sc->end;
+	sc->reason = "unexpected end of input";
+	scan_store(sc, line, linebase, NULL);
+	return SCAN_ERROR;
+}
+
 /* jsonscan_scan_value()'s steps, on its locals: fail at pos, saying why; go to
  * truncated unless pos is in the input; copy the span up to whitespace to
  * the output and skip the whitespace (counting lines); where the byte at
@@ -595,6 +663,8 @@ scan_store(struct scanner *sc, unsigned long line, ptrdiff_t linebase,
 			goto truncated; \
 		if (token_ == TOKEN_BAD) \
 			goto fail; \
+		if (token_ == TOKEN_MORE) \
+			return SCAN_MORE; \
 	} while (0)
 
 /*
@@ -617,94 +687,38 @@ scan_value_as(struct scanner *sc, const unsigned char **pp,
 	 * analyzer's sake of the jumps below. */
 	/* NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores) */
 	const unsigned char *const base = sc->base, *vstart = p;
-	unsigned char *const stack = sc->stack;
 	size_t olen = *olen_io;
 	unsigned long line = sc->line;
 	ptrdiff_t linebase = sc->linebase;
 	unsigned depth = 0;
-	int in_object = 0, is_key = 0, escaped = 0;
+	int in_object = 0, escaped = 0, opened;
 	struct keywalk kw = { sc->key, 0, sc->key != NULL, 0, 0,
 	    { JSONSCAN_KEY_NONE, 0, 0, 0 } };
-	unsigned char closer;
-	const char *lit;
 
 value:
 	NEED(p);
 	vstart = p;
 	kw_value(&kw);
-	switch (*p) {
-	case '{':
-	case '[':
-		if (depth == JSONSCAN_MAX_DEPTH)
-			FAIL(p, "nesting too deep");
-		in_object = *p == '{';
-		level_set(stack, depth++, in_object);
-		kw_open(&kw, in_object, depth);
-		closer = in_object ? '}' : ']';
-		p++;
-		SKIP_WS;
-		NEED(p);
-		if (*p == closer) {
-			p++;
-			goto close;
-		}
-		if (in_object)
-			goto member;
-		goto value;
-	case '"':
-		kw.follow = 0;
-		is_key = 0;
-		p++;
-		goto string;
-	case '-': case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
-		kw.follow = 0;
-		goto number;
-	case 't': case 'f': case 'n':
-		lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
-		goto literal;
-	default:
-		FAIL(p, bad_value_reason(*p));
+	/* '[' and '{' (0x5B, 0x7B) are the bytes whose | 0x20 is '{'. */
+	if ((*p | 0x20) != '{') {
+		TOKEN(scan_scalar(sc, &p, end, OUTPOS(vstart), &kw));
+		goto after_value;
 	}
-
-literal:
-	kw.follow = 0;
-	TOKEN(scan_literal(&p, end, lit, &sc->errpos, &sc->reason));
-	if (kw.cap)
-		kw.found.type = JSONSCAN_KEY_OTHER;
-	goto after_value;
-
-number:
-	TOKEN(scan_number(&p, end, &sc->errpos, &sc->reason));
-	/* More digits may follow in the next buffer. */
-	if (p == end && !sc->eof)
-		return SCAN_MORE;
-	if (kw.cap)
-		key_found(&kw.found, JSONSCAN_KEY_NUMBER, 0, OUTPOS(vstart),
-		    p - vstart);
-	goto after_value;
-
-string:
-	/* p is just past the opening quote. */
-	TOKEN(scan_string(&p, end, &escaped, &sc->errpos, &sc->reason));
-	if (is_key)
-		goto member_name;
-	if (kw.cap)
-		key_found(&kw.found, JSONSCAN_KEY_STRING, escaped, OUTPOS(vstart + 1),
-		    p - 1 - (vstart + 1));
-	goto after_value;
+	if (depth == JSONSCAN_MAX_DEPTH)
+		FAIL(p, "nesting too deep");
+	in_object = *p == '{';
+	level_set(sc->stack, depth++, in_object);
+	kw_open(&kw, in_object, depth);
+	p++;
+	opened = 1;
+	goto next_in_container;
 
 member:
 	/* p < end, at where a member name must start. */
 	if (*p != '"')
-		FAIL(p, *p == '\'' ? "single quotes are not allowed" :
-		    "member name expected");
-	vstart = p;
-	is_key = 1;
-	p++;
-	goto string;
-
-member_name:
+		FAIL(p, bad_member_reason(*p));
+	vstart = p++;
+	TOKEN(scan_string(&p, end, &escaped, &sc->errpos, &sc->reason));
 	kw_member(&kw, depth, vstart + 1, p - vstart - 2, escaped);
 	SKIP_WS;
 	NEED(p);
@@ -718,45 +732,47 @@ close:
 	depth--;
 	if (kw.chain > depth)
 		kw.chain = depth;
-	in_object = level_in_object(stack, depth);
-	goto after_value;
-
+	in_object = level_in_object(sc->stack, depth);
+	/* FALLTHROUGH */
 after_value:
 	if (depth == 0)
 		goto done;
 	SKIP_WS;
 	NEED(p);
-	closer = in_object ? '}' : ']';
-	if (*p == ',') {
-		p++;
-		SKIP_WS;
-		NEED(p);
-		if (*p == closer)
-			FAIL(p, "trailing comma");
-		if (in_object)
-			goto member;
-		goto value;
-	}
-	if (*p == closer) {
+	if (*p == (in_object ? '}' : ']')) {
 		p++;
 		goto close;
 	}
-	FAIL(p, in_object ? "',' or '}' expected" : "',' or ']' expected");
+	if (*p != ',')
+		FAIL(p, in_object ? "',' or '}' expected" :
+		    "',' or ']' expected");
+	p++;
+	opened = 0;
+	/* FALLTHROUGH */
+next_in_container:
+	/* Just past the opening bracket, or past a comma. */
+	SKIP_WS;
+	NEED(p);
+	if (*p == (in_object ? '}' : ']')) {
+		if (!opened)
+			FAIL(p, "trailing comma");
+		p++;
+		goto close;
+	}
+	if (in_object)
+		goto member;
+	goto value;
 
 done:
 	if (obuf != NULL && !discard)
 		memmove(obuf + olen, span, p - span);
-	olen += p - span;
 	*pp = p;
-	*olen_io = olen;
+	*olen_io = olen + (size_t)(p - span);
 	scan_store(sc, line, linebase, &kw.found);
 	return SCAN_OK;
 
 truncated:
-	if (!sc->eof)
-		return SCAN_MORE;
-	sc->errpos = end;
-	sc->reason = "unexpected end of input";
+	return scan_truncated(sc, line, linebase);
 fail:
 	scan_store(sc, line, linebase, NULL);
 	return SCAN_ERROR;
