@@ -53,27 +53,20 @@
 static void
 show_progress(struct scan *s)
 {
-	char dirs[48], leaves[40], inflight[32], stalled[40], rate[32];
 	double secs = progress_seconds();
-	struct progress_field f[5];
+	struct progress_line line = { .n = 0 };
 
 	if (!progress_due())
 		return;
-	snprintf(dirs, sizeof(dirs), "tree-scan: %llu dirs read",
+	progress_add(&line, 0, "tree-scan: %llu dirs read",
 	    (unsigned long long)s->dirs);
-	f[0] = (struct progress_field){ dirs, 0 };
-	snprintf(leaves, sizeof(leaves), "%llu leaves",
-	    (unsigned long long)s->leaves);
-	f[1] = (struct progress_field){ leaves, 0 };
-	snprintf(inflight, sizeof(inflight), "%u in flight", s->inflight);
-	f[2] = (struct progress_field){ inflight, 2 };
-	snprintf(stalled, sizeof(stalled), "%llu stalled",
+	progress_add(&line, 0, "%llu leaves", (unsigned long long)s->leaves);
+	progress_add(&line, 2, "%u in flight", s->inflight);
+	progress_add(&line, s->nstalled ? 0 : 3, "%llu stalled",
 	    (unsigned long long)s->nstalled);
-	f[3] = (struct progress_field){ stalled, s->nstalled ? 0 : 3 };
-	snprintf(rate, sizeof(rate), "%.0f dirs/s",
+	progress_add(&line, 1, "%.0f dirs/s",
 	    secs > 0 ? (double)s->dirs / secs : 0.0);
-	f[4] = (struct progress_field){ rate, 1 };
-	progress_show_fields(f, 5);
+	progress_show_line(&line);
 }
 
 static void

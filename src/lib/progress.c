@@ -116,7 +116,20 @@ progress_width(void)
 }
 
 void
-progress_show_fields(const struct progress_field *fields, size_t n)
+progress_add(struct progress_line *line, int rank, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (line->n == PROGRESS_FIELDS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line->field[line->n].text, PROGRESS_FIELD_MAX, fmt, ap);
+	va_end(ap);
+	line->field[line->n++].rank = rank;
+}
+
+void
+progress_show_line(const struct progress_line *line)
 {
 	char text[PROGRESS_LINE_MAX + 1];
 	bool shown[PROGRESS_FIELDS_MAX] = { false };
@@ -124,26 +137,23 @@ progress_show_fields(const struct progress_field *fields, size_t n)
 
 	if (!enabled)
 		return;
-	if (n > PROGRESS_FIELDS_MAX)
-		n = PROGRESS_FIELDS_MAX;
 	/* The most important first, each where it still fits: a narrow
 	 * terminal loses the least important fields, not the line's end. */
 	for (int rank = 0; rank <= PROGRESS_RANK_LAST; rank++)
-		for (size_t i = 0; i < n; i++) {
-			size_t need = strlen(fields[i].text) + (count ? 2 : 0);
+		for (size_t i = 0; i < line->n; i++) {
+			size_t need = strlen(line->field[i].text) +
+			    (count ? 2 : 0);
 
-			if (fields[i].rank != rank || used + need > max)
+			if (line->field[i].rank != rank || used + need > max)
 				continue;
 			shown[i] = true;
 			used += need;
 			count++;
 		}
-	for (size_t i = 0; i < n; i++) {
-		if (!shown[i])
-			continue;
-		pos += (size_t)snprintf(text + pos, sizeof(text) - pos, "%s%s",
-		    pos ? ", " : "", fields[i].text);
-	}
+	for (size_t i = 0; i < line->n; i++)
+		if (shown[i])
+			pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
+			    "%s%s", pos ? ", " : "", line->field[i].text);
 	progress_show("%s", text);
 }
 

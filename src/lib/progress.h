@@ -46,25 +46,34 @@ void progress_show(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * or PROGRESS_LINE_MAX when stderr is not a terminal (--progress). */
 int progress_width(void);
 
-/*
- * One piece of a status line ("files 240 (266/s)") and how much it matters:
- * rank 0 is shown whenever it fits at all, rank PROGRESS_RANK_LAST first
- * goes when the terminal is narrow.
- */
-struct progress_field {
-	const char *text;
-	int rank;
-};
-
 #define PROGRESS_RANK_LAST 7
 #define PROGRESS_FIELDS_MAX 16
+#define PROGRESS_FIELD_MAX 64
+
+/*
+ * A status line being built of fields ("240 files/s"), each with how much
+ * it matters: rank 0 is shown whenever it fits at all, rank
+ * PROGRESS_RANK_LAST first goes when the terminal is narrow.
+ */
+struct progress_line {
+	struct {
+		char text[PROGRESS_FIELD_MAX];
+		int rank;
+	} field[PROGRESS_FIELDS_MAX];
+	size_t n;
+};
+
+/* Adds a field (printf format; cut at PROGRESS_FIELD_MAX - 1 bytes, and
+ * left out past PROGRESS_FIELDS_MAX fields). */
+void progress_add(struct progress_line *line, int rank, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Draws the fields, in their order, joined by ", ": all of them when the
  * width allows, else those of the lowest ranks that fit (a field that does
  * not fit is left out whole, never cut).  Does nothing when the line is off.
  */
-void progress_show_fields(const struct progress_field *fields, size_t n);
+void progress_show_line(const struct progress_line *line);
 
 /* progress_show() only when progress_due() says so. */
 #define progress_update(...) \

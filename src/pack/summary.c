@@ -275,32 +275,52 @@ format_ms(char *buf, size_t size, double ms)
 		snprintf(buf, size, "%.*fms", ms < 10 ? 1 : 0, ms);
 }
 
-/* The status lines' rates: "146 files/s" and "1.2MB/s" (read). */
+/*
+ * What both status lines show of the files: how many ("files 240", a total
+ * that goes first on a narrow terminal), then "146 files/s" and "1.2MB/s"
+ * (read).
+ */
 static void
-format_rates(char *files, char *bytes, size_t size, const struct summary *s,
-    double secs)
+add_files(struct progress_line *line, const struct summary *s, double secs)
 {
 	char b[16];
 
+	progress_add(line, 5, "files %llu", s->files_consumed);
+	progress_add(line, 1, "%.0f files/s",
+	    secs > 0 ? (double)s->files_consumed / secs : 0.0);
 	human_bytes(b, sizeof(b), secs > 0 ?
 	    (unsigned long long)((double)s->bytes_in / secs) : 0);
-	snprintf(files, size, "%.0f files/s",
-	    secs > 0 ? (double)s->files_consumed / secs : 0.0);
-	snprintf(bytes, size, "%s%s/s", b, b[strlen(b) - 1] == 'B' ? "" : "B");
+	progress_add(line, 1, "%s%s/s", b, b[strlen(b) - 1] == 'B' ? "" : "B");
 }
 
-/* "42s", "5m07s", "1h02m": a time left, as long as it needs. */
+/* "ETA 42s", "ETA 5m07s", "ETA 1h02m": the time left at the pace so far,
+ * when leaves are done and some are left (done of found). */
 static void
-format_eta(char *buf, size_t size, double secs)
+add_eta(struct progress_line *line, unsigned long long done,
+    unsigned long long found, double secs)
 {
-	unsigned long long s = (unsigned long long)(secs + 0.5);
+	unsigned long long t;
 
-	if (s < 60)
-		snprintf(buf, size, "ETA %llus", s);
-	else if (s < 3600)
-		snprintf(buf, size, "ETA %llum%02llus", s / 60, s % 60);
+	if (done == 0 || found <= done)
+		return;
+	t = (unsigned long long)(secs / (double)done * (double)(found - done) +
+	    0.5);
+	if (t < 60)
+		progress_add(line, 0, "ETA %llus", t);
+	else if (t < 3600)
+		progress_add(line, 0, "ETA %llum%02llus", t / 60, t % 60);
 	else
-		snprintf(buf, size, "ETA %lluh%02llum", s / 3600, s / 60 % 60);
+		progress_add(line, 0, "ETA %lluh%02llum", t / 3600, t / 60 % 60);
+}
+
+/* Errors (or failed leaves) and stalls: first of all when there are any,
+ * last when there are none. */
+static void
+add_troubles(struct progress_line *line, const char *what,
+    unsigned long long errors, size_t stalled)
+{
+	progress_add(line, errors ? 0 : 7, "%s %llu", what, errors);
+	progress_add(line, stalled ? 0 : 7, "stalled %zu", stalled);
 }
 
 /*
@@ -314,58 +334,37 @@ void
 summary_progress(const struct summary *s, const struct pace *pace,
     size_t running, bool scanning)
 {
-	char leaves[48], run[32], slots[48], files[48], file_rate[32],
-	    byte_rate[32], in[48], out[32],
-	    freed[48], errors[40], stalled[40], latency[48], eta[32];
 	char bytes[16], p50[16], p99[16];
 	double secs = progress_seconds(), p50_ms, p99_ms;
-	unsigned long long left = s->leaves_found - s->leaves_done,
-	    nerrors = s->errors + s->leaves_failed;
-	struct progress_field f[13];
-	size_t n = 0;
+	struct progress_line line = { .n = 0 };
 
 	if (!progress_due())
 		return;
-	snprintf(leaves, sizeof(leaves), "leaves %llu/%llu%s", s->leaves_done,
+	progress_add(&line, 0, "leaves %llu/%llu%s", s->leaves_done,
 	    s->leaves_found, scanning ? "+" : "");
-	f[n++] = (struct progress_field){ leaves, 0 };
-	snprintf(run, sizeof(run), "%zu running", running);
-	f[n++] = (struct progress_field){ run, 4 };
+	progress_add(&line, 4, "%zu running", running);
 	/* The slots in use, and the -P they may grow back to. */
 	if (pace->active < pace->max)
-		snprintf(slots, sizeof(slots), "slots %ld/%ld", pace->active,
+		progress_add(&line, 3, "slots %ld/%ld", pace->active,
 		    pace->max);
 	else
-		snprintf(slots, sizeof(slots), "slots %ld", pace->active);
-	f[n++] = (struct progress_field){ slots, 3 };
-	snprintf(files, sizeof(files), "files %llu", s->files_consumed);
-	f[n++] = (struct progress_field){ files, 5 };
-	format_rates(file_rate, byte_rate, sizeof(file_rate), s, secs);
-	f[n++] = (struct progress_field){ file_rate, 1 };
-	f[n++] = (struct progress_field){ byte_rate, 1 };
+		progress_add(&line, 3, "slots %ld", pace->active);
+	add_files(&line, s, secs);
 	human_bytes(bytes, sizeof(bytes), s->bytes_in);
-	snprintf(in, sizeof(in), "in %s", bytes);
-	f[n++] = (struct progress_field){ in, 5 };
+	progress_add(&line, 5, "in %s", bytes);
 	human_bytes(bytes, sizeof(bytes), s->bytes_out);
-	snprintf(out, sizeof(out), "out %s", bytes);
-	f[n++] = (struct progress_field){ out, 5 };
-	snprintf(freed, sizeof(freed), "inodes freed %llu", s->files_removed);
-	f[n++] = (struct progress_field){ freed, 6 };
-	snprintf(errors, sizeof(errors), "errors %llu", nerrors);
-	f[n++] = (struct progress_field){ errors, nerrors ? 0 : 7 };
-	snprintf(stalled, sizeof(stalled), "stalled %zu", s->nstalled);
-	f[n++] = (struct progress_field){ stalled, s->nstalled ? 0 : 7 };
+	progress_add(&line, 5, "out %s", bytes);
+	progress_add(&line, 6, "inodes freed %llu", s->files_removed);
+	add_troubles(&line, "errors", s->errors + s->leaves_failed,
+	    s->nstalled);
 	pace_latency(pace, false, &p50_ms, &p99_ms);
 	format_ms(p50, sizeof(p50), p50_ms);
 	format_ms(p99, sizeof(p99), p99_ms);
-	snprintf(latency, sizeof(latency), "latency %s p99 %s", p50, p99);
-	f[n++] = (struct progress_field){ latency, 2 };
-	if (!scanning && s->leaves_done > 0 && left > 0) {
-		format_eta(eta, sizeof(eta),
-		    secs / (double)s->leaves_done * (double)left);
-		f[n++] = (struct progress_field){ eta, 0 };
-	}
-	progress_show_fields(f, n);
+	progress_add(&line, 2, "latency %s p99 %s", p50, p99);
+	/* Once the scan has finished: before, the leaves found grow. */
+	if (!scanning)
+		add_eta(&line, s->leaves_done, s->leaves_found, secs);
+	progress_show_line(&line);
 }
 
 /* The status line of a --hosts run: what the jobs reported so far. */
@@ -373,40 +372,20 @@ void
 summary_progress_jobs(const struct summary *s, unsigned long long jobs_done,
     unsigned long long jobs_total)
 {
-	char leaves[48], jobs[48], files[48], file_rate[32], byte_rate[32],
-	    records[40], freed[48],
-	    failed[40], stalled[40], eta[32];
 	double secs = progress_seconds();
-	unsigned long long left = s->leaves_found - s->leaves_done;
-	struct progress_field f[10];
-	size_t n = 0;
+	struct progress_line line = { .n = 0 };
 
 	if (!progress_due())
 		return;
-	snprintf(leaves, sizeof(leaves), "leaves %llu/%llu", s->leaves_done,
+	progress_add(&line, 0, "leaves %llu/%llu", s->leaves_done,
 	    s->leaves_found);
-	f[n++] = (struct progress_field){ leaves, 0 };
-	snprintf(jobs, sizeof(jobs), "jobs %llu/%llu", jobs_done, jobs_total);
-	f[n++] = (struct progress_field){ jobs, 2 };
-	snprintf(files, sizeof(files), "files %llu", s->files_consumed);
-	f[n++] = (struct progress_field){ files, 5 };
-	format_rates(file_rate, byte_rate, sizeof(file_rate), s, secs);
-	f[n++] = (struct progress_field){ file_rate, 1 };
-	f[n++] = (struct progress_field){ byte_rate, 1 };
-	snprintf(freed, sizeof(freed), "inodes freed %llu", s->files_removed);
-	f[n++] = (struct progress_field){ freed, 5 };
-	snprintf(records, sizeof(records), "records %llu", s->records);
-	f[n++] = (struct progress_field){ records, 6 };
-	snprintf(failed, sizeof(failed), "failed %llu", s->leaves_failed);
-	f[n++] = (struct progress_field){ failed, s->leaves_failed ? 0 : 7 };
-	snprintf(stalled, sizeof(stalled), "stalled %zu", s->nstalled);
-	f[n++] = (struct progress_field){ stalled, s->nstalled ? 0 : 7 };
-	if (s->leaves_done > 0 && left > 0) {
-		format_eta(eta, sizeof(eta),
-		    secs / (double)s->leaves_done * (double)left);
-		f[n++] = (struct progress_field){ eta, 0 };
-	}
-	progress_show_fields(f, n);
+	progress_add(&line, 2, "jobs %llu/%llu", jobs_done, jobs_total);
+	add_files(&line, s, secs);
+	progress_add(&line, 5, "inodes freed %llu", s->files_removed);
+	progress_add(&line, 6, "records %llu", s->records);
+	add_troubles(&line, "failed", s->leaves_failed, s->nstalled);
+	add_eta(&line, s->leaves_done, s->leaves_found, secs);
+	progress_show_line(&line);
 }
 
 void
