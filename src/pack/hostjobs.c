@@ -5,7 +5,6 @@
 #include "hostjobs.h"
 
 #include <fcntl.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +50,7 @@ job_command(const struct hosts_run *r)
 	const struct context *ctx = r->ctx;
 	struct buf b = { 0 };
 	long at_once = 0;
-	double share;
+	long long share;
 	char *s, rate[32];
 
 	shell_quote(&b, ctx->self);
@@ -63,8 +62,9 @@ job_command(const struct hosts_run *r)
 		for (size_t i = 0; i < r->nhosts; i++)
 			if (r->hosts[i].why == NULL)
 				at_once += r->hosts[i].jobs;
-		share = floor(ctx->max_rate / (double)(at_once > 0 ? at_once : 1));
-		snprintf(rate, sizeof(rate), "%.0f", share >= 1 ? share : 1);
+		/* --max-rate is a whole number (cli_count). */
+		share = (long long)ctx->max_rate / (at_once > 0 ? at_once : 1);
+		snprintf(rate, sizeof(rate), "%lld", share > 0 ? share : 1);
 		shell_quote(&b, "--max-rate");
 		shell_quote(&b, rate);
 	}
