@@ -72,6 +72,30 @@ first_next(void *ctx, const char **key, size_t *keylen, const char **record,
 	return 1;
 }
 
+/* Keys shaped like sortkey.h instants of one day (the sort's radix
+ * path): 13 shared bytes, then digits of any length, often repeated (ties),
+ * some equal in their first 24 bytes and told apart only after them. */
+static int instant_keys;
+
+static void
+make_instant_key(struct rec *r, const struct rec *prev)
+{
+	static const char head[] = "\xC0\x80\0\0\0\0\0\0\x0A" "1709";
+	size_t len;
+
+	if (prev != NULL && rand() % 8 == 0) {
+		memcpy(r->key, prev->key, prev->keylen);
+		r->keylen = prev->keylen;
+		return;
+	}
+	memcpy(r->key, head, sizeof(head) - 1);
+	len = sizeof(head) - 1 + 1 + rand() % 28;
+	for (size_t k = sizeof(head) - 1; k < len; k++)
+		r->key[k] = (char)('0' + (k < 26 && rand() % 4 == 0 ? 5 :
+		    rand() % 10));
+	r->keylen = len;
+}
+
 static void
 make_rec(struct rec *r, size_t seq)
 {
@@ -80,6 +104,13 @@ make_rec(struct rec *r, size_t seq)
 	 * index's 24-byte prefix decide. */
 	size_t fixed = rand() % 2 ? 20 : 0;
 
+	if (instant_keys) {
+		make_instant_key(r, seq > 0 ? r - 1 : NULL);
+		r->bodylen = (size_t)snprintf(r->body, sizeof(r->body), "r%zu",
+		    seq);
+		r->seq = seq;
+		return;
+	}
 	r->keylen = fixed + rand() % (fixed ? 24 : 12);
 	for (size_t k = 0; k < r->keylen; k++)
 		r->key[k] = k < fixed ? "\x01\x80"[k % 2] :
@@ -171,6 +202,11 @@ main(int argc, char **argv)
 	ok &= run_case("in memory with first input", n, n / 3, 256 << 20);
 	ok &= run_case("few spills", n, 0, 1 << 20);
 	ok &= run_case("multi-pass merge", n, n / 5, 64 << 10);
+	instant_keys = 1;
+	ok &= run_case("instants in memory", n, 0, 256 << 20);
+	ok &= run_case("instants with first input", n, n / 3, 256 << 20);
+	ok &= run_case("instants, few spills", n, 0, 4 << 20);
+	instant_keys = 0;
 	ok &= rollback_case();
 	return ok ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 #include "runsort.h"
 #include "alloc.h"
+#include "indexsort.h"
 #include "runfile.h"
 
 #include <errno.h>
@@ -13,18 +14,12 @@
 /*
  * Arena layout: records from the start, each [u32 keylen][key][u32 reclen]
  * [record], so that a spill writes each record with one iovec and a run file
- * is the same bytes; index entries from the end.  The index holds the first
- * 24 key bytes as three integers, taken while the key is in the cache, so
- * that most comparisons never touch the records: keys often share their
- * first 9 bytes (a sortkey.h type tag and the exponent of the timestamps of
- * one day), and 15 more bytes tell instants apart to 10 microseconds.
+ * is the same bytes; index entries from the end (indexsort.h: the first 24
+ * key bytes, taken while the key is in the cache, and the offset).  Keys
+ * often share their first 9 bytes (a sortkey.h type tag and the exponent of
+ * the timestamps of one day), and 15 more bytes tell instants apart to 10
+ * microseconds.
  */
-#define PREFIX_WORDS 3
-
-struct entry {
-	uint64_t prefix[PREFIX_WORDS];
-	uint64_t off;
-};
 
 struct run {
 	int fd;
@@ -43,6 +38,8 @@ struct runsort {
 	unsigned long spilled;
 	unsigned long long records;
 	int huge;		/* the arena asked for huge pages */
+	size_t scratched;	/* arena bytes from the start that sorting
+				 * used as scratch */
 	struct buf big;		/* while merging: the one record too big
 				 * for its run's buffer (sink_put) */
 };
@@ -57,7 +54,7 @@ struct cursor {
 	struct runfile_reader run;
 	/* arena */
 	const char *arena;
-	const struct entry *entries;
+	const struct index_entry *entries;
 	size_t i, n;
 	/* caller's input */
 	const struct runsort_input *input;
@@ -76,44 +73,6 @@ struct cursor {
 /* Arena pages runsort_reset() keeps for the next user. */
 #define RESET_KEEP (4 * 1024 * 1024)
 
-static uint32_t
-load32(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/* Key bytes [8 * word, 8 * word + 8) as a big-endian integer, 0-padded. */
-static uint64_t
-key_prefix(const char *key, size_t len, size_t word)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len >= 8 * word + 8) {
-		memcpy(&v, key + 8 * word, 8);
-		return __builtin_bswap64(v);
-	}
-	for (i = 8 * word; i < 8 * word + 8; i++)
-		v = (v << 8) | (i < len ? (unsigned char)key[i] : 0);
-	return v;
-}
-
-/* memcmp order of two keys equal in their first `equal` bytes. */
-static int
-key_compare_tail(const char *ka, size_t la, const char *kb, size_t lb,
-    size_t equal)
-{
-	size_t m = la < lb ? la : lb;
-	int c;
-
-	if (m > equal && (c = memcmp(ka + equal, kb + equal, m - equal)) != 0)
-		return c;
-	return la < lb ? -1 : la > lb;
-}
-
 static int
 key_compare(const char *ka, size_t la, const char *kb, size_t lb)
 {
@@ -125,150 +84,31 @@ key_compare(const char *ka, size_t la, const char *kb, size_t lb)
 	return la < lb ? -1 : la > lb;
 }
 
-/* What the sort compares with. */
-struct sort_context {
-	const char *arena;
-};
-
-/* Inlined: the sort's inner loops call it for every step. */
-static inline __attribute__((always_inline)) int
-entry_compare(const struct sort_context *sc, const struct entry *a,
-    const struct entry *b)
-{
-	const char *arena = sc->arena;
-	int c;
-
-	for (int w = 0; w < PREFIX_WORDS; w++)
-		if (a->prefix[w] != b->prefix[w])
-			return a->prefix[w] < b->prefix[w] ? -1 : 1;
-	c = key_compare_tail(arena + a->off + 4, load32(arena + a->off),
-	    arena + b->off + 4, load32(arena + b->off), 8 * PREFIX_WORDS);
-	if (c != 0)
-		return c;
-	/* Offsets grow with insertion order: this makes the sort stable. */
-	return a->off < b->off ? -1 : a->off > b->off;
-}
-
-static void
-entry_swap(struct entry *a, struct entry *b)
-{
-	struct entry t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-static void
-insertion_sort(const struct sort_context *arena, struct entry *e, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		struct entry x = e[i];
-		size_t j = i;
-
-		while (j > 0 && entry_compare(arena, &x, &e[j - 1]) < 0) {
-			e[j] = e[j - 1];
-			j--;
-		}
-		e[j] = x;
-	}
-}
-
-static void
-sift_down(const struct sort_context *arena, struct entry *e, size_t i, size_t n)
-{
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= n)
-			return;
-		if (c + 1 < n && entry_compare(arena, &e[c], &e[c + 1]) < 0)
-			c++;
-		if (entry_compare(arena, &e[i], &e[c]) >= 0)
-			return;
-		entry_swap(&e[i], &e[c]);
-		i = c;
-	}
-}
-
-static void
-heap_sort(const struct sort_context *arena, struct entry *e, size_t n)
-{
-	for (size_t i = n / 2; i-- > 0;)
-		sift_down(arena, e, i, n);
-	for (size_t i = n; i-- > 1;) {
-		entry_swap(&e[0], &e[i]);
-		sift_down(arena, e, 0, i);
-	}
-}
-
-/*
- * Introsort: the comparison is a total order (offsets break ties), so an
- * unstable in-place sort gives the stable result without a second array.
- */
-static void
-intro_sort(const struct sort_context *arena, struct entry *e, size_t n, int depth)
-{
-	while (n > 16) {
-		size_t mid = n / 2, i, j;
-		struct entry pivot;
-
-		if (depth-- == 0) {
-			heap_sort(arena, e, n);
-			return;
-		}
-		if (entry_compare(arena, &e[mid], &e[0]) < 0)
-			entry_swap(&e[mid], &e[0]);
-		if (entry_compare(arena, &e[n - 1], &e[mid]) < 0) {
-			entry_swap(&e[n - 1], &e[mid]);
-			if (entry_compare(arena, &e[mid], &e[0]) < 0)
-				entry_swap(&e[mid], &e[0]);
-		}
-		pivot = e[mid];
-		i = 0;
-		j = n - 1;
-		for (;;) {
-			while (entry_compare(arena, &e[i], &pivot) < 0)
-				i++;
-			while (entry_compare(arena, &pivot, &e[j]) < 0)
-				j--;
-			if (i >= j)
-				break;
-			entry_swap(&e[i], &e[j]);
-			i++;
-			j--;
-		}
-		/* Recurse into the smaller side to bound the stack. */
-		if (j + 1 < n - j - 1) {
-			intro_sort(arena, e, j + 1, depth);
-			e += j + 1;
-			n -= j + 1;
-		} else {
-			intro_sort(arena, e + j + 1, n - j - 1, depth);
-			n = j + 1;
-		}
-	}
-	insertion_sort(arena, e, n);
-}
-
 /* The index, reversed into insertion order and sorted. */
-static struct entry *
+static struct index_entry *
 sort_arena(struct runsort *rs)
 {
-	struct entry *e = (struct entry *)(rs->arena + rs->size) - rs->count;
-	struct sort_context sc = { rs->arena };
-	size_t n = rs->count, i;
-	int depth = 0;
+	struct index_entry *e =
+	    (struct index_entry *)(rs->arena + rs->size) - rs->count;
+	size_t n = rs->count, start = (rs->used + 7) & ~(size_t)7;
+	size_t room = (size_t)((char *)e - rs->arena), need;
 
-	for (i = 0; i < n / 2; i++)
-		entry_swap(&e[i], &e[n - 1 - i]);
-	/* Leaves are often written in time order: check before sorting. */
-	for (i = 1; i < n; i++)
-		if (entry_compare(&sc, &e[i - 1], &e[i]) > 0)
-			break;
-	if (i < n) {
-		for (size_t m = n; m > 1; m >>= 1)
-			depth += 2;
-		intro_sort(&sc, e, n, depth);
+	for (size_t i = 0; i < n / 2; i++) {
+		struct index_entry t = e[i];
+
+		e[i] = e[n - 1 - i];
+		e[n - 1 - i] = t;
+	}
+	/* The free middle of the arena is index_sort()'s scratch, when the
+	 * records left it room: counted with what runsort_reset() finds
+	 * touched. */
+	need = index_scratch_size(n);
+	if (need == 0 || start > room || room - start < need) {
+		index_sort(rs->arena, e, n, NULL, 0);
+	} else {
+		if (start + need > rs->scratched)
+			rs->scratched = start + need;
+		index_sort(rs->arena, e, n, rs->arena + start, need);
 	}
 	return e;
 }
@@ -334,9 +174,9 @@ add_run(struct runsort *rs, int fd)
 static size_t
 record_size(const char *arena, uint64_t off)
 {
-	uint32_t keylen = load32(arena + off);
+	uint32_t keylen = index_load32(arena + off);
 
-	return 8 + keylen + load32(arena + off + 4 + keylen);
+	return 8 + keylen + index_load32(arena + off + 4 + keylen);
 }
 
 /* Where a merge sends its records: the caller, or a new run file. */
@@ -356,7 +196,7 @@ static int
 spill(struct runsort *rs)
 {
 	struct runfile_writer w = { .fd = -1 };
-	struct entry *e;
+	struct index_entry *e;
 
 	if (rs->count == 0)
 		return 0;
@@ -389,17 +229,15 @@ put_record(struct runsort *rs, const char *key, size_t keylen,
 {
 	uint32_t k32 = keylen, r32 = reclen;
 	char *p = rs->arena + rs->used;
-	struct entry *e;
+	struct index_entry *e;
 
 	memcpy(p, &k32, 4);
 	memcpy(p + 4, key, keylen);
 	memcpy(p + 4 + keylen, &r32, 4);
 	memcpy(p + 8 + keylen, record, reclen);
 	rs->count++;
-	e = (struct entry *)(rs->arena + rs->size) - rs->count;
-	for (int w = 0; w < PREFIX_WORDS; w++)
-		e->prefix[w] = key_prefix(key, keylen, w);
-	e->off = rs->used;
+	e = (struct index_entry *)(rs->arena + rs->size) - rs->count;
+	index_entry_set(e, key, keylen, rs->used);
 	rs->used += 8 + keylen + reclen;
 	rs->records++;
 	/* A big leaf touches the arena page by page: with 4 KiB pages that
@@ -422,7 +260,7 @@ check_fit(const struct runsort *rs, size_t keylen, size_t reclen)
 		return -1;
 	}
 	return rs->used + 8 + keylen + reclen +
-	    (rs->count + 1) * sizeof(struct entry) > rs->size;
+	    (rs->count + 1) * sizeof(struct index_entry) > rs->size;
 }
 
 /* True when a record of need bytes is to be a run of its own: it cannot
@@ -431,7 +269,7 @@ check_fit(const struct runsort *rs, size_t keylen, size_t reclen)
 static int
 giant(const struct runsort *rs, size_t need)
 {
-	return need + sizeof(struct entry) > rs->size || need > GIANT_RECORD;
+	return need + sizeof(struct index_entry) > rs->size || need > GIANT_RECORD;
 }
 
 /*
@@ -531,9 +369,9 @@ next_from_arena(struct cursor *c)
 	if (c->i == c->n)
 		return 0;
 	p = c->arena + c->entries[c->i++].off;
-	c->keylen = load32(p);
+	c->keylen = index_load32(p);
 	c->key = p + 4;
-	c->reclen = load32(p + 4 + c->keylen);
+	c->reclen = index_load32(p + 4 + c->keylen);
 	c->rec = p + 8 + c->keylen;
 	return 1;
 }
@@ -770,12 +608,14 @@ runsort_reset(struct runsort *rs)
 	/* What the last user touched: records from the start, index from
 	 * the end.  Kept when small (a sequence of small leaves costs no page
 	 * fault after the first), given back when big. */
-	size_t touched = rs->used + rs->count * sizeof(struct entry);
+	size_t touched = (rs->scratched > rs->used ? rs->scratched : rs->used) +
+	    rs->count * sizeof(struct index_entry);
 
 	for (size_t i = 0; i < rs->nruns; i++)
 		close(rs->runs[i].fd);
 	rs->nruns = 0;
 	rs->used = rs->count = 0;
+	rs->scratched = 0;
 	rs->spilled = 0;
 	rs->records = 0;
 	free(rs->spillbuf);
