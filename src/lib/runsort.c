@@ -70,6 +70,8 @@ struct cursor {
 
 /* Record bytes from which a record is a run of its own (giant()). */
 #define GIANT_RECORD (16 * 1024 * 1024)
+/* How many records ahead of the merge the arena's are prefetched. */
+#define ARENA_PREFETCH 8
 /* Arena pages runsort_reset() keeps for the next user. */
 #define RESET_KEEP (4 * 1024 * 1024)
 
@@ -368,6 +370,14 @@ next_from_arena(struct cursor *c)
 
 	if (c->i == c->n)
 		return 0;
+	/* The records come in key order from all over the arena: ask for
+	 * one a few ahead, whose first miss then costs nothing. */
+	if (c->i + ARENA_PREFETCH < c->n) {
+		const char *ahead = c->arena + c->entries[c->i + ARENA_PREFETCH].off;
+
+		__builtin_prefetch(ahead);
+		__builtin_prefetch(ahead + 64);
+	}
 	p = c->arena + c->entries[c->i++].off;
 	c->keylen = index_load32(p);
 	c->key = p + 4;
