@@ -156,14 +156,28 @@ sortkey_from_number(const char *num, size_t len, struct sortkey_buf *out)
 static int
 put_decimal(unsigned char *d, uint64_t v)
 {
+	static const char pairs[201] =
+	    "00010203040506070809101112131415161718192021222324252627282930"
+	    "31323334353637383940414243444546474849505152535455565758596061"
+	    "62636465666768697071727374757677787980818283848586878889909192"
+	    "93949596979899";
 	unsigned char tmp[20];
 	int n = sizeof(tmp);
 
-	/* From the last digit back, then one copy. */
-	do {
-		tmp[--n] = (unsigned char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	/* From the last digits back, two at a time, then one copy. */
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		n -= 2;
+		memcpy(tmp + n, pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		n -= 2;
+		memcpy(tmp + n, pairs + 2 * v, 2);
+	} else {
+		tmp[--n] = (unsigned char)('0' + v);
+	}
 	memcpy(d, tmp + n, sizeof(tmp) - (size_t)n);
 	return (int)sizeof(tmp) - n;
 }
