@@ -426,6 +426,94 @@ first_name(const struct spill *list)
 	return name;
 }
 
+/* The state journal_load() finds in .c.jsonl.journal holding the len bytes
+ * at text: -1 when it refuses it. */
+static int
+state_of(const char *text, size_t len)
+{
+	struct journal back;
+	FILE *f = fopen(".c.jsonl.journal", "w");
+	int state;
+
+	if (f == NULL || fwrite(text, 1, len, f) != len || fclose(f) == EOF) {
+		perror(".c.jsonl.journal");
+		exit(1);
+	}
+	if (journal_load(AT_FDCWD, "c.jsonl", &back) != 1)
+		return -1;
+	state = (int)back.state;
+	journal_free(&back);
+	return state;
+}
+
+/* Marking a claim merged adds a line to its file (no new inode); a reader
+ * takes the last whole line, so a line cut short anywhere leaves the claim
+ * as it was. */
+static void
+test_append(void)
+{
+	struct journal j, back;
+	struct journal_held f;
+	struct stat before, after;
+	char text[8192];
+	size_t len, first;
+	FILE *in;
+
+	CHECK(journal_init(&j) == 0);
+	CHECK(journal_create(AT_FDCWD, "a.jsonl", &j) == 0);
+	CHECK(stat(".a.jsonl.journal", &before) == 0);
+	CHECK(journal_open(AT_FDCWD, "a.jsonl", &back, &f) == 1 &&
+	    f.fd >= 0 && back.state == JOURNAL_MERGING);
+	journal_free(&back);
+	j.state = JOURNAL_MERGED;
+	make_source("s1.txt", &j.sources);
+	j.records = 3;
+	j.bytes = 30;
+	j.hash = 0x1234;
+	CHECK(journal_append(&f, &j) == 0 && f.fd == -1);
+	CHECK(stat(".a.jsonl.journal", &after) == 0 &&
+	    after.st_ino == before.st_ino && after.st_size > before.st_size);
+	CHECK(journal_load(AT_FDCWD, "a.jsonl", &back) == 1 &&
+	    back.state == JOURNAL_MERGED && back.records == 3 &&
+	    back.hash == 0x1234 && back.sources.count == 1);
+	CHECK(same_entries(&back.sources, &j.sources, true));
+	journal_free(&back);
+	/* Nothing to open: 0, and nothing held. */
+	CHECK(journal_open(AT_FDCWD, "none.jsonl", &back, &f) == 0 &&
+	    f.fd == -1);
+	journal_free(&back);
+	journal_held_close(&f);
+
+	in = fopen(".a.jsonl.journal", "r");
+	len = in == NULL ? 0 : fread(text, 1, sizeof(text), in);
+	if (in != NULL)
+		fclose(in);
+	first = (size_t)((char *)memchr(text, '\n', len) - text) + 1;
+	CHECK(len > first && len + 20 < sizeof(text) && text[len - 1] == '\n');
+	CHECK(state_of(text, len) == JOURNAL_MERGED);
+	CHECK(state_of(text, len - 1) == JOURNAL_MERGED);
+	for (size_t cut = first; cut < len - 1; cut++)
+		if (state_of(text, cut) != JOURNAL_MERGING) {
+			fprintf(stderr, "cut at %zu of %zu: not merging\n",
+			    cut, len);
+			failures++;
+			break;
+		}
+	/* A third line cut short: the second holds. */
+	memcpy(text + len, text + first, 20);
+	CHECK(state_of(text, len + 20) == JOURNAL_MERGED);
+	/* A share that shows the later line's bytes before they arrive. */
+	memset(text + first + 5, 0, len - first - 5);
+	CHECK(state_of(text, len) == JOURNAL_MERGING);
+	/* Not a line a holder writes: refused. */
+	text[first] = 'x';
+	CHECK(state_of(text, first + 1) == -1 && errno == EBADMSG);
+	journal_free(&j);
+	unlink(".a.jsonl.journal");
+	unlink(".c.jsonl.journal");
+	unlink("s1.txt");
+}
+
 static void
 test_absorbed(void)
 {
@@ -526,6 +614,7 @@ main(void)
 	test_classify();
 	test_spill();
 	test_store_load();
+	test_append();
 	test_absorbed();
 	test_holders();
 	if (failures)

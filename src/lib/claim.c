@@ -352,21 +352,28 @@ claim_holds(struct claim *c, const char *name, const struct stat *st)
 	return claim_entries_hold(&c->absorbed, &c->walk, name, st);
 }
 
-/* True when the leaf's journal is still our claim; else notes the
- * holder. */
+/* True when the leaf's journal is still our claim, then open in f; else
+ * notes the holder.  Where our own journal cannot be opened for writing
+ * (a umask that took its write bit), f->fd is -1 and it is replaced. */
 static bool
-claim_still_ours(struct claim *c)
+claim_still_ours(struct claim *c, struct journal_held *f)
 {
 	struct journal now;
 	bool ours;
+	int r;
 
-	if (journal_load(c->dirfd, c->output, &now) != 1) {
+	r = journal_open(c->dirfd, c->output, &now, f);
+	if (r == -1 && errno == EACCES)
+		r = journal_load(c->dirfd, c->output, &now);
+	if (r != 1) {
 		journal_free(&now);
 		return false;
 	}
 	ours = claim_is_ours(&now);
-	if (!ours)
+	if (!ours) {
 		note_busy(c, &now);
+		journal_held_close(f);
+	}
 	journal_free(&now);
 	return ours;
 }
@@ -376,6 +383,7 @@ claim_finish(struct claim *c, struct spill *consumed,
     const struct journal_hash *written)
 {
 	struct journal *mine = &c->mine;
+	struct journal_held f;
 
 	if (!c->claimed) {
 		spill_free(consumed);
@@ -383,7 +391,7 @@ claim_finish(struct claim *c, struct spill *consumed,
 	}
 	/* A run that took the leaf over at the same time as we did (both
 	 * found the same dead claim) replaced ours: it has the leaf. */
-	if (!claim_still_ours(c)) {
+	if (!claim_still_ours(c, &f)) {
 		spill_free(consumed);
 		c->claimed = false;
 		errno = EBUSY;
@@ -394,6 +402,10 @@ claim_finish(struct claim *c, struct spill *consumed,
 	mine->records = written->records;
 	mine->bytes = written->bytes;
 	mine->hash = journal_hash_final(written);
+	/* Added to the claim, the file that was just found to be ours: no
+	 * new file (an inode, and a rename) for it. */
+	if (f.fd >= 0)
+		return journal_append(&f, mine);
 	return journal_store(c->dirfd, c->output, mine, 0);
 }
 

@@ -311,20 +311,27 @@ place(int *dirfd, const char **name)
 	}
 }
 
-int
-journal_load(int dirfd, const char *name, struct journal *j)
+/* journal_load(), and with f (not NULL) the journal opened for writing and
+ * kept open in f when loaded. */
+static int
+load(int dirfd, const char *name, struct journal *j, struct journal_held *f)
 {
 	struct stat st;
 	char *jname, *text = NULL;
 	int fd, r;
 
 	place(&dirfd, &name);
+	if (f != NULL) {
+		f->fd = -1;
+		f->jname = NULL;
+	}
 	if (journal_init(j) == -1)
 		return -1;
 	jname = journal_name(name);
 	if (jname == NULL)
 		return load_failed(-1, NULL, text, j);
-	fd = share_openat(dirfd, jname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+	fd = share_openat(dirfd, jname, (f != NULL ? O_RDWR : O_RDONLY) |
+	    O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd == -1) {
 		r = errno == ENOENT ? 0 : load_failed(-1, NULL, text, j);
 		free_keeping_errno(jname);
@@ -344,6 +351,12 @@ journal_load(int dirfd, const char *name, struct journal *j)
 		errno = r;
 		return -1;
 	}
+	if (f != NULL) {
+		f->fd = fd;
+		f->jname = jname;
+		f->end = st.st_size;
+		return 1;
+	}
 	share_close(fd, jname);
 	free(jname);
 	return 1;
@@ -351,6 +364,56 @@ fail_fd:
 	r = load_failed(fd, jname, text, j);
 	free_keeping_errno(jname);
 	return r;
+}
+
+int
+journal_load(int dirfd, const char *name, struct journal *j)
+{
+	return load(dirfd, name, j, NULL);
+}
+
+int
+journal_open(int dirfd, const char *name, struct journal *j,
+    struct journal_held *f)
+{
+	return load(dirfd, name, j, f);
+}
+
+int
+journal_append(struct journal_held *f, const struct journal *j)
+{
+	int r = 0, saved = 0;
+
+	/* After the bytes read, whatever the reader left of them. */
+	if (lseek(f->fd, f->end, SEEK_SET) == -1 ||
+	    journal_json_write(f->fd, f->jname, j) == -1) {
+		r = -1;
+		saved = errno;
+	}
+	/* The close sends what a network client holds, and says whether it
+	 * could (jsonl-write reads the journal next). */
+	if (share_close(f->fd, f->jname) == -1 && errno != EINTR && r == 0) {
+		r = -1;
+		saved = errno;
+	}
+	f->fd = -1;
+	free(f->jname);
+	f->jname = NULL;
+	errno = saved;
+	return r;
+}
+
+void
+journal_held_close(struct journal_held *f)
+{
+	int saved = errno;
+
+	if (f->fd >= 0)
+		share_close(f->fd, f->jname);
+	f->fd = -1;
+	free(f->jname);
+	f->jname = NULL;
+	errno = saved;
 }
 
 /* ---- the record attached to the output ---- */

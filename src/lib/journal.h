@@ -22,8 +22,13 @@
  * commit itself reads); a name that is not printable ASCII without quotes or
  * backslashes is stored as "name_hex" instead, so that any bytes survive
  * (plain names keep the record small enough for an extended attribute).
- * It is only ever replaced whole (a temporary .NAME.journal.tmp.PID.RAND
- * renamed over it), so a reader never sees half of one.
+ * It is replaced whole (a temporary .NAME.journal.tmp.PID.RAND renamed over
+ * it), or, when its holder marks it merged, added to: the whole journal
+ * again on a line after the first (journal_append(); no new file, so no
+ * inode taken and none freed, and no rename: the dearest calls on a share
+ * and on ext4).  A reader takes the last whole line, so one cut short (its
+ * writer died, or a share shows part of it yet) leaves the state before
+ * it; a reader never sees half of one.
  *
  * Temporaries of NAME are .NAME.tmp.PID.RAND (the next output, made by
  * jsonl-write) and .NAME.journal.tmp.PID.RAND (the next journal); the PID
@@ -129,6 +134,27 @@ const char *journal_state_name(enum journal_state state);
  * journal (j is freed), other errno values from the system calls.
  */
 int journal_load(int dirfd, const char *name, struct journal *j);
+
+/*
+ * A journal file held open by its holder, to be added to: journal_open()
+ * loads it as journal_load() does (same results) and, when it returns 1,
+ * keeps it open for reading and writing in *f; then journal_append()
+ * writes *j on a line after what was read, which supersedes it for every
+ * later reader, and closes f (not durable: like a claim, a merged mark lost
+ * to a power cut leaves a claim that the next run takes over).  What is
+ * checked is then the very file written to: a run that took the leaf over
+ * meanwhile renamed its own journal over the name, and this one is not it.
+ * journal_held_close() closes f without writing (f->fd -1: nothing).
+ */
+struct journal_held {
+	int fd;
+	char *jname;		/* .NAME.journal, for the watcher */
+	off_t end;		/* the size read */
+};
+int journal_open(int dirfd, const char *name, struct journal *j,
+    struct journal_held *f);
+int journal_append(struct journal_held *f, const struct journal *j);
+void journal_held_close(struct journal_held *f);
 
 /*
  * Writes *j to a new temporary .NAME.journal.tmp.PID.RAND and rename()s it

@@ -724,6 +724,40 @@ journal_member(struct in *in, const char *key, void *ctx)
 	return skip_value(in, 1);
 }
 
+/*
+ * A later line of a journal file (journal_append()), at its '{': when it is
+ * a whole journal it replaces *j (1).  One cut short (its writer died
+ * while writing it, or a share shows only part of it yet) leaves *j as it
+ * was (0), and the rest of the file is not read.  -1: a read failed, or
+ * no memory.
+ */
+static int
+read_later(struct in *in, struct journal *j)
+{
+	struct journal later;
+	struct journal_fields f = { .j = &later };
+	bool committed = in->committed;
+
+	if (journal_init(&later) < 0) {
+		in->err = ENOMEM;
+		return -1;
+	}
+	later.version = JOURNAL_VERSION;
+	in->committed = false;
+	if (read_object(in, journal_member, &f) == 0 && f.seen == SEEN_ALL &&
+	    in->err == 0) {
+		journal_free(j);
+		*j = later;
+		return 1;
+	}
+	journal_free(&later);
+	if (in->err != EBADMSG)
+		return -1;
+	in->err = 0;
+	in->committed = committed;
+	return 0;
+}
+
 static int
 read_journal(struct in *in, struct journal *j)
 {
@@ -733,10 +767,21 @@ read_journal(struct in *in, struct journal *j)
 	j->version = JOURNAL_VERSION;
 	if (read_object(in, journal_member, &f) == 0 && f.seen != SEEN_ALL)
 		bad(in);
-	/* Only whitespace may follow the object. */
-	while (in->err == 0 && (c = next(in)) >= 0)
-		if (c != '\n' && c != ' ')
+	/* Only whitespace may follow the object, and in a file the lines
+	 * its holder added (journal_append()): the last whole one is the
+	 * journal.  A NUL is where a share shows a later line's bytes that
+	 * have not arrived. */
+	for (;;) {
+		skip_ws(in);
+		if (in->err != 0 || (c = peek(in)) < 0)
+			break;
+		if (in->fd < 0 || (c != '{' && c != '\0')) {
 			bad(in);
+			break;
+		}
+		if (c == '\0' || read_later(in, j) <= 0)
+			break;
+	}
 	err = in->err;
 	buf_free(&in->str);
 	errno = err;
