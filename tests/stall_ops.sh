@@ -1,7 +1,8 @@
 #!/bin/sh
 # A call on the share that hangs while a leaf is merged or committed costs
 # that leaf only.  For each call json-merge and jsonl-write make on a leaf
-# (open, read, write, fsync, rename, unlink, link, getxattr, setxattr),
+# (open, read, write, fsync, rename, unlink, link, getxattr, setxattr, and
+# the write that marks the claim merged: write-journal),
 # stallfs holds it for one leaf, in each hang mode in turn, with the stream
 # pairs, and for some calls also with --jq's pipelines and with --leaves
 # (LEAFPACK_LONG=1: every call in every way).  The run ends within the
@@ -25,6 +26,9 @@ glob() {
 	write | fsync | setxattr) echo "$hung/.$out.tmp.*" ;;
 	rename | getxattr) echo "$hung/$out" ;;
 	link) echo "$hung/.$out.journal" ;;
+	# stallfs names a file by its first name: the claim is the link of a
+	# temporary, whose name is gone when the claim is marked merged.
+	write-journal) echo "$hung/.$out.journal.tmp.* (deleted)" ;;
 	esac
 }
 
@@ -44,6 +48,7 @@ wait_gone() {
 # one OP HOW MODE: the run with OP hung (HOW: stream, jq or leaves).
 one() {
 	op=$1 how=$2 mode=$3
+	call=${op%-journal}	# what stallfs holds, and the run names
 	rm -rf src mnt
 	gen src --entities 2 --types 1 --dates 2 --files 3
 	# A getxattr needs an output to ask: the leaf has one, holding its
@@ -53,7 +58,7 @@ one() {
 		    fail "preparing: $(cat prep.err)"
 	fi
 	source_records src >before.records
-	stallfs_mount src mnt --hang-mode "$mode" --rule "hang:$op:$(glob "$op")"
+	stallfs_mount src mnt --hang-mode "$mode" --rule "hang:$call:$(glob "$op")"
 	case $how in
 	stream) flags= ;;
 	jq) flags="--jq ." ;;
@@ -69,7 +74,7 @@ one() {
 	what="$op ($how, $mode)"
 	[ $status -eq 1 ] || { cat run.err >&2; fail "$what: exit $status"; }
 	[ $secs -le 15 ] || fail "$what: took ${secs}s with -t 1"
-	grep -q "$hung: stalled: $op of .*$hung/" run.err ||
+	grep -q "$hung: stalled: $call of .*$hung/" run.err ||
 	    { cat run.err >&2; fail "$what: the leaf and the call are not named"; }
 	grep -q "$hung\$" stalled.txt || fail "$what: --stalled: $(cat stalled.txt)"
 	for leaf in $(leaves src); do
@@ -90,7 +95,8 @@ one() {
 
 modes="interruptible nokill unkillable"
 n=0
-for op in open read write fsync rename unlink link getxattr setxattr; do
+for op in open read write fsync rename unlink link getxattr setxattr \
+    write-journal; do
 	if [ "${LEAFPACK_LONG:-0}" = 1 ]; then
 		ways="stream jq leaves"
 	elif sanitized; then
