@@ -40,7 +40,7 @@ struct scanner {
 static inline const unsigned char *
 skip_ws(struct scanner *sc, const unsigned char *p)
 {
-	for (; p < sc->end && jsonscan_ws_class[*p]; p++)
+	for (; p < sc->end && *p <= ' ' && jsonscan_ws_class[*p]; p++)
 		if (*p == '\n') {
 			sc->line++;
 			sc->linebase = p - sc->base + 1;
