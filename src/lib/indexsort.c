@@ -196,9 +196,9 @@ struct radix_item {
 size_t
 index_scratch_size(size_t n)
 {
-	/* Two arrays of items, and the entries in their new order. */
-	return n < RADIX_MIN ? 0 :
-	    n * (2 * sizeof(struct radix_item) + sizeof(struct index_entry));
+	/* Two arrays of items, which then hold the entries in their new
+	 * order (permute()). */
+	return n < RADIX_MIN ? 0 : 2 * n * sizeof(struct radix_item);
 }
 
 /* The first byte of the prefix in which two entries differ (24: none). */
@@ -228,15 +228,27 @@ window(const struct index_entry *e, int at)
 	return v;
 }
 
-/* e[j] becomes the old e[item[j].from], gathered into to and copied back:
- * the loads are independent (a cycle-following permutation in place chases
- * one miss after another, and took half of the sort). */
+/*
+ * e[j] becomes the old e[item[j].from], gathered and copied back: the loads
+ * are independent (a cycle-following permutation in place chases one miss
+ * after another, and took half of the sort).  The gathered entries (32
+ * bytes) go over the items (16) themselves, from the last: entry j covers
+ * items 2j and 2j + 1, read before it when j > 0, and the item j it needs
+ * is read first.  The items must be in the first half of the scratch.
+ */
+_Static_assert(sizeof(struct index_entry) == 2 * sizeof(struct radix_item),
+    "an entry covers two items");
+
 static void
-permute(struct index_entry *e, const struct radix_item *item, size_t n,
-    struct index_entry *to)
+permute(struct index_entry *e, struct radix_item *item, size_t n)
 {
-	for (size_t j = 0; j < n; j++)
-		to[j] = e[item[j].from];
+	struct index_entry *to = (struct index_entry *)item;
+
+	for (size_t j = n; j-- > 0;) {
+		size_t from = item[j].from;
+
+		to[j] = e[from];
+	}
 	memcpy(e, to, n * sizeof(*e));
 }
 
@@ -279,12 +291,15 @@ radix_sort(const char *arena, struct index_entry *e, size_t n, void *scratch)
 		a = b;
 		b = t;
 	}
-	permute(e, a, n, (struct index_entry *)((struct radix_item *)scratch +
-	    2 * n));
+	if (a != scratch)
+		memcpy(scratch, a, n * sizeof(*a));
+	permute(e, scratch, n);
 	/* Equal windows, in the order of adding: the rest of the key (and
 	 * the offset) decides. */
 	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && a[j].key == a[i].key; j++)
+		uint64_t key = window(&e[i], at);
+
+		for (j = i + 1; j < n && window(&e[j], at) == key; j++)
 			continue;
 		if (j - i > 1)
 			compare_sort(arena, e + i, j - i);
