@@ -44,19 +44,6 @@ index_entry_set(struct index_entry *e, const char *key, size_t keylen,
 	e->off = off;
 }
 
-/* memcmp order of two keys equal in their first `equal` bytes. */
-static int
-key_compare_tail(const char *ka, size_t la, const char *kb, size_t lb,
-    size_t equal)
-{
-	size_t m = la < lb ? la : lb;
-	int c;
-
-	if (m > equal && (c = memcmp(ka + equal, kb + equal, m - equal)) != 0)
-		return c;
-	return la < lb ? -1 : la > lb;
-}
-
 /* Inlined: the sort's inner loops call it for every step. */
 static inline __attribute__((always_inline)) int
 entry_compare(const char *arena, const struct index_entry *a,
@@ -67,7 +54,7 @@ entry_compare(const char *arena, const struct index_entry *a,
 	for (int w = 0; w < INDEX_PREFIX_WORDS; w++)
 		if (a->prefix[w] != b->prefix[w])
 			return a->prefix[w] < b->prefix[w] ? -1 : 1;
-	c = key_compare_tail(arena + a->off + 4, index_load32(arena + a->off),
+	c = index_key_compare(arena + a->off + 4, index_load32(arena + a->off),
 	    arena + b->off + 4, index_load32(arena + b->off),
 	    8 * INDEX_PREFIX_WORDS);
 	if (c != 0)

@@ -33,6 +33,23 @@ index_load32(const char *p)
 	return v;
 }
 
+/*
+ * The order of keys: memcmp() over the shorter length, the shorter first on
+ * a tie (a key that is a prefix of another comes first), for two keys known
+ * to be equal in their first `equal` bytes (0: nothing known).
+ */
+static inline int
+index_key_compare(const char *ka, size_t la, const char *kb, size_t lb,
+    size_t equal)
+{
+	size_t m = la < lb ? la : lb;
+	int c;
+
+	if (m > equal && (c = memcmp(ka + equal, kb + equal, m - equal)) != 0)
+		return c;
+	return la < lb ? -1 : la > lb;
+}
+
 /* The entry of a record whose key is key[0..keylen), stored at off. */
 void index_entry_set(struct index_entry *e, const char *key, size_t keylen,
     uint64_t off);

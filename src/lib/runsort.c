@@ -76,17 +76,6 @@ struct cursor {
 /* Arena pages runsort_reset() keeps for the next user. */
 #define RESET_KEEP (4 * 1024 * 1024)
 
-static int
-key_compare(const char *ka, size_t la, const char *kb, size_t lb)
-{
-	size_t m = la < lb ? la : lb;
-	int c;
-
-	if ((c = memcmp(ka, kb, m)) != 0)
-		return c;
-	return la < lb ? -1 : la > lb;
-}
-
 /* The index, reversed into insertion order and sorted. */
 static struct index_entry *
 sort_arena(struct runsort *rs)
@@ -404,7 +393,7 @@ next_from_run(struct cursor *c)
 static int
 cursor_less(const struct cursor *a, const struct cursor *b)
 {
-	int c = key_compare(a->key, a->keylen, b->key, b->keylen);
+	int c = index_key_compare(a->key, a->keylen, b->key, b->keylen, 0);
 
 	return c < 0 || (c == 0 && a->order < b->order);
 }
