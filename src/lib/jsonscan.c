@@ -563,8 +563,7 @@ scan_store(struct scanner *sc, unsigned long line, ptrdiff_t linebase,
 static const char *
 bad_member_reason(unsigned char c)
 {
-	return c == '\'' ? "single quotes are not allowed" :
-	    "member name expected";
+	return c == '\'' ? bad_value_reason(c) : "member name expected";
 }
 
 /*
@@ -640,9 +639,7 @@ scan_truncated(struct scanner *sc, unsigned long line, ptrdiff_t linebase)
 			goto truncated; \
 	} while (0)
 #define SKIP_WS do { \
-		/* Every JSON space is <= ' ': one compare passes the \
-		 * tokens of compact input. */ \
-		if (p < end && *p <= ' ' && jsonscan_ws_class[*p]) { \
+		if (p < end && jsonscan_is_ws(*p)) { \
 			if (obuf == NULL) \
 				FAIL(p, "whitespace in compact input"); \
 			if (!discard) \
@@ -654,7 +651,7 @@ scan_truncated(struct scanner *sc, unsigned long line, ptrdiff_t linebase)
 					linebase = p - base + 1; \
 				} \
 				p++; \
-			} while (p < end && jsonscan_ws_class[*p]); \
+			} while (p < end && jsonscan_is_ws(*p)); \
 			span = p; \
 		} \
 	} while (0)

@@ -18,6 +18,14 @@ enum {
 /* Whitespace outside strings: 1, newline 2. */
 extern const unsigned char jsonscan_ws_class[256];
 
+/* True for JSON whitespace.  Every JSON space is <= ' ': one compare
+ * passes the token boundaries of compact input without the table. */
+static inline int
+jsonscan_is_ws(unsigned char c)
+{
+	return c <= ' ' && jsonscan_ws_class[c];
+}
+
 struct scanner {
 	const unsigned char *base;	/* the first byte of this call's input */
 	const unsigned char *end;
@@ -40,7 +48,7 @@ struct scanner {
 static inline const unsigned char *
 skip_ws(struct scanner *sc, const unsigned char *p)
 {
-	for (; p < sc->end && *p <= ' ' && jsonscan_ws_class[*p]; p++)
+	for (; p < sc->end && jsonscan_is_ws(*p); p++)
 		if (*p == '\n') {
 			sc->line++;
 			sc->linebase = p - sc->base + 1;
