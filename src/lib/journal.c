@@ -379,6 +379,19 @@ journal_open(int dirfd, const char *name, struct journal *j,
 	return load(dirfd, name, j, f);
 }
 
+void
+journal_held_close(struct journal_held *f)
+{
+	int saved = errno;
+
+	if (f->fd >= 0)
+		share_close(f->fd, f->jname);
+	f->fd = -1;
+	free(f->jname);
+	f->jname = NULL;
+	errno = saved;
+}
+
 int
 journal_append(struct journal_held *f, const struct journal *j)
 {
@@ -397,23 +410,9 @@ journal_append(struct journal_held *f, const struct journal *j)
 		saved = errno;
 	}
 	f->fd = -1;
-	free(f->jname);
-	f->jname = NULL;
+	journal_held_close(f);
 	errno = saved;
 	return r;
-}
-
-void
-journal_held_close(struct journal_held *f)
-{
-	int saved = errno;
-
-	if (f->fd >= 0)
-		share_close(f->fd, f->jname);
-	f->fd = -1;
-	free(f->jname);
-	f->jname = NULL;
-	errno = saved;
 }
 
 /* ---- the record attached to the output ---- */
