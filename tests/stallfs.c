@@ -64,7 +64,9 @@
  *     and create the entry's path; for rename the old and the new path (either
  *     matches); for link the new path and the linked file's; for the other
  *     operations the path the file has now (an open file renamed since is
- *     matched by its new name).  Files made after the mount match too.  May be
+ *     matched by its new name; a file given a second name by link keeps the
+ *     first, "NAME (deleted)" once that is removed).  Files made after the
+ *     mount match too.  May be
  *     repeated: every matching rule applies, a hang wins, delays add up.
  * --delay-ms MS: every request waits MS milliseconds (a decimal, such as 0.5)
  *     before it is served.  Signals do not shorten it, as on a slow server.
