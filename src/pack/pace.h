@@ -79,7 +79,8 @@ int pace_wake_in(const struct pace *p);
 /*
  * True when one more leaf may start, with running leaves in flight and
  * files consumed by the leaves_done leaves done.  When --max-rate holds it
- * back, *wake_ms says when to look again (-1: when a leaf ends).
+ * back, *wake_ms says when to look again (-1: when a leaf ends).  It moves
+ * the rate's clock on past time left unused (hence not const).
  */
 bool pace_may_start(struct pace *p, size_t running,
     unsigned long long files, unsigned long long leaves_done, int *wake_ms);
